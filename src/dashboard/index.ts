@@ -1,0 +1,2 @@
+// Entry point; filled in by its issue.
+export {};
