@@ -197,3 +197,91 @@ export interface WorkerEvents {
   "worker:error": { readonly error: unknown };
   "worker:stopped": Record<string, never>;
 }
+
+export interface WorkerOptions {
+  /** Runs executed at once by this worker. @default 10 */
+  readonly concurrency?: number;
+  /** Only these queues. @default all queues */
+  readonly queues?: readonly string[];
+  /** Polling interval for work from other processes. @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** Lease length; renewed by heartbeat every leaseMs / 3. @default 30_000 */
+  readonly leaseMs?: number;
+  /** Graceful stop: how long in-flight runs may take before they are handed back. @default 30_000 */
+  readonly gracefulStopMs?: number;
+}
+
+export interface Worker extends AsyncDisposable {
+  readonly id: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  on<E extends keyof WorkerEvents>(event: E, listener: (payload: WorkerEvents[E]) => void): () => void;
+}
+
+export interface ListRunsOptions {
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly taskId?: string;
+  readonly queue?: string;
+  readonly tag?: string;
+  readonly parentRunId?: string;
+  readonly idPrefix?: string;
+  /** @default 50 */
+  readonly limit?: number;
+  readonly cursor?: string | null;
+}
+
+export interface ScheduleView {
+  readonly id: string;
+  readonly taskId: string;
+  readonly cron: string;
+  readonly timezone: string | null;
+  readonly payload: unknown;
+  readonly source: "declared" | "dynamic";
+  readonly nextFireAt: Date;
+  readonly lastFireAt: Date | null;
+}
+
+export interface CreateScheduleOptions {
+  readonly task: AnyTask | string;
+  readonly cron: string;
+  readonly timezone?: string;
+  /** Extra payload merged into each run's payload. */
+  readonly payload?: unknown;
+  /** Dedup key: creating again with the same key updates that schedule instead of adding one. */
+  readonly key?: string;
+}
+
+export interface ScheduleApi {
+  create(options: CreateScheduleOptions): Promise<ScheduleView>;
+  list(): Promise<ScheduleView[]>;
+  delete(id: string): Promise<boolean>;
+}
+
+/** What `createEngine` returns (DESIGN.md §2). */
+export interface Engine extends AsyncDisposable {
+  readonly store: import("../store/types.ts").Store;
+  /** Registered tasks by id. */
+  readonly tasks: ReadonlyMap<string, AnyTask>;
+  trigger<T extends AnyTask>(task: T | string, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle>;
+  batchTrigger<T extends AnyTask>(
+    task: T | string,
+    items: readonly (TaskInput<T> | { readonly payload: TaskInput<T>; readonly options?: TriggerOptions })[],
+  ): Promise<RunHandle[]>;
+  execute<T extends AnyTask>(task: T | string, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
+  worker(options?: WorkerOptions): Worker;
+  sendEvent(event: string, payload?: unknown): Promise<number>;
+  readonly runs: {
+    get(id: string): Promise<RunView | null>;
+    list(options?: ListRunsOptions): Promise<{ runs: RunView[]; nextCursor: string | null }>;
+    cancel(id: string): Promise<boolean>;
+    replay(id: string): Promise<RunHandle>;
+    steps(id: string): Promise<StepView[]>;
+    logs(id: string): Promise<LogView[]>;
+    wait<T = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<T>>;
+    stats(): Promise<import("../store/types.ts").RunStats>;
+    metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly import("../store/types.ts").MetricsBucket[]>;
+  };
+  readonly schedules: ScheduleApi;
+  prune(options: { readonly olderThanMs: number }): Promise<number>;
+  close(): Promise<void>;
+}
