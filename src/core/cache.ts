@@ -1,0 +1,159 @@
+/**
+ * The per-context cache: one entry per (task, input key), holding the task's promise (memoise the
+ * promise, not the value). Bookkeeping for TTL (a creation-order queue swept lazily, a couple of
+ * entries per miss: amortised O(1)) and for `maxEntries` (a doubly-linked LRU list, kept only when
+ * the bound is finite).
+ */
+import type { TaskImpl } from "./task.ts";
+
+export interface Entry {
+  readonly task: TaskImpl<unknown, unknown>;
+  readonly key: unknown;
+  readonly input: unknown;
+  promise: Promise<unknown>;
+  settled: boolean;
+  removed: boolean;
+  readonly createdAt: number;
+  /** Execution signal source, created on first need. */
+  controller: AbortController | null;
+  /** Abortable signals of the callers interested in this entry. */
+  parties: AbortSignal[] | null;
+  /** Some caller cannot be aborted: the execution is never aborted. */
+  pinned: boolean;
+  unlisten: (() => void)[] | null;
+  /** Entries this entry's task has awaited (edges of the wait-for graph, for cycle detection). */
+  waitsOn: Entry[] | null;
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+export function newEntry(task: TaskImpl<unknown, unknown>, key: unknown, input: unknown, now: number): Entry {
+  return {
+    task,
+    key,
+    input,
+    promise: undefined as unknown as Promise<unknown>,
+    settled: false,
+    removed: false,
+    createdAt: now,
+    controller: null,
+    parties: null,
+    pinned: false,
+    unlisten: null,
+    waitsOn: null,
+    prev: null,
+    next: null,
+  };
+}
+
+export class Cache {
+  readonly byTask = new Map<object, Map<unknown, Entry>>();
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  size = 0;
+  #fifo: Entry[] = [];
+  #fifoHead = 0;
+  #lruHead: Entry | null = null;
+  #lruTail: Entry | null = null;
+
+  constructor(ttlMs: number, maxEntries: number) {
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+  }
+
+  get(task: object, key: unknown): Entry | undefined {
+    return this.byTask.get(task)?.get(key);
+  }
+
+  isExpired(e: Entry, now: number): boolean {
+    return this.ttlMs > 0 && e.settled && now - e.createdAt >= this.ttlMs;
+  }
+
+  add(e: Entry): void {
+    let m = this.byTask.get(e.task);
+    if (m === undefined) {
+      m = new Map();
+      this.byTask.set(e.task, m);
+    }
+    m.set(e.key, e);
+    this.size++;
+    if (this.ttlMs > 0) this.#fifo.push(e);
+    if (this.maxEntries !== Infinity) {
+      this.#append(e);
+      if (this.size > this.maxEntries) this.#evictLeastRecentlyUsed();
+    }
+  }
+
+  remove(e: Entry): void {
+    if (e.removed) return;
+    e.removed = true;
+    const m = this.byTask.get(e.task);
+    if (m !== undefined && m.get(e.key) === e) {
+      m.delete(e.key);
+      if (m.size === 0) this.byTask.delete(e.task);
+    }
+    this.size--;
+    if (this.maxEntries !== Infinity) this.#unlink(e);
+  }
+
+  /** Marks `e` most recently used. */
+  touch(e: Entry): void {
+    if (this.maxEntries === Infinity || e === this.#lruTail) return;
+    this.#unlink(e);
+    this.#append(e);
+  }
+
+  /** Removes up to two expired entries from the front of the creation queue. */
+  sweep(now: number): void {
+    if (this.ttlMs === 0) return;
+    const fifo = this.#fifo;
+    let removedCount = 0;
+    while (this.#fifoHead < fifo.length && removedCount < 2) {
+      const e = fifo[this.#fifoHead]!;
+      if (e.removed) {
+        this.#fifoHead++;
+        continue;
+      }
+      if (!this.isExpired(e, now)) break;
+      this.remove(e);
+      this.#fifoHead++;
+      removedCount++;
+    }
+    if (this.#fifoHead > 1024 && this.#fifoHead * 2 > fifo.length) {
+      this.#fifo = fifo.slice(this.#fifoHead);
+      this.#fifoHead = 0;
+    }
+  }
+
+  /** Every live entry (for `clear()`). */
+  *entries(): Iterable<Entry> {
+    for (const m of this.byTask.values()) yield* m.values();
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    // Pending entries are kept (evicting one would let a second run of the same key start).
+    let e = this.#lruHead;
+    while (e !== null && this.size > this.maxEntries) {
+      const next = e.next;
+      if (e.settled) this.remove(e);
+      e = next;
+    }
+  }
+
+  #append(e: Entry): void {
+    e.prev = this.#lruTail;
+    e.next = null;
+    if (this.#lruTail !== null) this.#lruTail.next = e;
+    else this.#lruHead = e;
+    this.#lruTail = e;
+  }
+
+  #unlink(e: Entry): void {
+    if (e.prev !== null) e.prev.next = e.next;
+    else if (this.#lruHead === e) this.#lruHead = e.next;
+    if (e.next !== null) e.next.prev = e.prev;
+    else if (this.#lruTail === e) this.#lruTail = e.prev;
+    e.prev = null;
+    e.next = null;
+  }
+}
