@@ -1,0 +1,217 @@
+/**
+ * Errand as a bench contestant, on SQLite (a better-sqlite3 handle opened here in WAL mode with the
+ * `synchronous` level under test, handed to `sqliteStore({ database })`) or PostgreSQL
+ * (`postgresStore({ connectionString })`). Same workloads as the peers: no-op runs, pre-enqueued.
+ */
+import Database from "better-sqlite3";
+import type { Engine, Task } from "../../../src/engine/types.ts";
+import type { Store } from "../../../src/store/types.ts";
+import { loadErrand, type ErrandApi } from "./errand-load.ts";
+import { deferred, nowMs, rssAfterGcMiB, waitUntil } from "../wait.ts";
+import { percentile } from "../stats.ts";
+import { openLoop } from "../open-loop.ts";
+import { analyze } from "../pg-analyze.ts";
+import type { Channel } from "../child.ts";
+import { rate, noopPayload, type Latencies, type Rate } from "./types.ts";
+
+export type Synchronous = "NORMAL" | "FULL";
+
+/** Where the runs live: a SQLite file with a `synchronous` level, or a PostgreSQL database. */
+export type Target =
+  | { readonly kind: "sqlite"; readonly path: string; readonly synchronous: Synchronous }
+  | { readonly kind: "postgres"; readonly url: string };
+
+interface Opened {
+  readonly api: ErrandApi;
+  readonly engine: Engine;
+  readonly task: Task<{ i: number; t?: number }, null>;
+  /** The `synchronous` level actually in force on the SQLite connection (checked, not assumed). */
+  readonly synchronous: string | null;
+}
+
+const SYNC_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+async function open(target: Target, run: (p: { i: number; t?: number }) => void): Promise<Opened> {
+  const api = await loadErrand(target.kind);
+  let store: Store;
+  let db: Database.Database | null = null;
+  if (target.kind === "sqlite") {
+    db = new Database(target.path);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${target.synchronous}`);
+    store = api.sqliteStore({ database: db });
+  } else {
+    store = api.postgresStore({ connectionString: target.url });
+  }
+  const task = api.defineTask<{ i: number; t?: number }, null>({
+    id: "noop",
+    run: (p) => {
+      run(p);
+      return null;
+    },
+  });
+  const engine = api.createEngine({ store, tasks: [task] });
+  await engine.store.migrate();
+  let synchronous: string | null = null;
+  if (db !== null) {
+    await engine.runs.stats(); // the store has applied its own settings by now
+    if (target.kind === "sqlite") db.pragma(`synchronous = ${target.synchronous}`);
+    synchronous = SYNC_NAMES[db.pragma("synchronous", { simple: true }) as number] ?? "?";
+  }
+  return { api, engine, task, synchronous };
+}
+
+async function triggerAll(engine: Engine, task: Task<{ i: number }, null>, n: number, batch = 1000): Promise<void> {
+  for (let i = 0; i < n; i += batch) {
+    const items: { i: number }[] = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) items.push(noopPayload(j));
+    await engine.batchTrigger(task, items);
+  }
+}
+
+async function completed(engine: Engine): Promise<number> {
+  return (await engine.runs.stats()).byStatus.completed;
+}
+
+/** No-op runs/s: `n` runs triggered first, then one worker (`concurrency`) drains them; timed from the first run's start until all are `completed`. */
+export async function throughput(a: { target: Target; n: number; concurrency: number }): Promise<Rate & { synchronous: string | null }> {
+  let handled = 0;
+  let t0 = 0;
+  const all = deferred();
+  const { engine, task, synchronous } = await open(a.target, () => {
+    if (handled++ === 0) t0 = performance.now();
+    if (handled === a.n) all.resolve();
+  });
+  await triggerAll(engine, task, a.n);
+  if (a.target.kind === "postgres") await analyze(a.target.url);
+  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 1000 });
+  try {
+    await worker.start();
+    await all.promise;
+    await waitUntil("Errand to complete every run", async () => (await completed(engine)) >= a.n, { everyMs: 1 });
+    return { ...rate(a.n, performance.now() - t0), synchronous };
+  } finally {
+    await worker.stop();
+    await engine.close();
+  }
+}
+
+/** Trigger rows/s: `trigger` one at a time, awaited (`single`), or `batchTrigger` of `batch` runs (`bulk`). */
+export async function enqueue(a: { target: Target; n: number; mode: "single" | "bulk"; batch: number }): Promise<Rate> {
+  const { engine, task } = await open(a.target, () => {});
+  try {
+    await engine.trigger(task, { i: -1 });
+    const t0 = performance.now();
+    if (a.mode === "single") {
+      for (let i = 0; i < a.n; i++) await engine.trigger(task, noopPayload(i));
+    } else {
+      await triggerAll(engine, task, a.n, a.batch);
+    }
+    return rate(a.n, performance.now() - t0);
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * Trigger→start latency, open loop at `perSec`: `engine.trigger` is called on a fixed schedule from
+ * this process while a worker (concurrency 24) runs here too; each run records now − the time its
+ * trigger was called. The first `warmup` runs are not counted.
+ */
+export async function latency(a: { target: Target; n: number; perSec: number; warmup: number }): Promise<Latencies> {
+  const samples: number[] = [];
+  const total = a.n + a.warmup;
+  let seen = 0;
+  const all = deferred();
+  const { engine, task } = await open(a.target, (p) => {
+    const d = nowMs() - (p.t ?? 0);
+    if (p.i >= a.warmup) samples.push(d);
+    if (++seen === total) all.resolve();
+  });
+  const worker = engine.worker({ concurrency: 24 });
+  try {
+    await worker.start();
+    await openLoop(total, a.perSec, (i) => void engine.trigger(task, { i, t: nowMs() }));
+    await all.promise;
+  } finally {
+    await worker.stop();
+    await engine.close();
+  }
+  return { n: samples.length, targetPerSec: a.perSec, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
+}
+
+/**
+ * One worker process of a scale-out run: opens the engine, says `ready`, starts its worker on `go`,
+ * stops on `stop` and returns how many runs it executed.
+ */
+export async function workerProcess(a: { url: string; concurrency: number }, channel: Channel): Promise<number> {
+  let handled = 0;
+  const { engine } = await open({ kind: "postgres", url: a.url }, () => {
+    handled++;
+  });
+  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 100 });
+  channel.send({ type: "ready" });
+  await channel.next("go");
+  await worker.start();
+  await channel.next("stop");
+  await worker.stop();
+  await engine.close();
+  return handled;
+}
+
+/** Triggers `n` runs (bulk) into the target and ANALYZEs; used by the scale-out bench before it starts workers. */
+export async function seed(a: { url: string; n: number }): Promise<void> {
+  const { engine, task } = await open({ kind: "postgres", url: a.url }, () => {});
+  try {
+    await triggerAll(engine, task, a.n);
+  } finally {
+    await engine.close();
+  }
+  await analyze(a.url);
+}
+
+/** Says `ready`, then polls until `n` runs are completed and returns the wall-clock time (ms) it saw that. */
+export async function waitCompleted(a: { url: string; n: number }, channel: Channel): Promise<number> {
+  const { engine } = await open({ kind: "postgres", url: a.url }, () => {});
+  try {
+    channel.send({ type: "ready" });
+    await waitUntil(`${a.n} runs to complete`, async () => (await completed(engine)) >= a.n, { everyMs: 2 });
+    return nowMs();
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * RSS (MiB, after GC) once `checkpoints[k]` runs have completed, for each k: runs are triggered in
+ * batches of 1000 and drained by one worker (concurrency 24) in this process.
+ */
+export async function memory(a: { target: Target; checkpoints: readonly number[] }): Promise<{ runs: number; rssMiB: number }[]> {
+  let handled = 0;
+  const { engine, task } = await open(a.target, () => {
+    handled++;
+  });
+  const worker = engine.worker({ concurrency: 24 });
+  const out: { runs: number; rssMiB: number }[] = [];
+  try {
+    await worker.start();
+    let triggered = 0;
+    for (const cp of a.checkpoints) {
+      while (triggered < cp) {
+        const k = Math.min(1000, cp - triggered);
+        const items: { i: number }[] = [];
+        for (let j = 0; j < k; j++) items.push(noopPayload(triggered + j));
+        await engine.batchTrigger(task, items);
+        triggered += k;
+        // keep the backlog bounded, as a steady producer would
+        await waitUntil("the backlog to drain", () => handled >= triggered - 5000, { everyMs: 1 });
+      }
+      await waitUntil(`${cp} runs to complete`, async () => (await completed(engine)) >= cp, { everyMs: 2 });
+      out.push({ runs: cp, rssMiB: rssAfterGcMiB() });
+    }
+    return out;
+  } finally {
+    await worker.stop();
+    await engine.close();
+  }
+}
