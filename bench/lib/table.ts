@@ -2,12 +2,12 @@
  * Plain-text tables for bench output (also valid Markdown, so they paste into docs/PERFORMANCE.md).
  */
 
-/** Prints a Markdown table with a title line above it. */
-export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[]): void {
+/** Prints a Markdown table with a title line above it; the first `leftColumns` columns are text (left-aligned), the rest numbers. */
+export function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
-  const sep = `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
+    `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  const sep = `|${widths.map((w, i) => (i < leftColumns ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`;
   console.log(`\n${title}`);
   console.log(line(header));
   console.log(sep);

@@ -1,0 +1,93 @@
+/**
+ * Trigger (enqueue) rows/s, single and bulk. PostgreSQL: Errand `trigger` / `batchTrigger` vs
+ * graphile-worker `addJob` / `addJobs` (target bulk ≥ 1×). SQLite (NORMAL and FULL): Errand vs
+ * plainjob `add` / `addMany`. "single" = one call at a time, each awaited (a durable commit per row);
+ * "bulk" = batches of BENCH_BULK_BATCH rows, one transaction each.
+ * Knobs: BENCH_SINGLE_N (1000), BENCH_BULK_N (50000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3).
+ */
+import { envInt, rounds } from "./lib/env.ts";
+import { runInChild } from "./lib/child.ts";
+import { machineLine } from "./lib/machine.ts";
+import { startPgServer } from "./lib/pg-server.ts";
+import { medianOf, runRounds, samplesOf } from "./lib/rounds.ts";
+import { fmtInt, ratio } from "./lib/stats.ts";
+import { printTable } from "./lib/table.ts";
+import { tempDir } from "./lib/tmp.ts";
+import type { Rate } from "./lib/contestants/types.ts";
+
+const singleN = envInt("BENCH_SINGLE_N", 1000);
+const bulkN = envInt("BENCH_BULK_N", 50_000);
+const batch = envInt("BENCH_BULK_BATCH", 1000);
+const R = rounds();
+const modes = [
+  { mode: "single", n: singleN },
+  { mode: "bulk", n: bulkN },
+] as const;
+
+const rows: string[][] = [];
+const addRows = (where: string, peer: string, out: Awaited<ReturnType<typeof runRounds<Rate>>>, mode: string, n: number): void => {
+  const e = out.get("Errand");
+  const p = out.get(peer);
+  const eMed = medianOf(e, (x) => x.perSec);
+  const pMed = medianOf(p, (x) => x.perSec);
+  rows.push([`${where} ${mode}`, "Errand", fmtInt(n), fmtInt(eMed), samplesOf(e, (x) => x.perSec), ratio(eMed, pMed)]);
+  rows.push([`${where} ${mode}`, peer, fmtInt(n), fmtInt(pMed), samplesOf(p, (x) => x.perSec), "1.00×"]);
+};
+
+const server = await startPgServer();
+const dir = tempDir("trigger");
+try {
+  console.log(`trigger: ${machineLine()} · ${await server.settings()} · bulk batch ${batch} · ${R} rounds`);
+  for (const { mode, n } of modes) {
+    const out = await runRounds<Rate>(
+      [
+        {
+          name: "Errand",
+          run: async (r) =>
+            runInChild<Rate>("errand", "enqueue", { target: { kind: "postgres", url: await server.freshDatabase(`trig_e_${mode}_${r}`) }, n, mode, batch }).result,
+        },
+        {
+          name: "graphile-worker addJob(s)",
+          run: async (r) => runInChild<Rate>("graphile", "enqueue", { url: await server.freshDatabase(`trig_g_${mode}_${r}`), n, mode, batch }).result,
+        },
+      ],
+      R,
+      `[pg ${mode}] `,
+    );
+    addRows("PostgreSQL", "graphile-worker addJob(s)", out, mode, n);
+  }
+  for (const synchronous of ["NORMAL", "FULL"] as const) {
+    for (const { mode, n } of modes) {
+      const out = await runRounds<Rate>(
+        [
+          {
+            name: "Errand",
+            run: (r) =>
+              runInChild<Rate>("errand", "enqueue", {
+                target: { kind: "sqlite", path: dir.file(`e-${synchronous}-${mode}-${r}.db`), synchronous },
+                n,
+                mode,
+                batch,
+              }).result,
+          },
+          {
+            name: "plainjob add(Many)",
+            run: (r) => runInChild<Rate>("plainjob", "enqueue", { path: dir.file(`p-${synchronous}-${mode}-${r}.db`), n, mode, batch, synchronous }).result,
+          },
+        ],
+        R,
+        `[sqlite ${synchronous} ${mode}] `,
+      );
+      addRows(`SQLite ${synchronous}`, "plainjob add(Many)", out, mode, n);
+    }
+  }
+} finally {
+  dir.remove();
+  await server.stop();
+}
+printTable(
+  `Trigger rows/s — single: one awaited call per row; bulk: ${batch} rows per call — median of ${R}; target bulk Errand/graphile-worker ≥ 1×`,
+  ["store, mode", "contestant", "rows", "rows/s (median)", "samples", "Errand / peer"],
+  rows,
+  2,
+);
