@@ -42,7 +42,7 @@ export function layout(ctx: PageContext, page: Page, etag: string): SafeHtml {
   const notice = NOTICES[ctx.url.searchParams.get("notice") ?? ""];
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${page.title} · ${ctx.title}</title><style>${raw(CSS)}</style>
+<link rel="icon" href="data:,"><title>${page.title} · ${ctx.title}</title><style>${raw(CSS)}</style>
 <script src="${ctx.base}/assets/app.js" defer></script></head>
 <body data-live-ms="${ctx.liveIntervalMs}">
 <header class="top"><a class="brand" href="${ctx.base}/">${ctx.title}</a>
@@ -60,7 +60,7 @@ ${page.head ?? ""}
 export function loginPage(base: string, title: string, failed: boolean): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Log in · ${title}</title><style>${raw(CSS)}</style></head>
+<link rel="icon" href="data:,"><title>Log in · ${title}</title><style>${raw(CSS)}</style></head>
 <body><main><div class="card login"><h1>${title} dashboard</h1>
 ${failed ? html`<div class="flash bad" role="alert">Wrong token.</div>` : ""}
 <form method="post" action="${base}/login">
