@@ -68,7 +68,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers: securityHeaders({ ETag: etag, Vary: "X-Errand-Live", ...cookie }) });
       return htmlResponse(live, page.status ?? 200, { ETag: etag, Vary: "X-Errand-Live", ...cookie });
     }
-    return htmlResponse(layout(ctx, page, etag), page.status ?? 200, { Vary: "X-Errand-Live", ...cookie });
+    return htmlResponse(layout(ctx, page, req.method === "POST" ? null : etag), page.status ?? 200, { Vary: "X-Errand-Live", ...cookie });
   }
 
   async function getPage(ctx: PageContext, parts: readonly string[]): Promise<Page> {

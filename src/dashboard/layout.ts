@@ -36,7 +36,8 @@ const NOTICES: Readonly<Record<string, { readonly kind: "ok" | "bad"; readonly t
   triggered: { kind: "ok", text: "Run triggered." },
 };
 
-export function layout(ctx: PageContext, page: Page, etag: string): SafeHtml {
+/** `etag` null = a page answering a POST: not refreshed live (its URL is not a page to poll). */
+export function layout(ctx: PageContext, page: Page, etag: string | null): SafeHtml {
   const link = (key: Page["nav"], path: string, label: string) =>
     html`<a href="${ctx.base}${path}" class="${page.nav === key ? "on" : ""}">${label}</a>`;
   const notice = NOTICES[ctx.url.searchParams.get("notice") ?? ""];
@@ -52,7 +53,7 @@ ${ctx.canLogout ? html`<form method="post" action="${ctx.base}/logout">${csrfFie
 </header>
 <main>${notice ? html`<div class="flash ${notice.kind}" role="status">${notice.text}</div>` : ""}
 ${page.head ?? ""}
-<div data-live data-etag="${etag}">${page.live}</div>
+${etag === null ? html`<div>${page.live}</div>` : html`<div data-live data-etag="${etag}">${page.live}</div>`}
 </main></body></html>`;
 }
 
@@ -64,6 +65,7 @@ export function loginPage(base: string, title: string, failed: boolean): SafeHtm
 <body><main><div class="card login"><h1>${title} dashboard</h1>
 ${failed ? html`<div class="flash bad" role="alert">Wrong token.</div>` : ""}
 <form method="post" action="${base}/login">
+<input type="text" name="username" value="errand" autocomplete="username" hidden>
 <label>Access token<input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button class="primary" type="submit">Log in</button></form>
 <p class="muted small">Scripts may send <code>Authorization: Bearer &lt;token&gt;</code> instead.</p></div></main></body></html>`;
