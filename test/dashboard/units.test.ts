@@ -1,0 +1,101 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { escapeHtml, html, jsonForScript, raw } from "../../src/dashboard/html.ts";
+import { filterQuery, parseRunFilters } from "../../src/dashboard/filters.ts";
+import { createSecurity } from "../../src/dashboard/security.ts";
+import { fillBuckets, throughputChart } from "../../src/dashboard/charts.ts";
+import { isLoopback } from "../../src/dashboard/serve.ts";
+
+describe("dashboard escaping", () => {
+  it("escapes every interpolation through one helper", () => {
+    assert.equal(String(html`<p title="${`"x'`}">${"<b>&</b>"}</p>`), `<p title="&quot;x&#39;">&lt;b&gt;&amp;&lt;/b&gt;</p>`);
+    assert.equal(String(html`${[html`<i>`, "<u>", null, false, 3]}`), "<i>&lt;u&gt;3");
+    assert.equal(String(html`${raw("<br>")}`), "<br>");
+    assert.equal(escapeHtml("`a`"), "&#96;a&#96;");
+  });
+
+  it("encodes JSON for script blocks so it cannot close the element", () => {
+    const value = { s: "</script><!--\u2028&" };
+    const encoded = String(jsonForScript(value));
+    assert.ok(!/[<>&\u2028]/.test(encoded), encoded);
+    assert.deepEqual(JSON.parse(encoded), value);
+  });
+});
+
+describe("dashboard run filters", () => {
+  it("parses and round-trips filters", () => {
+    const parsed = parseRunFilters(new URLSearchParams("status=failed&task=a%20b&tag=t:1&q=01AB&limit=20&cursor=c1"));
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.filters, { status: "failed", task: "a b", tag: "t:1", q: "01ab", cursor: "c1", limit: 20 });
+    assert.equal(filterQuery(parsed.filters), "?status=failed&task=a+b&tag=t%3A1&q=01ab&limit=20");
+    assert.equal(filterQuery(parsed.filters, "next"), "?status=failed&task=a+b&tag=t%3A1&q=01ab&limit=20&cursor=next");
+  });
+
+  it("names what is wrong with bad filters", () => {
+    const cases: [string, RegExp][] = [
+      ["status=done", /unknown status "done"/],
+      ["limit=0", /"limit" must be an integer from 1 to 500/],
+      ["limit=1.5", /"limit"/],
+      ["q=%3Cscript%3E", /"q" must be the start of a run id/],
+      [`tag=${"x".repeat(201)}`, /"tag" is longer than 200/],
+    ];
+    for (const [query, message] of cases) {
+      const parsed = parseRunFilters(new URLSearchParams(query));
+      assert.equal(parsed.ok, false, query);
+      if (!parsed.ok) assert.match(parsed.error, message);
+    }
+  });
+});
+
+describe("dashboard sessions and CSRF tokens", () => {
+  const req = (headers: Record<string, string> = {}) => new Request("http://h.test/runs", { headers });
+
+  it("issues signed sessions without auth and checks their CSRF token", () => {
+    const s = createSecurity({ token: null, basePath: "" });
+    const first = s.authenticate(req());
+    assert.ok(first.ok && first.setCookie !== null && first.sid !== null);
+    const cookie = first.setCookie.split(";")[0]!;
+    const again = s.authenticate(req({ cookie }));
+    assert.ok(again.ok && again.sid === first.sid && again.setCookie === null);
+    const token = s.csrfToken(first.sid);
+    assert.equal(s.checkCsrf(req({ cookie }), again, token), null);
+    assert.match(s.checkCsrf(req({ cookie }), again, token.slice(1)) ?? "", /CSRF/);
+    assert.match(s.checkCsrf(req({ cookie, origin: "http://evil.test" }), again, token) ?? "", /cross-origin/);
+    const other = createSecurity({ token: null, basePath: "" });
+    const foreign = other.authenticate(req({ cookie }));
+    assert.ok(foreign.ok && foreign.setCookie !== null, "a cookie signed by another instance is not accepted");
+  });
+
+  it("with a token: only Bearer or a login cookie authenticate", () => {
+    const s = createSecurity({ token: "the-token-123", basePath: "/x" });
+    assert.equal(s.authenticate(req()).ok, false);
+    assert.equal(s.authenticate(req({ authorization: "Bearer the-token-124" })).ok, false);
+    assert.equal(s.authenticate(req({ authorization: "Bearer the-token-12" })).ok, false);
+    const bearer = s.authenticate(req({ authorization: "Bearer the-token-123" }));
+    assert.ok(bearer.ok && bearer.via === "bearer");
+    assert.equal(s.checkCsrf(req(), bearer, null), null, "Bearer requests need no CSRF token");
+    assert.equal(s.login(req(), "wrong"), null);
+    const set = s.login(req(), "the-token-123");
+    assert.ok(set !== null);
+    assert.match(set, /; Path=\/x; HttpOnly; SameSite=Strict$/);
+    const viaCookie = s.authenticate(req({ cookie: set.split(";")[0]! }));
+    assert.ok(viaCookie.ok && viaCookie.via === "cookie");
+    assert.match(s.checkCsrf(req({ cookie: set.split(";")[0]! }), viaCookie, null) ?? "", /CSRF/);
+  });
+});
+
+describe("dashboard charts", () => {
+  it("fills empty minutes and draws one bar group per bucket", () => {
+    const since = 1_000_000 * 60_000;
+    const slots = fillBuckets([{ at: since + 120_000, completed: 3, failed: 1, avgDurationMs: 10, maxDurationMs: 20 }], since, 60_000, 5);
+    assert.deepEqual(slots.map((b) => b.completed), [0, 0, 3, 0, 0]);
+    const svg = String(throughputChart(slots));
+    assert.equal(svg.match(/<g><title>/g)?.length, 5);
+    assert.ok(svg.includes("3 completed, 1 failed"));
+  });
+
+  it("knows loopback hosts", () => {
+    for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost"]) assert.ok(isLoopback(h), h);
+    for (const h of ["0.0.0.0", "::", "192.168.1.2", "example.com"]) assert.ok(!isLoopback(h), h);
+  });
+});
