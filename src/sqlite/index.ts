@@ -1,2 +1,4 @@
-// Entry point; filled in by its issue.
-export {};
+// The `errand/sqlite` entry point: the embedded default store.
+export { sqliteStore } from "./store.ts";
+export type { SqliteStoreOptions } from "./open.ts";
+export type { SqliteDatabaseLike, SqliteStatementLike } from "./driver.ts";

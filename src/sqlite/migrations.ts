@@ -1,0 +1,133 @@
+/**
+ * Numbered schema migrations for the SQLite store. Append only: never edit a released migration.
+ * `migrate()` applies the missing ones inside one BEGIN IMMEDIATE transaction, so several processes
+ * starting at once apply each migration exactly once.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "runs, steps, waits, logs, events, queues, schedules",
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  concurrency_key TEXT,
+  status TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  priority INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  max_attempts INTEGER NOT NULL,
+  idempotency_key TEXT,
+  idempotency_expires_at INTEGER,
+  expires_at INTEGER,
+  tags TEXT NOT NULL DEFAULT '[]',
+  parent_run_id TEXT,
+  schedule_id TEXT,
+  worker_id TEXT,
+  lease_expires_at INTEGER,
+  progress REAL,
+  progress_message TEXT
+);
+CREATE INDEX runs_claim ON runs (priority DESC, run_at, id) WHERE status IN ('queued', 'delayed', 'waiting');
+CREATE INDEX runs_lease ON runs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX runs_running_queue ON runs (queue, concurrency_key) WHERE status = 'running';
+CREATE INDEX runs_expiry ON runs (expires_at) WHERE expires_at IS NOT NULL AND status IN ('queued', 'delayed');
+CREATE UNIQUE INDEX runs_idempotency ON runs (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX runs_status_id ON runs (status, id);
+CREATE INDEX runs_task_id ON runs (task_id, id);
+CREATE INDEX runs_queue_id ON runs (queue, id);
+CREATE INDEX runs_parent ON runs (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL;
+
+CREATE TABLE run_tags (
+  tag TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  PRIMARY KEY (tag, run_id)
+) WITHOUT ROWID;
+CREATE INDEX run_tags_run ON run_tags (run_id);
+
+CREATE TABLE steps (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  parent_key TEXT,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  attempts INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  child_run_id TEXT,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE waits (
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  parent_key TEXT,
+  kind TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  wake_at INTEGER,
+  event_name TEXT,
+  match TEXT,
+  child_run_id TEXT,
+  resolved_at INTEGER,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE INDEX waits_event ON waits (event_name, created_at) WHERE resolved_at IS NULL AND kind = 'event';
+CREATE INDEX waits_child ON waits (child_run_id) WHERE resolved_at IS NULL AND kind = 'child';
+
+CREATE TABLE logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  level TEXT NOT NULL,
+  message TEXT NOT NULL,
+  data TEXT,
+  at INTEGER NOT NULL,
+  attempt INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX logs_run_key ON logs (run_id, key);
+
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX events_name ON events (name, created_at);
+
+CREATE TABLE queues (
+  name TEXT PRIMARY KEY,
+  concurrency_limit INTEGER
+);
+
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  cron TEXT NOT NULL,
+  timezone TEXT,
+  payload TEXT,
+  source TEXT NOT NULL,
+  next_fire_at INTEGER NOT NULL,
+  last_fire_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`,
+  },
+];

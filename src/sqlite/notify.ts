@@ -1,0 +1,50 @@
+/**
+ * Same-process notifications for the SQLite store: every store opened on the same file in this
+ * process shares one channel, so a trigger wakes a worker at once. Other processes find new work by
+ * polling (SQLite has no cross-process notifications).
+ */
+import { resolve } from "node:path";
+import type { StoreNotification } from "../store/types.ts";
+
+type Listener = (n: StoreNotification) => void;
+
+const channels = new Map<string, Set<Listener>>();
+
+export interface Channel {
+  emit(n: StoreNotification): void;
+  subscribe(listener: Listener): () => void;
+  close(): void;
+}
+
+/** `path` null: a private channel (`:memory:` databases are private to their connection). */
+export function notifier(path: string | null): Channel {
+  const key = path === null ? null : resolve(path);
+  const listeners = key === null ? new Set<Listener>() : (channels.get(key) ?? new Set<Listener>());
+  if (key !== null) channels.set(key, listeners);
+  const mine = new Set<Listener>();
+  return {
+    emit(n) {
+      for (const l of [...listeners]) {
+        try {
+          l(n);
+        } catch {
+          // a listener's failure is its own business
+        }
+      }
+    },
+    subscribe(listener) {
+      const wrapped: Listener = (n) => listener(n);
+      listeners.add(wrapped);
+      mine.add(wrapped);
+      return () => {
+        listeners.delete(wrapped);
+        mine.delete(wrapped);
+      };
+    },
+    close() {
+      for (const l of mine) listeners.delete(l);
+      mine.clear();
+      if (key !== null && listeners.size === 0) channels.delete(key);
+    },
+  };
+}

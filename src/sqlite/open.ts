@@ -1,0 +1,111 @@
+/** Opening and migrating an SQLite database for the store, with readable errors. */
+import Database from "better-sqlite3";
+import type { SqliteDatabaseLike } from "./driver.ts";
+import { Sql } from "./driver.ts";
+import { MIGRATIONS } from "./migrations.ts";
+
+export interface SqliteStoreOptions {
+  /** File path of the database (created if missing), or ":memory:". Give this or `database`. */
+  readonly path?: string;
+  /** Your own better-sqlite3 Database (the store does not close it). Give this or `path`. */
+  readonly database?: SqliteDatabaseLike;
+  /** PRAGMA synchronous: "NORMAL" (fast; a power loss may lose the last commits) or "FULL". @default "NORMAL" */
+  readonly synchronous?: "NORMAL" | "FULL";
+  /** How long a writer waits for another process's lock before failing. @default 5000 */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface Opened {
+  readonly sql: Sql;
+  readonly owned: boolean;
+  readonly label: string;
+  readonly memory: boolean;
+}
+
+export function validateOptions(options: SqliteStoreOptions): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("sqliteStore: expected options { path } or { database }");
+  }
+  const { path, database, synchronous, busyTimeoutMs } = options;
+  if ((path === undefined) === (database === undefined)) {
+    throw new TypeError("sqliteStore: give exactly one of the options `path` and `database`");
+  }
+  if (path !== undefined && (typeof path !== "string" || path.length === 0)) {
+    throw new TypeError("sqliteStore: option `path` must be a non-empty string (a file path or \":memory:\")");
+  }
+  if (database !== undefined && (typeof database !== "object" || typeof database.prepare !== "function")) {
+    throw new TypeError("sqliteStore: option `database` must be a better-sqlite3 Database");
+  }
+  if (synchronous !== undefined && synchronous !== "NORMAL" && synchronous !== "FULL") {
+    throw new TypeError(`sqliteStore: option \`synchronous\` must be "NORMAL" or "FULL", got ${JSON.stringify(synchronous)}`);
+  }
+  if (busyTimeoutMs !== undefined && (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)) {
+    throw new TypeError(`sqliteStore: option \`busyTimeoutMs\` must be an integer >= 0, got ${String(busyTimeoutMs)}`);
+  }
+}
+
+export function openDatabase(options: SqliteStoreOptions): Opened {
+  const timeout = options.busyTimeoutMs ?? 5000;
+  let db: SqliteDatabaseLike;
+  let owned = false;
+  const label = options.path ?? options.database?.name ?? "database";
+  try {
+    if (options.database !== undefined) {
+      db = options.database;
+    } else {
+      db = new Database(options.path!, { timeout }) as unknown as SqliteDatabaseLike;
+      owned = true;
+    }
+    db.pragma(`busy_timeout = ${timeout}`);
+    const memory = label === ":memory:" || label === "";
+    if (!memory) setWal(db, timeout);
+    db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
+    db.pragma("foreign_keys = OFF");
+    return { sql: new Sql(db), owned, label, memory };
+  } catch (error) {
+    throw openError(label, error);
+  }
+}
+
+function setWal(db: SqliteDatabaseLike, timeoutMs: number): void {
+  // Switching to WAL needs a moment of exclusive access; processes starting together may collide.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+export function openError(label: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /not a database|malformed|file is encrypted/i.test(message)
+    ? " — the file exists but is not an SQLite database (or is corrupt); point `path` at another file"
+    : "";
+  return new Error(`sqliteStore: cannot use "${label}" as an SQLite database: ${message}${hint}`, { cause: error });
+}
+
+/** Applies missing migrations in one BEGIN IMMEDIATE transaction (safe across processes). */
+export function migrate(sql: Sql, label: string): void {
+  try {
+    sql.db.exec(
+      "CREATE TABLE IF NOT EXISTS errand_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    );
+    sql.write(() => {
+      const applied = new Set(
+        (sql.db.prepare("SELECT version FROM errand_migrations").all() as { version: number }[]).map((r) => r.version),
+      );
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        sql.db.exec(m.sql);
+        sql.db.prepare("INSERT INTO errand_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+      }
+    });
+  } catch (error) {
+    throw openError(label, error);
+  }
+}

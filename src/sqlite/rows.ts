@@ -1,0 +1,163 @@
+/** Row shapes of the SQLite tables and their mapping to store records. */
+import type { RunRecord, RunStatus, ScheduleRecord, StepRecord, StepKind, StepStatus, LogRecord, LogLevel } from "../store/types.ts";
+
+export interface RunRow {
+  id: string;
+  task_id: string;
+  queue: string;
+  concurrency_key: string | null;
+  status: string;
+  payload: string;
+  output: string | null;
+  error: string | null;
+  priority: number;
+  run_at: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  max_attempts: number;
+  idempotency_key: string | null;
+  idempotency_expires_at: number | null;
+  expires_at: number | null;
+  tags: string;
+  parent_run_id: string | null;
+  schedule_id: string | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
+  progress: number | null;
+  progress_message: string | null;
+}
+
+export function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    queue: r.queue,
+    concurrencyKey: r.concurrency_key,
+    status: r.status as RunStatus,
+    payload: r.payload,
+    output: r.output,
+    error: r.error,
+    priority: r.priority,
+    runAt: r.run_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    idempotencyKey: r.idempotency_key,
+    idempotencyExpiresAt: r.idempotency_expires_at,
+    expiresAt: r.expires_at,
+    tags: r.tags === "[]" ? [] : (JSON.parse(r.tags) as string[]),
+    parentRunId: r.parent_run_id,
+    scheduleId: r.schedule_id,
+    workerId: r.worker_id,
+    leaseExpiresAt: r.lease_expires_at,
+    progress: r.progress,
+    progressMessage: r.progress_message,
+  };
+}
+
+export interface StepRow {
+  run_id: string;
+  key: string;
+  parent_key: string | null;
+  kind: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  attempts: number;
+  started_at: number;
+  finished_at: number | null;
+  child_run_id: string | null;
+}
+
+export function toStep(r: StepRow): StepRecord {
+  return {
+    runId: r.run_id,
+    key: r.key,
+    parentKey: r.parent_key,
+    kind: r.kind as StepKind,
+    status: r.status as StepStatus,
+    output: r.output,
+    error: r.error,
+    attempts: r.attempts,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    childRunId: r.child_run_id,
+  };
+}
+
+export interface WaitRow {
+  run_id: string;
+  key: string;
+  parent_key: string | null;
+  kind: string;
+  created_at: number;
+  wake_at: number | null;
+  event_name: string | null;
+  match: string | null;
+  child_run_id: string | null;
+  resolved_at: number | null;
+}
+
+export function waitAsStep(w: WaitRow): StepRecord {
+  return {
+    runId: w.run_id,
+    key: w.key,
+    parentKey: w.parent_key,
+    kind: w.kind as StepKind,
+    status: "waiting",
+    output: null,
+    error: null,
+    attempts: 0,
+    startedAt: w.created_at,
+    finishedAt: null,
+    childRunId: w.child_run_id,
+  };
+}
+
+export interface LogRow {
+  run_id: string;
+  key: string;
+  level: string;
+  message: string;
+  data: string | null;
+  at: number;
+  attempt: number;
+}
+
+export function toLog(r: LogRow): LogRecord {
+  return { runId: r.run_id, key: r.key, level: r.level as LogLevel, message: r.message, data: r.data, at: r.at, attempt: r.attempt };
+}
+
+export interface ScheduleRow {
+  id: string;
+  task_id: string;
+  cron: string;
+  timezone: string | null;
+  payload: string | null;
+  source: string;
+  next_fire_at: number;
+  last_fire_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toSchedule(r: ScheduleRow): ScheduleRecord {
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    cron: r.cron,
+    timezone: r.timezone,
+    payload: r.payload,
+    source: r.source as "declared" | "dynamic",
+    nextFireAt: r.next_fire_at,
+    lastFireAt: r.last_fire_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

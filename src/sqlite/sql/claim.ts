@@ -1,0 +1,73 @@
+/** The hot SQL of claiming and finishing runs (src/sqlite/store.ts). */
+
+export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM queues WHERE concurrency_limit IS NOT NULL`;
+
+export const RUNNING_COUNTS = `
+SELECT queue, concurrency_key, count(*) AS n FROM runs
+WHERE status = 'running' AND queue IN (SELECT value FROM json_each(@queues))
+GROUP BY queue, concurrency_key`;
+
+export const EXPIRED_UNSTARTED = `
+SELECT id FROM runs
+WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed')
+LIMIT 500`;
+
+export const LEASE_EXPIRED = `
+SELECT id, queue, concurrency_key, status, attempt, max_attempts, started_at FROM runs
+WHERE status = 'running' AND lease_expires_at <= @now
+ORDER BY lease_expires_at LIMIT @limit`;
+
+export const CANDIDATES_ALL = `
+SELECT id, queue, concurrency_key, status, attempt, max_attempts, started_at FROM runs
+WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= @now
+ORDER BY priority DESC, run_at, id LIMIT @limit OFFSET @offset`;
+
+export const CANDIDATES_IN_QUEUES = `
+SELECT id, queue, concurrency_key, status, attempt, max_attempts, started_at FROM runs
+WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= @now
+  AND queue IN (SELECT value FROM json_each(@queues))
+ORDER BY priority DESC, run_at, id LIMIT @limit OFFSET @offset`;
+
+export const MARK_CLAIMED = `
+UPDATE runs SET
+  attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END),
+  status = 'running', worker_id = @worker, lease_expires_at = @lease,
+  started_at = coalesce(started_at, @now), updated_at = @now
+WHERE id IN (SELECT value FROM json_each(@ids))
+RETURNING *`;
+
+export const DUE_TIMERS = `
+SELECT * FROM waits
+WHERE resolved_at IS NULL AND wake_at IS NOT NULL AND wake_at <= @now
+  AND run_id IN (SELECT value FROM json_each(@ids))`;
+
+export const STEPS_OF_RUNS = `
+SELECT * FROM steps WHERE run_id IN (SELECT value FROM json_each(@ids)) ORDER BY started_at, key`;
+
+export const HEARTBEAT = `
+UPDATE runs SET lease_expires_at = @lease
+WHERE id IN (SELECT value FROM json_each(@ids)) AND worker_id = @worker AND status = 'running'
+RETURNING id`;
+
+export const RELEASE = `
+UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
+WHERE id IN (SELECT value FROM json_each(@ids)) AND worker_id = @worker AND status = 'running'`;
+
+export const COMPLETE = `
+UPDATE runs SET status = 'completed', output = @output, finished_at = @now, updated_at = @now,
+  worker_id = NULL, lease_expires_at = NULL
+WHERE id = @id AND worker_id = @worker AND status = 'running'
+RETURNING parent_run_id`;
+
+export const FAIL_RETRY = `
+UPDATE runs SET status = 'delayed', run_at = @retry_at, attempt = attempt + 1, error = @error,
+  updated_at = @now, worker_id = NULL, lease_expires_at = NULL
+WHERE id = @id AND worker_id = @worker AND status = 'running'`;
+
+export const FAIL_FINAL = `
+UPDATE runs SET status = 'failed', error = @error, finished_at = @now, updated_at = @now,
+  worker_id = NULL, lease_expires_at = NULL
+WHERE id = @id AND worker_id = @worker AND status = 'running'
+RETURNING parent_run_id`;
+
+export const HELD = `SELECT 1 FROM runs WHERE id = @id AND worker_id = @worker AND status = 'running'`;

@@ -1,0 +1,52 @@
+/** SQL for inserting runs, steps, waits, events (src/sqlite/store.ts). */
+
+export const UPSERT_QUEUE = `
+INSERT INTO queues (name, concurrency_limit) VALUES (@name, @concurrency_limit)
+ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+
+export const BY_IDEMPOTENCY_KEY = `SELECT * FROM runs WHERE task_id = @task_id AND idempotency_key = @key`;
+
+export const RELEASE_IDEMPOTENCY_KEY = `UPDATE runs SET idempotency_key = NULL WHERE id = @id`;
+
+export const INSERT_RUN = `
+INSERT INTO runs (id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
+  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)
+VALUES (@id, @task_id, @queue, @concurrency_key, @status, @payload, @priority, @run_at, @now, @now,
+  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id)`;
+
+export const INSERT_TAG = `INSERT OR IGNORE INTO run_tags (tag, run_id) VALUES (@tag, @run_id)`;
+
+export const UPSERT_STEP = `
+INSERT INTO steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+VALUES (@run_id, @key, @parent_key, @kind, @status, @output, @error, @attempts, @started_at, @finished_at, @child_run_id)
+ON CONFLICT (run_id, key) DO UPDATE SET
+  parent_key = excluded.parent_key, kind = excluded.kind, status = excluded.status, output = excluded.output,
+  error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at,
+  finished_at = excluded.finished_at, child_run_id = excluded.child_run_id
+WHERE steps.status <> 'completed'`;
+
+export const INSERT_WAIT = `
+INSERT OR IGNORE INTO waits (run_id, key, parent_key, kind, created_at, wake_at, event_name, match, child_run_id)
+VALUES (@run_id, @key, @parent_key, @kind, @created_at, @wake_at, @event_name, @match, @child_run_id)`;
+
+export const WAIT_BY_KEY = `SELECT * FROM waits WHERE run_id = @run_id AND key = @key`;
+
+export const NEXT_TIMER = `
+SELECT min(wake_at) AS at FROM waits WHERE run_id = @run_id AND resolved_at IS NULL AND wake_at IS NOT NULL`;
+
+export const REQUEUE_HELD = `
+UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
+WHERE id = @id`;
+
+export const MARK_WAITING = `
+UPDATE runs SET status = 'waiting', run_at = @run_at, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
+WHERE id = @id`;
+
+export const INSERT_EVENT = `INSERT INTO events (id, name, payload, created_at) VALUES (@id, @name, @payload, @now)`;
+
+export const OPEN_EVENT_WAITS = `
+SELECT * FROM waits WHERE kind = 'event' AND event_name = @name AND resolved_at IS NULL AND created_at <= @now
+ORDER BY created_at`;
+
+export const UNFINISHED_CHILDREN = `
+SELECT id FROM runs WHERE parent_run_id = @id AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;
