@@ -10,7 +10,7 @@
  */
 import { Cache, newEntry, type Entry } from "./cache.ts";
 import { TaskCycleError } from "./errors.ts";
-import { describeInput, structuralKey } from "./key.ts";
+import { describeInput } from "./key.ts";
 import { TaskImpl, type BoundTask, type Task } from "./task.ts";
 
 /** Advanced: lets a host store results of tasks that have an `id` (the durable layer's steps). */
@@ -151,7 +151,7 @@ export class ContextImpl implements Context {
     try {
       const persist = shared.persist;
       if (persist !== undefined && task.id !== undefined) {
-        p = persist(task.id, structuralKey(input, task.name), () => Promise.resolve(task.fn(view, input)));
+        p = persist(task.id, task.storedKeyOf(key, input), () => Promise.resolve(task.fn(view, input)));
       } else {
         const r = task.fn(view, input);
         p = r instanceof Promise ? r : Promise.resolve(r);

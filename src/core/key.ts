@@ -7,7 +7,8 @@
 /** The value used as the cache key for `input` (a primitive as-is, else a structural string). */
 export function cacheKey(input: unknown, taskName: string): unknown {
   if (input === null || (typeof input !== "object" && typeof input !== "function" && typeof input !== "symbol")) {
-    return input;
+    // A string starting with the object marker is quoted, so it cannot collide with an object's key.
+    return typeof input === "string" && input.charCodeAt(0) === 0 ? "\u0000" + JSON.stringify(input) : input;
   }
   return "\u0000" + structuralKey(input, taskName);
 }

@@ -2,7 +2,7 @@
  * In-process tasks: a function of (context, input) that runs at most once per context and input key.
  */
 import { ContextImpl, type Context } from "./context.ts";
-import { cacheKey } from "./key.ts";
+import { cacheKey, structuralKey } from "./key.ts";
 
 export interface Task<I, O> {
   /** Set when the task was defined with an `id` (used for persisted results in durable runs). */
@@ -51,6 +51,11 @@ export class TaskImpl<I, O> implements Task<I, O> {
       throw new TypeError(`task "${this.name}": its \`key\` option must return a string or a number, got ${typeof k}`);
     }
     return k;
+  }
+
+  /** The input key as text, for persisted results: the `key` option's value, else the structural key. */
+  storedKeyOf(key: unknown, input: I): string {
+    return this.#key !== undefined ? String(key) : structuralKey(input, this.name);
   }
 
   run(ctx: Context, input: I): Promise<O> {
