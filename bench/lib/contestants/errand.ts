@@ -27,6 +27,8 @@ interface Opened {
   readonly task: Task<{ i: number; t?: number }, null>;
   /** The `synchronous` level actually in force on the SQLite connection (checked, not assumed). */
   readonly synchronous: string | null;
+  /** Closes the engine, then the SQLite handle opened here (the store does not own it). */
+  close(): Promise<void>;
 }
 
 const SYNC_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
@@ -39,7 +41,7 @@ async function open(target: Target, run: (p: { i: number; t?: number }) => void)
     db = new Database(target.path);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${target.synchronous}`);
-    store = api.sqliteStore({ database: db });
+    store = api.sqliteStore({ database: db, synchronous: target.synchronous });
   } else {
     store = api.postgresStore({ connectionString: target.url });
   }
@@ -58,7 +60,11 @@ async function open(target: Target, run: (p: { i: number; t?: number }) => void)
     if (target.kind === "sqlite") db.pragma(`synchronous = ${target.synchronous}`);
     synchronous = SYNC_NAMES[db.pragma("synchronous", { simple: true }) as number] ?? "?";
   }
-  return { api, engine, task, synchronous };
+  const close = async (): Promise<void> => {
+    await engine.close();
+    db?.close();
+  };
+  return { api, engine, task, synchronous, close };
 }
 
 async function triggerAll(engine: Engine, task: Task<{ i: number }, null>, n: number, batch = 1000): Promise<void> {
@@ -78,7 +84,7 @@ export async function throughput(a: { target: Target; n: number; concurrency: nu
   let handled = 0;
   let t0 = 0;
   const all = deferred();
-  const { engine, task, synchronous } = await open(a.target, () => {
+  const { engine, task, synchronous, close } = await open(a.target, () => {
     if (handled++ === 0) t0 = performance.now();
     if (handled === a.n) all.resolve();
   });
@@ -92,13 +98,13 @@ export async function throughput(a: { target: Target; n: number; concurrency: nu
     return { ...rate(a.n, performance.now() - t0), synchronous };
   } finally {
     await worker.stop();
-    await engine.close();
+    await close();
   }
 }
 
 /** Trigger rows/s: `trigger` one at a time, awaited (`single`), or `batchTrigger` of `batch` runs (`bulk`). */
 export async function enqueue(a: { target: Target; n: number; mode: "single" | "bulk"; batch: number }): Promise<Rate> {
-  const { engine, task } = await open(a.target, () => {});
+  const { engine, task, close } = await open(a.target, () => {});
   try {
     await engine.trigger(task, { i: -1 });
     const t0 = performance.now();
@@ -109,7 +115,7 @@ export async function enqueue(a: { target: Target; n: number; mode: "single" | "
     }
     return rate(a.n, performance.now() - t0);
   } finally {
-    await engine.close();
+    await close();
   }
 }
 
@@ -123,7 +129,7 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
   const total = a.n + a.warmup;
   let seen = 0;
   const all = deferred();
-  const { engine, task } = await open(a.target, (p) => {
+  const { engine, task, close } = await open(a.target, (p) => {
     const d = nowMs() - (p.t ?? 0);
     if (p.i >= a.warmup) samples.push(d);
     if (++seen === total) all.resolve();
@@ -135,7 +141,7 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
     await all.promise;
   } finally {
     await worker.stop();
-    await engine.close();
+    await close();
   }
   return { n: samples.length, targetPerSec: a.perSec, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
 }
@@ -146,7 +152,7 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
  */
 export async function workerProcess(a: { url: string; concurrency: number }, channel: Channel): Promise<number> {
   let handled = 0;
-  const { engine } = await open({ kind: "postgres", url: a.url }, () => {
+  const { engine, close } = await open({ kind: "postgres", url: a.url }, () => {
     handled++;
   });
   const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 100 });
@@ -155,30 +161,30 @@ export async function workerProcess(a: { url: string; concurrency: number }, cha
   await worker.start();
   await channel.next("stop");
   await worker.stop();
-  await engine.close();
+  await close();
   return handled;
 }
 
 /** Triggers `n` runs (bulk) into the target and ANALYZEs; used by the scale-out bench before it starts workers. */
 export async function seed(a: { url: string; n: number }): Promise<void> {
-  const { engine, task } = await open({ kind: "postgres", url: a.url }, () => {});
+  const { engine, task, close } = await open({ kind: "postgres", url: a.url }, () => {});
   try {
     await triggerAll(engine, task, a.n);
   } finally {
-    await engine.close();
+    await close();
   }
   await analyze(a.url);
 }
 
 /** Says `ready`, then polls until `n` runs are completed and returns the wall-clock time (ms) it saw that. */
 export async function waitCompleted(a: { url: string; n: number }, channel: Channel): Promise<number> {
-  const { engine } = await open({ kind: "postgres", url: a.url }, () => {});
+  const { engine, close } = await open({ kind: "postgres", url: a.url }, () => {});
   try {
     channel.send({ type: "ready" });
     await waitUntil(`${a.n} runs to complete`, async () => (await completed(engine)) >= a.n, { everyMs: 2 });
     return nowMs();
   } finally {
-    await engine.close();
+    await close();
   }
 }
 
@@ -188,7 +194,7 @@ export async function waitCompleted(a: { url: string; n: number }, channel: Chan
  */
 export async function memory(a: { target: Target; checkpoints: readonly number[] }): Promise<{ runs: number; rssMiB: number }[]> {
   let handled = 0;
-  const { engine, task } = await open(a.target, () => {
+  const { engine, task, close } = await open(a.target, () => {
     handled++;
   });
   const worker = engine.worker({ concurrency: 24 });
@@ -212,6 +218,6 @@ export async function memory(a: { target: Target; checkpoints: readonly number[]
     return out;
   } finally {
     await worker.stop();
-    await engine.close();
+    await close();
   }
 }
