@@ -56,8 +56,7 @@ async function open(target: Target, run: (p: { i: number; t?: number }) => void)
   await engine.store.migrate();
   let synchronous: string | null = null;
   if (db !== null) {
-    await engine.runs.stats(); // the store has applied its own settings by now
-    if (target.kind === "sqlite") db.pragma(`synchronous = ${target.synchronous}`);
+    await engine.runs.stats(); // the store has applied its own settings by now: check, do not assume
     synchronous = SYNC_NAMES[db.pragma("synchronous", { simple: true }) as number] ?? "?";
   }
   const close = async (): Promise<void> => {
