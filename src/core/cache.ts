@@ -51,7 +51,8 @@ export class Cache {
   readonly ttlMs: number;
   readonly maxEntries: number;
   size = 0;
-  #fifo: Entry[] = [];
+  /** Creation order; slots before #fifoHead are emptied so a swept entry's value can be collected. */
+  #fifo: (Entry | undefined)[] = [];
   #fifoHead = 0;
   #lruHead: Entry | null = null;
   #lruTail: Entry | null = null;
@@ -111,12 +112,12 @@ export class Cache {
     while (this.#fifoHead < fifo.length && removedCount < 2) {
       const e = fifo[this.#fifoHead]!;
       if (e.removed) {
-        this.#fifoHead++;
+        fifo[this.#fifoHead++] = undefined;
         continue;
       }
       if (!this.isExpired(e, now)) break;
       this.remove(e);
-      this.#fifoHead++;
+      fifo[this.#fifoHead++] = undefined;
       removedCount++;
     }
     if (this.#fifoHead > 1024 && this.#fifoHead * 2 > fifo.length) {
