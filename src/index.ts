@@ -3,3 +3,45 @@
 // In-process tasks (DESIGN.md §1)
 export { task, createContext, extendContext, TaskCycleError } from "./core/index.ts";
 export type { Task, BoundTask, Context, ContextOptions, PersistHook, AllResult, AllSettledResult } from "./core/index.ts";
+
+// Durable tasks (DESIGN.md §2)
+export {
+  defineTask,
+  createEngine,
+  NonRetriableError,
+  RetryAfterError,
+  TaskTimeoutError,
+  RunCanceledError,
+  WorkerStoppedError,
+  PayloadValidationError,
+  WaitTimeoutError,
+} from "./engine/index.ts";
+export type {
+  EngineOptions,
+  Engine,
+  Worker,
+  WorkerOptions,
+  WorkerEvents,
+  Task as DurableTask,
+  AnyTask,
+  TaskOptions as DurableTaskOptions,
+  TriggerOptions,
+  RetryOptions,
+  QueueOptions,
+  ScheduleOptions,
+  SchedulePayload,
+  RunHandle,
+  RunInfo,
+  RunView,
+  StepView,
+  LogView,
+  TaskResult,
+  Duration,
+  ListRunsOptions,
+  ScheduleView,
+  CreateScheduleOptions,
+  TaskInput,
+  TaskOutput,
+} from "./engine/index.ts";
+export type { RunContext, StepScope, StepOptions, Logger, WaitForEventOptions } from "./durable/index.ts";
+export type { RunStatus, SerializedError } from "./store/index.ts";

@@ -1,0 +1,26 @@
+/** Task results `{ ok, id, output | error, unwrap() }` and the run info tasks see. */
+import type { RunRecord, SerializedError } from "../store/types.ts";
+import type { RunInfo, TaskResult } from "../engine/types.ts";
+
+export function toRunInfo(r: RunRecord): RunInfo {
+  return { id: r.id, taskId: r.taskId, attempt: r.attempt, tags: r.tags, createdAt: new Date(r.createdAt), parentRunId: r.parentRunId };
+}
+
+export function taskResult<T>(id: string, ok: boolean, output: unknown, error: SerializedError | null): TaskResult<T> {
+  if (ok) return { ok: true, id, output: output as T, unwrap: () => output as T };
+  const err = error ?? { name: "Error", message: "the run did not complete" };
+  return {
+    ok: false,
+    id,
+    error: err,
+    unwrap: () => {
+      throw new Error(`run ${id} failed: ${err.name}: ${err.message}`, { cause: err });
+    },
+  };
+}
+
+/** Parses a stored child result `{ ok, id, output | error }`. */
+export function childResult<T>(json: string): TaskResult<T> {
+  const r = JSON.parse(json) as { ok: boolean; id: string; output?: unknown; error?: SerializedError };
+  return taskResult<T>(r.id, r.ok, r.output, r.error ?? null);
+}

@@ -1,0 +1,170 @@
+/**
+ * Executing one step: stored result → returned without calling `fn`; otherwise `fn` runs with
+ * retries (per the step's policy), its JSON result is stored, and the stored form is returned (so a
+ * first execution and a replay see the same value). Failures are stored as failed steps.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { backoffMs, retryPolicy, type RetryPolicy } from "../engine/retry.ts";
+import { serializeError } from "../engine/errors.ts";
+import { fromJson, toJson } from "../store/json.ts";
+import type { StepKind, StepRecord } from "../store/types.ts";
+import type { StepOptions, StepScope } from "./types.ts";
+
+/** A step retries only when asked: one try by default. */
+export const STEP_DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, factor: 2, minDelayMs: 1000, maxDelayMs: 60_000, randomize: true };
+
+/** The step path the current code runs in (for log keys). */
+export const currentStep = new AsyncLocalStorage<string>();
+
+export interface StepRuntime {
+  readonly runId: string;
+  readonly stored: Map<string, StepRecord>;
+  readonly signal: AbortSignal;
+  now(): number;
+  /** Persists a finished step; false when the worker no longer holds the run. */
+  save(step: {
+    key: string;
+    parentKey: string | null;
+    kind: StepKind;
+    status: "completed" | "failed";
+    output: string | null;
+    error: string | null;
+    attempts: number;
+    startedAt: number;
+    finishedAt: number;
+    childRunId: string | null;
+  }): Promise<boolean>;
+  /** Set once the execution suspends: new steps then never start. */
+  suspending(): boolean;
+  /** Never-settling promise for calls made after suspension began. */
+  parked<T>(): Promise<T>;
+  track<T>(p: Promise<T>): Promise<T>;
+}
+
+/** Thrown when a step's result cannot be stored because the run was taken away from this worker. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+}
+
+export async function executeStep<T>(
+  rt: StepRuntime,
+  path: string,
+  parentKey: string | null,
+  kind: StepKind,
+  fn: (s: StepScope) => Promise<T> | T,
+  options: StepOptions | undefined,
+  child: (parent: string) => StepScope["step"],
+): Promise<T> {
+  const stored = rt.stored.get(path);
+  if (stored?.status === "completed") return fromJson<T>(stored.output);
+  if (rt.suspending()) return rt.parked<T>();
+  const policy = retryPolicy(options?.retry, `step "${path}": option \`retry\``, STEP_DEFAULT_RETRY);
+  const timeoutMs = options?.timeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0)) {
+    throw new TypeError(`step "${path}": option \`timeoutMs\` must be a number > 0`);
+  }
+  const startedAt = rt.now();
+  return rt.track(
+    (async () => {
+      for (let attempt = 1; ; attempt++) {
+        const controller = new AbortController();
+        const onRunAbort = () => controller.abort(rt.signal.reason);
+        rt.signal.addEventListener("abort", onRunAbort, { once: true });
+        if (rt.signal.aborted) onRunAbort();
+        const scope: StepScope = {
+          step: child(path),
+          attempt,
+          signal: controller.signal,
+          idempotencyKey: `${rt.runId}:${path}`,
+          path,
+        };
+        let timer: ReturnType<typeof setTimeout> | null = null;
+        try {
+          const work = currentStep.run(path, () => Promise.resolve().then(() => fn(scope)));
+          const value = await (timeoutMs === undefined
+            ? work
+            : Promise.race([
+                work,
+                new Promise<never>((_, reject) => {
+                  timer = setTimeout(() => {
+                    const e = new Error(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
+                    e.name = "StepTimeoutError";
+                    controller.abort(e);
+                    reject(e);
+                  }, timeoutMs);
+                }),
+              ]));
+          // Not storable (BigInt, cycle, …) is a bug in the step, not bad luck: no retry.
+          const json = toJson(value, `the output of step "${path}"`);
+          const saved = await rt.save({
+            key: path,
+            parentKey,
+            kind,
+            status: "completed",
+            output: json,
+            error: null,
+            attempts: attempt,
+            startedAt,
+            finishedAt: rt.now(),
+            childRunId: null,
+          });
+          if (!saved) throw new LeaseLostError(`step "${path}": this worker no longer holds run ${rt.runId}; the result was not stored`);
+          const record: StepRecord = {
+            runId: rt.runId, key: path, parentKey, kind, status: "completed", output: json, error: null,
+            attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
+          };
+          rt.stored.set(path, record);
+          return fromJson<T>(json);
+        } catch (error) {
+          const fatal = error instanceof TypeError && /cannot be stored as JSON/.test(error.message);
+          if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
+            await pause(backoffMs(policy, attempt), rt.signal);
+            continue;
+          }
+          const tagged = tagWithStep(error, path);
+          if (!(error instanceof LeaseLostError)) {
+            await rt
+              .save({
+                key: path, parentKey, kind, status: "failed", output: null,
+                error: JSON.stringify(serializeError(tagged)), attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
+              })
+              .catch(() => false);
+          }
+          throw tagged;
+        } finally {
+          if (timer !== null) clearTimeout(timer);
+          rt.signal.removeEventListener("abort", onRunAbort);
+        }
+      }
+    })(),
+  );
+}
+
+/** Attaches the step path to the error (kept as the original error so name, message and stack survive). */
+function tagWithStep(error: unknown, path: string): Error {
+  const e = error instanceof Error ? error : new Error(`step "${path}" threw a non-Error value: ${String(error)}`, { cause: error });
+  if ((e as { stepKey?: string }).stepKey === undefined) {
+    try {
+      Object.defineProperty(e, "stepKey", { value: path, enumerable: true, configurable: true });
+    } catch {
+      // frozen error: the path is lost, the error is not
+    }
+  }
+  return e;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(done, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    function done() {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }
+  });
+}

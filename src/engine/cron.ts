@@ -1,0 +1,45 @@
+/** Cron expressions (croner): validation at definition time and next fire times. */
+import { Cron } from "croner";
+import type { ScheduleOptions } from "./types.ts";
+
+export interface NormalizedSchedule {
+  readonly cron: string;
+  readonly timezone: string | null;
+}
+
+/** Checks a `schedule` option; a TypeError naming `where` explains what is wrong. */
+export function validateSchedule(schedule: unknown, where: string): NormalizedSchedule {
+  let cron: unknown;
+  let timezone: unknown = undefined;
+  if (typeof schedule === "string") cron = schedule;
+  else if (schedule !== null && typeof schedule === "object") {
+    ({ cron, timezone } = schedule as { cron?: unknown; timezone?: unknown });
+  } else {
+    throw new TypeError(`${where} must be a cron string or { cron, timezone? }`);
+  }
+  if (typeof cron !== "string" || cron.trim() === "") throw new TypeError(`${where}: \`cron\` must be a non-empty string`);
+  if (timezone !== undefined && (typeof timezone !== "string" || timezone === "")) {
+    throw new TypeError(`${where}: \`timezone\` must be an IANA time zone name such as "Europe/Paris"`);
+  }
+  const normalized: NormalizedSchedule = { cron: cron.trim(), timezone: (timezone as string | undefined) ?? null };
+  try {
+    nextFireAfter(normalized, Date.now());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const what = /timezone/i.test(message) ? `invalid time zone ${JSON.stringify(timezone)}` : `invalid cron expression ${JSON.stringify(cron)}`;
+    throw new TypeError(`${where}: ${what}: ${message}`, { cause: error });
+  }
+  return normalized;
+}
+
+export function normalizeSchedule(schedule: ScheduleOptions): NormalizedSchedule {
+  return typeof schedule === "string" ? { cron: schedule.trim(), timezone: null } : { cron: schedule.cron.trim(), timezone: schedule.timezone ?? null };
+}
+
+/** The first fire time strictly after `after` (epoch ms); throws for expressions that never fire. */
+export function nextFireAfter(s: NormalizedSchedule, after: number): number {
+  const job = new Cron(s.cron, { paused: true, ...(s.timezone !== null ? { timezone: s.timezone } : {}) });
+  const next = job.nextRun(new Date(after));
+  if (next === null) throw new Error(`the cron expression "${s.cron}" has no future fire time`);
+  return next.getTime();
+}

@@ -1,0 +1,203 @@
+/** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
+import { randomUUID } from "node:crypto";
+import type { ChildTrigger, DurableHost } from "../durable/types.ts";
+import { newId } from "../store/ids.ts";
+import { toJson } from "../store/json.ts";
+import type { RunRecord, Store } from "../store/types.ts";
+import { taskInternals } from "./define-task.ts";
+import { Emitter } from "./emitter.ts";
+import { createRunsApi } from "./runs-api.ts";
+import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
+import { prepareRun, type InternalTrigger } from "./trigger.ts";
+import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
+import { createWorker, type WorkerHost } from "./worker.ts";
+
+export interface EngineOptions {
+  /** Where runs live: `sqliteStore(...)` or `postgresStore(...)`. */
+  readonly store: Store;
+  /** Every durable task this engine may trigger or run (ids must be unique). */
+  readonly tasks: readonly AnyTask[];
+  /** Clock for all stored times (tests pass their own). @default Date.now */
+  readonly clock?: () => number;
+}
+
+const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
+
+export function createEngine(options: EngineOptions): Engine {
+  if (options === null || typeof options !== "object") throw new TypeError("createEngine: expected options { store, tasks }");
+  const { store, tasks: taskList, clock = Date.now } = options;
+  if (store === null || typeof store !== "object" || STORE_METHODS.some((m) => typeof (store as unknown as Record<string, unknown>)[m] !== "function")) {
+    throw new TypeError("createEngine: option `store` must be a Store, e.g. sqliteStore({ path: \"errand.db\" })");
+  }
+  if (!Array.isArray(taskList)) throw new TypeError("createEngine: option `tasks` must be an array of tasks made by defineTask()");
+  if (typeof clock !== "function") throw new TypeError("createEngine: option `clock` must be a function returning epoch ms");
+  const tasks = new Map<string, AnyTask>();
+  taskList.forEach((t, i) => {
+    if (taskInternals(t) === undefined) {
+      throw new TypeError(`createEngine: tasks[${i}] is not a durable task (make it with defineTask({ id, run }))`);
+    }
+    if (tasks.has(t.id)) throw new TypeError(`createEngine: two tasks have the id "${t.id}"; task ids must be unique`);
+    tasks.set(t.id, t);
+  });
+
+  const now = () => clock();
+  const local = new Emitter<{ finished: { id: string }; cancel: { id: string } }>();
+  const workers = new Set<Worker>();
+  let readyPromise: Promise<void> | null = null;
+  let closed = false;
+
+  const ready = () => {
+    if (closed) return Promise.reject(new Error("engine: it is closed"));
+    readyPromise ??= (async () => {
+      await store.migrate();
+      const queues = new Map<string, number | null>();
+      for (const t of tasks.values()) {
+        const info = taskInternals(t)!;
+        if (!queues.has(info.queue) || info.concurrencyLimit !== null) queues.set(info.queue, info.concurrencyLimit);
+      }
+      await store.upsertQueues({ queues: [...queues].map(([name, concurrencyLimit]) => ({ name, concurrencyLimit })) });
+    })();
+    readyPromise.catch(() => {
+      readyPromise = null; // a failed start (e.g. database down) can be retried
+    });
+    return readyPromise;
+  };
+
+  const resolveTask = (task: AnyTask | string, where: string): AnyTask => {
+    const id = typeof task === "string" ? task : task?.id;
+    const found = typeof id === "string" ? tasks.get(id) : undefined;
+    if (found === undefined) {
+      throw new Error(`${where}: unknown task ${JSON.stringify(id)} (registered: ${[...tasks.keys()].join(", ") || "none"})`);
+    }
+    return found;
+  };
+
+  /** Validates every item first, then inserts all in one store call (one transaction). */
+  const triggerMany = async (
+    items: readonly { task: AnyTask; payload: unknown; options: TriggerOptions | undefined; internal?: InternalTrigger }[],
+  ): Promise<RunHandle[]> => {
+    await ready();
+    const t = now();
+    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, i.internal)));
+    const created = await store.createRuns({ runs, now: t });
+    return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
+  };
+
+  const durableHost = (workerId: string): DurableHost => ({
+    store,
+    workerId,
+    now,
+    triggerChildren: (parent: RunRecord, items: readonly ChildTrigger[]) =>
+      triggerMany(
+        items.map((i) => ({
+          task: resolveTask(i.task, "ctx.trigger"),
+          payload: i.payload,
+          options: i.options,
+          internal: { parentRunId: parent.id },
+        })),
+      ),
+  });
+
+  const scheduleDeps: ScheduleDeps = {
+    store,
+    tasks,
+    now,
+    trigger: async (task, payload, options, internal) =>
+      (await triggerMany([{ task, payload, options, internal: { scheduleId: internal.scheduleId } }]))[0]!,
+  };
+
+  const workerHost: WorkerHost = {
+    store,
+    tasks,
+    now,
+    ready,
+    durableHost,
+    local,
+    createScheduler: () => createScheduler(scheduleDeps),
+  };
+
+  const runs = createRunsApi({ store, now, ready, local });
+
+  const engine: Engine = {
+    store,
+    tasks,
+
+    async trigger(task, payload, options) {
+      const t = resolveTask(task, "engine.trigger");
+      return (await triggerMany([{ task: t, payload, options }]))[0]!;
+    },
+
+    async batchTrigger(task, items) {
+      const t = resolveTask(task, "engine.batchTrigger");
+      if (!Array.isArray(items)) throw new TypeError("engine.batchTrigger: `items` must be an array");
+      return triggerMany(
+        items.map((item) =>
+          isItem(item) ? { task: t, payload: item.payload, options: item.options } : { task: t, payload: item, options: undefined },
+        ),
+      );
+    },
+
+    async execute<T extends AnyTask>(task: T | string, payload: unknown): Promise<TaskResult<never>> {
+      const t = resolveTask(task, "engine.execute");
+      // Runs through the store like any run (steps, logs and retries are recorded), on a private
+      // queue served by a private worker in this process.
+      const queue = `execute:${randomUUID()}`;
+      const [handle] = await triggerMany([{ task: t, payload, options: { queue } }]);
+      const worker = createWorker(workerHost, { concurrency: 1, queues: [queue], pollIntervalMs: 50 });
+      await worker.start();
+      try {
+        return await runs.wait<never>(handle!.id);
+      } finally {
+        await worker.stop();
+      }
+    },
+
+    worker(workerOptions?: WorkerOptions) {
+      if (closed) throw new Error("engine.worker: the engine is closed");
+      const w = createWorker(workerHost, workerOptions);
+      workers.add(w);
+      return w;
+    },
+
+    async sendEvent(event, payload = null) {
+      if (typeof event !== "string" || event === "") throw new TypeError("engine.sendEvent: `event` must be a non-empty string");
+      const json = toJson(payload, `the payload of event "${event}"`);
+      await ready();
+      const t = now();
+      return store.sendEvent({ id: newId(t), name: event, payload: json, now: t });
+    },
+
+    runs,
+    schedules: createScheduleApi(scheduleDeps, ready),
+
+    async prune({ olderThanMs }) {
+      if (typeof olderThanMs !== "number" || !(olderThanMs >= 0)) {
+        throw new TypeError("engine.prune: option `olderThanMs` must be a number >= 0");
+      }
+      await ready();
+      const t = now();
+      return store.prune({ finishedBefore: t - olderThanMs, now: t });
+    },
+
+    async close() {
+      if (closed) return;
+      await Promise.all([...workers].map((w) => w.stop()));
+      closed = true;
+      await store.close();
+    },
+
+    async [Symbol.asyncDispose]() {
+      await engine.close();
+    },
+  };
+  return engine;
+}
+
+function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {
+  return (
+    item !== null &&
+    typeof item === "object" &&
+    "payload" in item &&
+    Object.keys(item).every((k) => k === "payload" || k === "options")
+  );
+}

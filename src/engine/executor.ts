@@ -1,0 +1,136 @@
+/**
+ * One execution of a claimed run: hooks around `run`, the durable context, and the decision the
+ * worker writes (completed / retry / failed / suspended).
+ *
+ * Hook order, per execution (attempts and resumes alike, since `run` replays from the top):
+ *   init → middleware({ next }) wrapping [ onStart (first execution of the run only) → run ] → cleanup
+ * then, when the execution threw: catchError (may change the retry decision);
+ * then, when the run's outcome is final: onSuccess or onFailure.
+ * On suspension (sleep, child runs, events) cleanup runs; onSuccess/onFailure do not.
+ */
+import { createRunContext } from "../durable/index.ts";
+import type { DurableHost, RunContext } from "../durable/types.ts";
+import { toJson } from "../store/json.ts";
+import type { ClaimedRun, NewWait, SerializedError } from "../store/types.ts";
+import { taskInternals } from "./define-task.ts";
+import { NonRetriableError, RetryAfterError, serializeError } from "./errors.ts";
+import { backoffMs } from "./retry.ts";
+import { validatePayload } from "./trigger.ts";
+import type { AnyTask, CatchErrorResult, HookParams } from "./types.ts";
+import { toRunInfo } from "./views.ts";
+
+export type Decision =
+  | { readonly kind: "completed"; readonly output: unknown; readonly outputJson: string }
+  | { readonly kind: "retry"; readonly error: SerializedError; readonly retryAt: number }
+  | { readonly kind: "failed"; readonly error: SerializedError }
+  | { readonly kind: "suspended"; readonly waits: readonly NewWait[] };
+
+export interface AttemptReport {
+  readonly decision: Decision;
+  /** Errors thrown by cleanup/onSuccess/onFailure (they do not change the decision). */
+  readonly hookErrors: readonly unknown[];
+}
+
+export async function executeAttempt(
+  task: AnyTask,
+  claimed: ClaimedRun,
+  signal: AbortSignal,
+  host: DurableHost,
+): Promise<AttemptReport> {
+  const run = claimed.run;
+  const opts = task.options;
+  const hookErrors: unknown[] = [];
+  const handle = createRunContext({ claimed, signal, host });
+  const ctx: RunContext = handle.ctx;
+  let payload: unknown = null;
+  let params: HookParams<unknown> | null = null;
+  const firstExecution = run.attempt === 1 && claimed.steps.length === 0;
+
+  const work = (async () => {
+    payload = await validatePayload(task, JSON.parse(run.payload));
+    params = { payload, ctx, run: ctx.run };
+    const p = params;
+    if (opts.init) await opts.init(p);
+    let output: unknown;
+    const inner = async () => {
+      if (firstExecution && opts.onStart) await opts.onStart(p);
+      output = await opts.run(payload, ctx);
+    };
+    if (opts.middleware) await opts.middleware({ ...p, next: inner });
+    else await inner();
+    return output;
+  })();
+
+  const outcome = await handle.settle(work);
+  if (params !== null && opts.cleanup) {
+    try {
+      await opts.cleanup(params);
+    } catch (error) {
+      hookErrors.push(error);
+    }
+  }
+  const hookParams: HookParams<unknown> = params ?? { payload, ctx, run: toRunInfo(run) };
+
+  if (outcome.kind === "suspended") return { decision: { kind: "suspended", waits: outcome.waits }, hookErrors };
+
+  if (outcome.kind === "completed") {
+    let outputJson: string;
+    try {
+      outputJson = toJson(outcome.output, `the output of task "${task.id}"`);
+    } catch (error) {
+      return finalFailure(task, hookParams, error, hookErrors);
+    }
+    if (opts.onSuccess) {
+      try {
+        await opts.onSuccess({ ...hookParams, output: outcome.output });
+      } catch (error) {
+        hookErrors.push(error);
+      }
+    }
+    return { decision: { kind: "completed", output: outcome.output, outputJson }, hookErrors };
+  }
+
+  // failed: retry or not?
+  const error = outcome.error;
+  const now = host.now();
+  let retryAt: number | null = null;
+  const attemptsLeft = run.attempt < run.maxAttempts;
+  if (attemptsLeft && !(error instanceof NonRetriableError) && !signalIsCancel(signal)) {
+    const policy = taskInternals(task)!.retry;
+    retryAt = error instanceof RetryAfterError ? now + error.delayMs : now + backoffMs(policy, run.attempt);
+  }
+  if (opts.catchError) {
+    try {
+      const r = (await opts.catchError({ ...hookParams, error, retryAt: retryAt === null ? null : new Date(retryAt) })) as
+        | CatchErrorResult
+        | undefined;
+      if (r?.skipRetrying) retryAt = null;
+      else if (r?.retryAtMs !== undefined && attemptsLeft) retryAt = r.retryAtMs;
+    } catch (hookError) {
+      hookErrors.push(hookError);
+    }
+  }
+  if (retryAt !== null) return { decision: { kind: "retry", error: serializeError(error), retryAt }, hookErrors };
+  return finalFailure(task, hookParams, error, hookErrors);
+}
+
+async function finalFailure(
+  task: AnyTask,
+  params: HookParams<unknown>,
+  error: unknown,
+  hookErrors: unknown[],
+): Promise<AttemptReport> {
+  const serialized = serializeError(error);
+  if (task.options.onFailure) {
+    try {
+      await task.options.onFailure({ ...params, error: serialized });
+    } catch (hookError) {
+      hookErrors.push(hookError);
+    }
+  }
+  return { decision: { kind: "failed", error: serialized }, hookErrors };
+}
+
+function signalIsCancel(signal: AbortSignal): boolean {
+  return signal.aborted && (signal.reason as { name?: string } | undefined)?.name === "RunCanceledError";
+}

@@ -1,0 +1,71 @@
+/** Store records → the engine's public views (JSON parsed, Dates), and task results. */
+import { fromJson } from "../store/json.ts";
+import type { LogRecord, RunRecord, SerializedError, StepRecord } from "../store/types.ts";
+import { taskResult, toRunInfo, childResult } from "../durable/results.ts";
+import type { LogView, RunView, StepView, TaskResult } from "./types.ts";
+
+export { taskResult, toRunInfo, childResult };
+
+const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+export function toRunView(r: RunRecord): RunView {
+  return {
+    id: r.id,
+    taskId: r.taskId,
+    queue: r.queue,
+    concurrencyKey: r.concurrencyKey,
+    status: r.status,
+    payload: fromJson(r.payload),
+    output: fromJson(r.output),
+    error: fromJson<SerializedError | null>(r.error),
+    priority: r.priority,
+    runAt: new Date(r.runAt),
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+    startedAt: date(r.startedAt),
+    finishedAt: date(r.finishedAt),
+    attempt: r.attempt,
+    maxAttempts: r.maxAttempts,
+    idempotencyKey: r.idempotencyKey,
+    expiresAt: date(r.expiresAt),
+    tags: r.tags,
+    parentRunId: r.parentRunId,
+    scheduleId: r.scheduleId,
+    workerId: r.workerId,
+    progress: r.progress,
+    progressMessage: r.progressMessage,
+  };
+}
+
+export function toStepView(s: StepRecord): StepView {
+  return {
+    key: s.key,
+    parentKey: s.parentKey,
+    kind: s.kind,
+    status: s.status,
+    output: fromJson(s.output),
+    error: fromJson<SerializedError | null>(s.error),
+    attempts: s.attempts,
+    startedAt: new Date(s.startedAt),
+    finishedAt: date(s.finishedAt),
+    childRunId: s.childRunId,
+  };
+}
+
+export function toLogView(l: LogRecord): LogView {
+  return { level: l.level, message: l.message, data: fromJson(l.data), at: new Date(l.at), attempt: l.attempt };
+}
+
+/** The result of a finished run record, or null if it has not finished. */
+export function resultOf<T>(r: RunRecord): TaskResult<T> | null {
+  switch (r.status) {
+    case "completed":
+      return taskResult<T>(r.id, true, fromJson(r.output), null);
+    case "failed":
+    case "canceled":
+    case "expired":
+      return taskResult<T>(r.id, false, undefined, fromJson<SerializedError | null>(r.error) ?? { name: "Error", message: `run ${r.status}` });
+    default:
+      return null;
+  }
+}
