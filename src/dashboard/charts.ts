@@ -7,13 +7,25 @@ const W = 560;
 const H = 170;
 const PAD = { left: 40, right: 8, top: 10, bottom: 22 };
 
-/** One slot per bucket from `since`, empty buckets filled with zeros. */
+/**
+ * One slot per bucket from `since`, empty buckets filled with zeros. Buckets the store returns that
+ * fall into the same slot are merged (counts summed, means weighted, maxima kept), so slots stay right
+ * whatever the store's bucket alignment.
+ */
 export function fillBuckets(buckets: readonly MetricsBucket[], since: number, bucketMs: number, count: number): MetricsBucket[] {
-  const byIndex = new Map<number, MetricsBucket>();
-  for (const b of buckets) byIndex.set(Math.floor((b.at - since) / bucketMs), b);
   const out: MetricsBucket[] = [];
-  for (let i = 0; i < count; i++) {
-    out.push(byIndex.get(i) ?? { at: since + i * bucketMs, completed: 0, failed: 0, avgDurationMs: null, maxDurationMs: null });
+  for (let i = 0; i < count; i++) out.push({ at: since + i * bucketMs, completed: 0, failed: 0, avgDurationMs: null, maxDurationMs: null });
+  for (const b of buckets) {
+    const i = Math.floor((b.at - since) / bucketMs);
+    const slot = out[i];
+    if (slot === undefined) continue;
+    const n0 = slot.completed + slot.failed;
+    const n1 = b.completed + b.failed;
+    const avg = b.avgDurationMs === null ? slot.avgDurationMs
+      : slot.avgDurationMs === null ? b.avgDurationMs
+      : (slot.avgDurationMs * n0 + b.avgDurationMs * n1) / Math.max(1, n0 + n1);
+    const max = b.maxDurationMs === null ? slot.maxDurationMs : Math.max(slot.maxDurationMs ?? 0, b.maxDurationMs);
+    out[i] = { at: slot.at, completed: slot.completed + b.completed, failed: slot.failed + b.failed, avgDurationMs: avg, maxDurationMs: max };
   }
   return out;
 }
@@ -47,7 +59,7 @@ function frame(max: number, label: (v: number) => string, slots: readonly Metric
 
 /** Completed (green) and failed (red) runs per bucket, stacked. */
 export function throughputChart(slots: readonly MetricsBucket[]): SafeHtml {
-  const max = niceMax(Math.max(0, ...slots.map((b) => b.completed + b.failed)));
+  const max = niceMax(Math.max(2, ...slots.map((b) => b.completed + b.failed)));
   const plotH = H - PAD.top - PAD.bottom;
   const plotW = W - PAD.left - PAD.right;
   const bw = plotW / Math.max(1, slots.length);

@@ -19,7 +19,7 @@ header.top .live{font-size:12px;color:#8f9bb3}
 header.top .live.on::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:#40c057;margin-right:6px}
 header.top form{margin:0}
 main{max-width:1280px;margin:0 auto;padding:20px 24px 48px}
-h1{font-size:20px;margin:4px 0 16px}h1 .mono{font-size:15px;font-weight:500}h2{font-size:15px;margin:0 0 10px;color:#344054}
+h1{font-size:20px;margin:4px 0 16px}pre+h2,div+h2{margin-top:16px}h1 .mono{font-size:15px;font-weight:500}h2{font-size:15px;margin:0 0 10px;color:#344054}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px;margin-bottom:16px}
 .grid{display:grid;gap:16px}.g2{grid-template-columns:repeat(auto-fit,minmax(420px,1fr))}
 .g4{grid-template-columns:repeat(auto-fit,minmax(130px,1fr));margin-bottom:16px}

@@ -89,6 +89,11 @@ describe("dashboard charts", () => {
     const since = 1_000_000 * 60_000;
     const slots = fillBuckets([{ at: since + 120_000, completed: 3, failed: 1, avgDurationMs: 10, maxDurationMs: 20 }], since, 60_000, 5);
     assert.deepEqual(slots.map((b) => b.completed), [0, 0, 3, 0, 0]);
+    const merged = fillBuckets([
+      { at: since + 60_005, completed: 1, failed: 0, avgDurationMs: 10, maxDurationMs: 10 },
+      { at: since + 60_900, completed: 0, failed: 3, avgDurationMs: 30, maxDurationMs: 50 },
+    ], since, 60_000, 3);
+    assert.deepEqual(merged[1], { at: since + 60_000, completed: 1, failed: 3, avgDurationMs: 25, maxDurationMs: 50 });
     const svg = String(throughputChart(slots));
     assert.equal(svg.match(/<g><title>/g)?.length, 5);
     assert.ok(svg.includes("3 completed, 1 failed"));

@@ -9,8 +9,11 @@ import { stepWaterfall } from "../waterfall.ts";
 import { runsTable } from "./runs.ts";
 
 export function errorBlock(error: SerializedError): SafeHtml {
+  const head = `${error.name}: ${error.message}`;
+  // A stack usually starts with "Name: message"; show that line once, in bold.
+  const stack = error.stack?.startsWith(head) ? error.stack.slice(head.length).replace(/^\n/, "") : error.stack;
   const cause = error.cause === undefined ? "" : html`<h3 class="small muted">Cause</h3><pre class="err">${prettyJson(error.cause)}</pre>`;
-  return html`<pre class="err"><strong>${error.name}: ${error.message}</strong>${error.stepKey ? html`\n(in step ${error.stepKey})` : ""}${error.stack ? html`\n\n${error.stack}` : ""}</pre>${cause}`;
+  return html`<pre class="err"><strong>${head}</strong>${error.stepKey ? html`\n(in step ${error.stepKey})` : ""}${stack ? html`\n${stack}` : ""}</pre>${cause}`;
 }
 
 function stepsTable(ctx: PageContext, steps: readonly StepView[]): SafeHtml {
