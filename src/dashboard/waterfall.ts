@@ -31,7 +31,7 @@ export function stepWaterfall(run: RunView, steps: readonly StepView[], now: num
     const s1 = s.finishedAt?.getTime() ?? now;
     const bx = x(s0);
     const bw = Math.max(2, x(s1) - bx);
-    const cls = s.status === "completed" ? "bar-completed" : s.status === "failed" ? "bar-failed" : "bar-waiting";
+    const cls = s.status === "failed" ? "bar-failed" : s.status === "waiting" ? "bar-waiting" : `bar-${s.kind}`;
     const indent = 4 + depth(s.key) * 14;
     const label = s.key.length > 34 ? s.key.slice(0, 33) + "…" : s.key;
     const took = s.finishedAt === null ? `${s.status}…` : fmtDuration(s1 - s0);
@@ -40,5 +40,6 @@ export function stepWaterfall(run: RunView, steps: readonly StepView[], now: num
 <rect class="${cls}" x="${bx.toFixed(1)}" y="${y + 5}" width="${bw.toFixed(1)}" height="${ROW - 10}" rx="3"/>
 <text x="${(bx + bw + 6).toFixed(1)}" y="${y + 15}">${took}</text></g>`;
   });
-  return html`<svg class="chart waterfall" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="Step timeline">${ticks}${rows}</svg>`;
+  return html`<svg class="chart waterfall" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="Step timeline">${ticks}${rows}</svg>
+<div class="legend"><span><i class="k-step"></i>step</span><span><i class="k-task"></i>task</span><span><i class="k-child"></i>child run</span><span><i class="k-sleep"></i>sleep</span><span><i class="k-event"></i>event</span><span><i class="bad"></i>failed</span><span><i class="k-waiting"></i>waiting</span></div>`;
 }

@@ -77,7 +77,7 @@ ${run.progress !== null ? html`<dt>Progress</dt><dd>${progressBar(run.progress)}
 <div class="grid g2"><div class="card"><h2>Details</h2>${info}</div>
 <div class="card"><h2>Payload</h2><pre class="payload">${prettyJson(run.payload)}</pre>
 ${run.status === "completed" ? html`<h2>Output</h2><pre class="output">${prettyJson(run.output)}</pre>` : ""}
-${run.error !== null ? html`<h2>${finished ? "Error" : "Last attempt's error"}</h2><div class="error">${errorBlock(run.error)}</div>` : ""}</div></div>
+${run.error !== null ? html`<h2>${run.status === "failed" || run.status === "expired" ? "Error" : run.status === "canceled" ? "Canceled" : "Error of an earlier attempt"}</h2><div class="error">${errorBlock(run.error)}</div>` : ""}</div></div>
 <div class="card"><h2>Steps</h2>${stepWaterfall(run, steps, ctx.now)}${stepsTable(ctx, steps)}</div>
 <div class="card"><h2>Logs</h2>${logList(logs)}</div>
 ${children.length > 0 ? html`<div class="card"><h2>Child runs${moreChildren ? " (first 50)" : ""}</h2>${runsTable(ctx, children, "")}</div>` : ""}`;
