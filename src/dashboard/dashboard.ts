@@ -159,7 +159,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return isApi ? jsonError(403, `CSRF check failed: ${refused}`) : htmlResponse(html`<!doctype html><title>Refused</title><p>Request refused (CSRF check failed: ${refused}). Go back, reload the page and try again.</p>`, 403);
     }
     if (body.error !== null) return jsonError(400, body.error);
-    if (parts.length === 1 && parts[0] === "logout") return redirect(`${base}/login`, { "Set-Cookie": security.logoutCookie(req) });
+    if (parts.length === 1 && parts[0] === "logout") return redirect(`${base}/login`, { "Set-Cookie": security.logout(auth.sid) });
     if (isApi) return apiPost(engine, parts.slice(1), body.json ?? Object.fromEntries(body.form ?? []));
     const ctx = pageContext(url, auth);
     const result = await postAction(ctx, parts, body.form ?? new URLSearchParams());

@@ -1,9 +1,10 @@
 /**
  * Authentication, sessions and CSRF protection.
  *
- * - A session is a signed cookie `errand_session=<sid>.<mac>` (HttpOnly, SameSite=Strict); the MAC key
- *   is random per dashboard instance, so sessions end when the process restarts. With `auth`, only a
- *   correct login issues one; without `auth`, every visitor gets one (it only carries the CSRF token).
+ * - A session is a signed cookie `errand_session=<sid>.<issued>.<mac>` (HttpOnly, SameSite=Strict); the
+ *   MAC key is random per dashboard instance, so sessions end when the process restarts, and after
+ *   {@link SESSION_TTL_MS}. Logging out revokes the session id. With `auth`, only a correct login
+ *   issues one; without `auth`, every visitor gets one (it only carries the CSRF token).
  * - `Authorization: Bearer <token>` authenticates scripts; such requests need no CSRF token since a
  *   browser never adds that header on its own.
  * - Every state-changing request authenticated by the cookie must carry the per-session CSRF token
@@ -13,6 +14,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const SESSION_COOKIE = "errand_session";
+/** How long a session cookie is accepted after it was issued. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** Revoked (logged-out) session ids remembered; older ones expire with their TTL anyway. */
+const MAX_REVOKED = 10_000;
 
 export type AuthResult =
   | { readonly ok: true; readonly via: "bearer" | "cookie" | "open"; readonly sid: string | null; readonly setCookie: string | null }
@@ -27,8 +32,8 @@ export interface Security {
   checkCsrf(req: Request, auth: AuthResult & { ok: true }, sentToken: string | null): string | null;
   /** Checks a login attempt; returns the Set-Cookie value of a new session, or null for a wrong token. */
   login(req: Request, token: string): string | null;
-  /** A Set-Cookie value that removes the session. */
-  logoutCookie(req: Request): string;
+  /** Revokes the session and returns a Set-Cookie value that removes the cookie. */
+  logout(sid: string | null): string;
 }
 
 function mac(key: Buffer, text: string): string {
@@ -54,23 +59,35 @@ export function readCookie(req: Request, name: string): string | null {
   return null;
 }
 
-export function createSecurity(options: { readonly token: string | null; readonly basePath: string }): Security {
+export function createSecurity(options: {
+  readonly token: string | null;
+  readonly basePath: string;
+  /** Clock (tests). @default Date.now */
+  readonly now?: () => number;
+}): Security {
+  const now = options.now ?? Date.now;
   const key = randomBytes(32);
   const { token } = options;
   const cookiePath = options.basePath === "" ? "/" : options.basePath;
 
+  const revoked = new Set<string>();
+
   function cookieFor(req: Request, sid: string): string {
     const secure = new URL(req.url).protocol === "https:" ? "; Secure" : "";
-    return `${SESSION_COOKIE}=${sid}.${mac(key, "session:" + sid)}; Path=${cookiePath}; HttpOnly; SameSite=Strict${secure}`;
+    const issued = now().toString(36);
+    return `${SESSION_COOKIE}=${sid}.${issued}.${mac(key, `session:${sid}.${issued}`)}; Path=${cookiePath}; HttpOnly; SameSite=Strict${secure}`;
   }
 
   function sessionOf(req: Request): string | null {
     const value = readCookie(req, SESSION_COOKIE);
     if (!value) return null;
-    const dot = value.indexOf(".");
-    if (dot <= 0) return null;
-    const sid = value.slice(0, dot);
-    return sameText(value.slice(dot + 1), mac(key, "session:" + sid)) ? sid : null;
+    const parts = value.split(".");
+    if (parts.length !== 3) return null;
+    const [sid, issued, sent] = parts as [string, string, string];
+    if (!sameText(sent, mac(key, `session:${sid}.${issued}`))) return null;
+    const age = now() - parseInt(issued, 36);
+    if (!(age >= -60_000 && age < SESSION_TTL_MS) || revoked.has(sid)) return null;
+    return sid;
   }
 
   return {
@@ -103,7 +120,11 @@ export function createSecurity(options: { readonly token: string | null; readonl
       if (token === null || !sameText(attempt, token)) return null;
       return cookieFor(req, randomBytes(18).toString("base64url"));
     },
-    logoutCookie() {
+    logout(sid) {
+      if (sid !== null) {
+        if (revoked.size >= MAX_REVOKED) revoked.delete(revoked.values().next().value as string);
+        revoked.add(sid);
+      }
       return `${SESSION_COOKIE}=; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=0`;
     },
   };

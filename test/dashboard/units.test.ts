@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { escapeHtml, html, jsonForScript, raw } from "../../src/dashboard/html.ts";
 import { filterQuery, parseRunFilters } from "../../src/dashboard/filters.ts";
-import { createSecurity } from "../../src/dashboard/security.ts";
+import { createSecurity, SESSION_TTL_MS } from "../../src/dashboard/security.ts";
 import { fillBuckets, throughputChart } from "../../src/dashboard/charts.ts";
 import { isLoopback } from "../../src/dashboard/serve.ts";
 
@@ -81,6 +81,22 @@ describe("dashboard sessions and CSRF tokens", () => {
     const viaCookie = s.authenticate(req({ cookie: set.split(";")[0]! }));
     assert.ok(viaCookie.ok && viaCookie.via === "cookie");
     assert.match(s.checkCsrf(req({ cookie: set.split(";")[0]! }), viaCookie, null) ?? "", /CSRF/);
+    assert.match(s.logout(viaCookie.sid), /Max-Age=0/);
+    assert.equal(s.authenticate(req({ cookie: set.split(";")[0]! })).ok, false, "a logged-out session is refused");
+    const [name, value] = set.split(";")[0]!.split("=") as [string, string];
+    const [sid, , sig] = value.split(".");
+    const old = (Date.now() - 13 * 3600_000).toString(36);
+    assert.equal(s.authenticate(req({ cookie: `${name}=${sid}.${old}.${sig}` })).ok, false, "a tampered issue time is refused");
+  });
+
+  it("expires sessions after their TTL", () => {
+    let clock = 1_000_000;
+    const s = createSecurity({ token: "the-token-123", basePath: "", now: () => clock });
+    const cookie = s.login(req(), "the-token-123")!.split(";")[0]!;
+    clock += SESSION_TTL_MS - 1;
+    assert.equal(s.authenticate(req({ cookie })).ok, true);
+    clock += 2;
+    assert.equal(s.authenticate(req({ cookie })).ok, false);
   });
 });
 
