@@ -124,7 +124,7 @@ export function createQueries(sql: Sql): Queries {
       if (!(bucketMs > 0)) throw new TypeError("metrics: `bucketMs` must be > 0");
       return sql
         .all<{ at: number; completed: number; failed: number; avg_ms: number | null; max_ms: number | null }>(
-          `SELECT (finished_at / @bucket) * @bucket AS at,
+          `SELECT CAST(finished_at / @bucket AS INTEGER) * @bucket AS at,
              sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
              sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
              avg(CASE WHEN started_at IS NOT NULL THEN finished_at - started_at END) AS avg_ms,

@@ -122,10 +122,11 @@ describe("cancel a waiting run", () => {
     const engine = createEngine({ store: sqliteStore({ path: tempDb() }), tasks: [slowChild, parent] });
     await engine.worker({ pollIntervalMs: 20 }).start();
     const h = await engine.trigger(parent, undefined);
-    const children = await until(async () => {
+    const found = await until(async () => {
       const kids = (await engine.runs.list({ parentRunId: h.id })).runs;
       return kids.length === 1 && kids[0]!.status === "waiting" && (await engine.runs.get(h.id))!.status === "waiting" ? kids : null;
     }, "parent and child waiting");
+    const children = found!;
     assert.equal(await engine.runs.cancel(h.id), true);
     assert.equal((await engine.runs.get(h.id))!.status, "canceled");
     assert.equal((await engine.runs.get(children[0]!.id))!.status, "canceled", "the child is canceled too");
