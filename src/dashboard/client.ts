@@ -10,12 +10,24 @@ export const CLIENT_JS = `"use strict";
 (function () {
   var region = document.querySelector("[data-live]");
   var badge = document.querySelector(".live");
-  var interval = Number(document.body.getAttribute("data-live-ms")) || 2000;
+  var base = Number(region && region.getAttribute("data-live-ms")) || Number(document.body.getAttribute("data-live-ms")) || 2000;
   var etag = region ? region.getAttribute("data-etag") : null;
+  var timer = null;
   var busy = false;
+  function rowIds() {
+    var ids = {};
+    region.querySelectorAll("tr[data-run-id]").forEach(function (tr) { ids[tr.getAttribute("data-run-id")] = true; });
+    return ids;
+  }
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(tick, ms);
+  }
   function tick() {
-    if (!region || busy || document.visibilityState === "hidden") return;
+    if (!region || busy) return;
+    if (document.visibilityState === "hidden") { schedule(base); return; }
     busy = true;
+    var started = Date.now();
     var headers = { "X-Errand-Live": "1" };
     if (etag) headers["If-None-Match"] = etag;
     fetch(location.href, { headers: headers, credentials: "same-origin", cache: "no-store" })
@@ -28,17 +40,28 @@ export const CLIENT_JS = `"use strict";
       })
       .then(function (text) {
         if (text === null || text === undefined) return;
+        var before = rowIds();
+        var hadRows = Object.keys(before).length > 0;
         region.innerHTML = text;
         region.setAttribute("data-etag", etag || "");
+        if (hadRows) {
+          region.querySelectorAll("tr[data-run-id]").forEach(function (tr) {
+            if (!before[tr.getAttribute("data-run-id")]) tr.classList.add("fresh");
+          });
+        }
         document.dispatchEvent(new CustomEvent("errand:updated"));
       })
       .catch(function () { if (badge) badge.classList.remove("on"); })
-      .finally(function () { busy = false; });
+      .finally(function () {
+        busy = false;
+        // Slow pages (huge stores) are polled less often: never more than ~20 % of the time busy.
+        schedule(Math.max(base, (Date.now() - started) * 5));
+      });
   }
   if (region) {
     if (badge) badge.classList.add("on");
-    setInterval(tick, interval);
-    document.addEventListener("visibilitychange", tick);
+    schedule(base);
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") schedule(0); });
   }
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -23,6 +23,8 @@ export interface Page {
   readonly head?: SafeHtml;
   readonly live: SafeHtml;
   readonly status?: number;
+  /** Poll interval of this page's live region when it should differ from the dashboard's (expensive pages). */
+  readonly liveMs?: number;
 }
 
 export function csrfField(ctx: PageContext): SafeHtml {
@@ -53,7 +55,7 @@ ${ctx.canLogout ? html`<form method="post" action="${ctx.base}/logout">${csrfFie
 </header>
 <main>${notice ? html`<div class="flash ${notice.kind}" role="status">${notice.text}</div>` : ""}
 ${page.head ?? ""}
-${etag === null ? html`<div>${page.live}</div>` : html`<div data-live data-etag="${etag}">${page.live}</div>`}
+${etag === null ? html`<div>${page.live}</div>` : html`<div data-live data-etag="${etag}" data-live-ms="${Math.max(ctx.liveIntervalMs, page.liveMs ?? 0)}">${page.live}</div>`}
 </main></body></html>`;
 }
 

@@ -29,7 +29,8 @@ h1{font-size:20px;margin:4px 0 16px}pre+h2,div+h2{margin-top:16px}h1 .mono{font-
 table{border-collapse:collapse;width:100%}
 th{font-size:12px;font-weight:600;color:var(--muted);text-align:left;text-transform:uppercase;letter-spacing:.4px}
 th,td{padding:8px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-tbody tr:hover{background:#f9fafb}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tbody tr:hover{background:#f9fafb}
+@keyframes fresh{from{background:#fff3bf}to{background:transparent}}tr.fresh{animation:fresh 2.5s ease-out}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 pre{background:#f8f9fb;border:1px solid var(--line);border-radius:8px;padding:10px 12px;overflow:auto;max-height:420px;margin:0;white-space:pre-wrap;word-break:break-word}
 pre.err{background:#fff5f5;border-color:#ffc9c9;color:#7d1d1d}

@@ -92,6 +92,7 @@ describe("dashboard in headless Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}/run-replayed.png`, fullPage: true });
 
     await list.locator(`tr[data-run-id="${newId}"]`).waitFor({ timeout: 20_000 });
+    assert.match((await list.locator(`tr[data-run-id="${newId}"]`).getAttribute("class")) ?? "", /\bfresh\b/, "the new row is highlighted");
     assert.equal(await list.evaluate(() => (window as unknown as { __marker?: number }).__marker), 42, "the list was not reloaded");
     assert.equal(await list.locator("table.runs tbody tr").count(), 2);
     await list.screenshot({ path: `${ARTIFACTS}/runs-live.png`, fullPage: true });
