@@ -122,6 +122,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     } catch {
       return jsonError(400, "malformed path");
     }
+    if (opts.allowedHosts !== null && !opts.allowedHosts.has(url.hostname.toLowerCase())) {
+      return jsonError(403, `unexpected Host "${url.host}" (allowedHosts; protects against DNS rebinding)`);
+    }
     const method = req.method.toUpperCase();
     const isApi = parts[0] === "api";
     const auth = security.authenticate(req);

@@ -25,6 +25,13 @@ export interface DashboardOptions {
    */
   readonly liveIntervalMs?: number;
   /**
+   * Host names (without port) the `Host` header may carry; other requests answer 403. Protects a
+   * dashboard on 127.0.0.1 against DNS rebinding. `serveDashboard` sets it to the loopback names when
+   * it binds a loopback address.
+   * @default undefined (any host)
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
    * Page title shown in the header.
    * @default "Errand"
    */
@@ -37,6 +44,8 @@ export interface ResolvedOptions {
   readonly token: string | null;
   readonly liveIntervalMs: number;
   readonly title: string;
+  /** Lower-case host names, or null for any. */
+  readonly allowedHosts: ReadonlySet<string> | null;
 }
 
 /** Checks the options; throws a `TypeError` naming the first bad option. */
@@ -69,5 +78,12 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   }
   const title = options.title ?? "Errand";
   if (typeof title !== "string") throw new TypeError("createDashboard: `title` must be a string");
-  return { engine, basePath, token, liveIntervalMs, title };
+  let allowedHosts: Set<string> | null = null;
+  if (options.allowedHosts !== undefined) {
+    if (!Array.isArray(options.allowedHosts) || options.allowedHosts.some((h) => typeof h !== "string" || h === "")) {
+      throw new TypeError("createDashboard: `allowedHosts` must be an array of host names");
+    }
+    allowedHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  }
+  return { engine, basePath, token, liveIntervalMs, title, allowedHosts };
 }

@@ -41,8 +41,11 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Da
   if (typeof host !== "string" || host === "") throw new TypeError("serveDashboard: `host` must be a non-empty string");
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`serveDashboard: \`port\` must be an integer from 0 to 65535, got ${String(port)}`);
   if (options.token !== undefined && typeof options.token !== "string") throw new TypeError("serveDashboard: `token` must be a string");
+  // On a loopback address, only loopback host names are expected: anything else is DNS rebinding.
+  const loopbackHosts = ["127.0.0.1", "localhost", "[::1]", host.includes(":") && !host.startsWith("[") ? `[${host}]` : host];
   const dashboard = createDashboard({
     engine: options.engine,
+    ...(isLoopback(host) ? { allowedHosts: loopbackHosts } : {}),
     ...(options.basePath !== undefined ? { basePath: options.basePath } : {}),
     ...(options.token !== undefined ? { auth: { token: options.token } } : {}),
   });

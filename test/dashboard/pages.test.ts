@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDashboard, serveDashboard, toNodeHandler, type Dashboard } from "../../src/dashboard/index.ts";
 import { createFixture, type Fixture } from "./fixture.ts";
@@ -153,6 +153,11 @@ describe("dashboard pages, actions and API", () => {
       assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.equal((await fetch(srv.url)).status, 401);
       assert.equal((await fetch(srv.url + "api/stats", { headers: AUTH })).status, 200);
+      const rebound = await new Promise<number>((resolve, reject) => {
+        request(srv.url + "api/stats", { headers: { ...AUTH, Host: `evil.test:${srv.port}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); })
+          .on("error", reject).end();
+      });
+      assert.equal(rebound, 403, "a foreign Host header (DNS rebinding) is refused on a loopback server");
       assert.equal(warnings.length, 0);
     } finally {
       await srv.close();
@@ -168,6 +173,7 @@ describe("dashboard pages, actions and API", () => {
     assert.throws(() => createDashboard({ engine: fx.engine, basePath: "admin" }), /`basePath`/);
     assert.throws(() => createDashboard({ engine: fx.engine, auth: { token: "short" } }), /`auth.token`/);
     assert.throws(() => createDashboard({ engine: fx.engine, liveIntervalMs: 5 }), /`liveIntervalMs`/);
+    assert.throws(() => createDashboard({ engine: fx.engine, allowedHosts: [""] }), /`allowedHosts`/);
     await assert.rejects(() => serveDashboard({ engine: fx.engine, port: 70000 }), /`port`/);
   });
 });
