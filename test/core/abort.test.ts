@@ -90,4 +90,19 @@ describe("abort of the context's signal", () => {
     assert.equal(await other, "shared");
     assert.equal(sawAbort, false);
   });
+
+  it("after an abort, settled entries still answer from the cache; anything new rejects with the reason", async () => {
+    let calls = 0;
+    const t = task(async (_ctx, n: number) => {
+      calls++;
+      return n;
+    });
+    const ac = new AbortController();
+    const ctx = createContext({ signal: ac.signal });
+    assert.equal(await t.run(ctx, 1), 1);
+    ac.abort("closed");
+    assert.equal(await t.run(ctx, 1), 1);
+    await assert.rejects(t.run(ctx, 2), (err) => err === "closed");
+    assert.equal(calls, 1);
+  });
 });
