@@ -28,12 +28,13 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Resident set size in MiB after a full GC (run node with --expose-gc for the GC). */
-export function rssAfterGcMiB(): number {
+/** Resident set size and V8 heap in use, in MiB, after a full GC (run node with --expose-gc for the GC). */
+export function memoryAfterGcMiB(): { rssMiB: number; heapMiB: number } {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     gc();
     gc();
   }
-  return process.memoryUsage().rss / 2 ** 20;
+  const m = process.memoryUsage();
+  return { rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20 };
 }
