@@ -3,7 +3,8 @@ import { RUN_STATUSES, type RunStatus } from "../store/types.ts";
 import type { ListRunsOptions } from "../engine/types.ts";
 
 export interface RunFilters {
-  readonly status: RunStatus | null;
+  /** Empty = any status; several = any of them (`status=queued,delayed`). */
+  readonly status: readonly RunStatus[];
   readonly task: string;
   readonly tag: string;
   /** Id prefix search. */
@@ -17,9 +18,11 @@ export type ParsedFilters = { readonly ok: true; readonly filters: RunFilters } 
 const MAX_TEXT = 200;
 
 export function parseRunFilters(params: URLSearchParams): ParsedFilters {
-  const status = params.get("status") ?? "";
-  if (status !== "" && !(RUN_STATUSES as readonly string[]).includes(status)) {
-    return { ok: false, error: `unknown status "${status}"; expected one of ${RUN_STATUSES.join(", ")}` };
+  const status = (params.get("status") ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const s of status) {
+    if (!(RUN_STATUSES as readonly string[]).includes(s)) {
+      return { ok: false, error: `unknown status "${s}"; expected one of ${RUN_STATUSES.join(", ")}` };
+    }
   }
   const text = (name: string) => (params.get(name) ?? "").trim();
   for (const name of ["task", "tag", "q", "cursor"]) {
@@ -32,13 +35,13 @@ export function parseRunFilters(params: URLSearchParams): ParsedFilters {
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { ok: false, error: `"limit" must be an integer from 1 to 500` };
   return {
     ok: true,
-    filters: { status: status === "" ? null : (status as RunStatus), task: text("task"), tag: text("tag"), q, cursor: text("cursor") || null, limit },
+    filters: { status: [...new Set(status)] as RunStatus[], task: text("task"), tag: text("tag"), q, cursor: text("cursor") || null, limit },
   };
 }
 
 export function toListOptions(f: RunFilters): ListRunsOptions {
   return {
-    ...(f.status !== null ? { status: f.status } : {}),
+    ...(f.status.length > 0 ? { status: f.status } : {}),
     ...(f.task !== "" ? { taskId: f.task } : {}),
     ...(f.tag !== "" ? { tag: f.tag } : {}),
     ...(f.q !== "" ? { idPrefix: f.q } : {}),
@@ -50,7 +53,7 @@ export function toListOptions(f: RunFilters): ListRunsOptions {
 /** The query string of the filters (without the cursor unless given). */
 export function filterQuery(f: RunFilters, cursor: string | null = null): string {
   const p = new URLSearchParams();
-  if (f.status !== null) p.set("status", f.status);
+  if (f.status.length > 0) p.set("status", f.status.join(","));
   if (f.task !== "") p.set("task", f.task);
   if (f.tag !== "") p.set("tag", f.tag);
   if (f.q !== "") p.set("q", f.q);

@@ -20,7 +20,8 @@ header.top .live.on::before{content:"";display:inline-block;width:8px;height:8px
 header.top form{margin:0}
 main{max-width:1280px;margin:0 auto;padding:20px 24px 48px}
 h1{font-size:20px;margin:4px 0 16px}pre+h2,div+h2{margin-top:16px}h1 .mono{font-size:15px;font-weight:500}h2{font-size:15px;margin:0 0 10px;color:#344054}
-.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px;margin-bottom:16px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px;margin-bottom:16px;overflow-x:auto}
+.clip{max-width:360px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;margin-top:2px}svg.progress{vertical-align:middle}
 .grid{display:grid;gap:16px}.g2{grid-template-columns:repeat(auto-fit,minmax(420px,1fr))}
 .g4{grid-template-columns:repeat(auto-fit,minmax(130px,1fr));margin-bottom:16px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px;display:block;color:inherit}

@@ -26,14 +26,19 @@ describe("dashboard run filters", () => {
   it("parses and round-trips filters", () => {
     const parsed = parseRunFilters(new URLSearchParams("status=failed&task=a%20b&tag=t:1&q=01AB&limit=20&cursor=c1"));
     assert.ok(parsed.ok);
-    assert.deepEqual(parsed.filters, { status: "failed", task: "a b", tag: "t:1", q: "01ab", cursor: "c1", limit: 20 });
+    assert.deepEqual(parsed.filters, { status: ["failed"], task: "a b", tag: "t:1", q: "01ab", cursor: "c1", limit: 20 });
     assert.equal(filterQuery(parsed.filters), "?status=failed&task=a+b&tag=t%3A1&q=01ab&limit=20");
+    const several = parseRunFilters(new URLSearchParams("status=queued,delayed,queued"));
+    assert.ok(several.ok);
+    assert.deepEqual(several.filters.status, ["queued", "delayed"]);
+    assert.equal(filterQuery(several.filters), "?status=queued%2Cdelayed");
     assert.equal(filterQuery(parsed.filters, "next"), "?status=failed&task=a+b&tag=t%3A1&q=01ab&limit=20&cursor=next");
   });
 
   it("names what is wrong with bad filters", () => {
     const cases: [string, RegExp][] = [
       ["status=done", /unknown status "done"/],
+      ["status=queued,nope", /unknown status "nope"/],
       ["limit=0", /"limit" must be an integer from 1 to 500/],
       ["limit=1.5", /"limit"/],
       ["q=%3Cscript%3E", /"q" must be the start of a run id/],

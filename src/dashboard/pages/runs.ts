@@ -13,7 +13,7 @@ function filterForm(ctx: PageContext, f: RunFilters | null, taskIds: readonly st
   const task = f?.task ?? "";
   const knownTask = task === "" || taskIds.includes(task);
   return html`<form class="filters" method="get" action="${ctx.base}/runs" role="search">
-<label>Status<select name="status">${option("", "any", f?.status == null)}${RUN_STATUSES.map((s) => option(s, s, f?.status === s))}</select></label>
+<label>Status<select name="status">${option("", "any", !f || f.status.length === 0)}${RUN_STATUSES.map((s) => option(s, s, f?.status.length === 1 && f.status[0] === s))}${f && f.status.length > 1 ? option(f.status.join(","), f.status.join(" or "), true) : ""}</select></label>
 <label>Task<select name="task">${option("", "any", task === "")}${taskIds.map((t) => option(t, t, t === task))}${knownTask ? "" : option(task, task, true)}</select></label>
 <label>Tag<input name="tag" value="${f?.tag ?? ""}" placeholder="tag" size="12"></label>
 <label>Run id<input name="q" value="${f?.q ?? ""}" placeholder="id prefix" size="20" class="mono"></label>
@@ -21,11 +21,16 @@ function filterForm(ctx: PageContext, f: RunFilters | null, taskIds: readonly st
 </form>`;
 }
 
+function clip(text: string, max = 70): string {
+  const line = text.split("\n")[0] ?? "";
+  return line.length > max ? line.slice(0, max - 1) + "…" : line;
+}
+
 export function runRow(ctx: PageContext, run: RunView): SafeHtml {
   return html`<tr data-run-id="${run.id}">
 <td><a href="${ctx.base}/runs/${run.id}">${shortId(run.id)}</a></td>
 <td><a href="${ctx.base}/tasks/${encodeURIComponent(run.taskId)}" class="mono">${run.taskId}</a></td>
-<td>${statusBadge(run.status)}${run.status === "running" && run.progress !== null ? html`<br>${progressBar(run.progress, 80)}` : ""}</td>
+<td>${statusBadge(run.status)}${run.status === "running" && run.progress !== null ? html` ${progressBar(run.progress, 80)}` : ""}${run.status === "failed" && run.error !== null ? html`<div class="small muted clip" title="${run.error.message}">${clip(`${run.error.name}: ${run.error.message}`)}</div>` : ""}</td>
 <td>${tags(run.tags)}</td>
 <td class="num">${run.attempt}/${run.maxAttempts}</td>
 <td>${fmtTime(run.createdAt)}</td>

@@ -33,7 +33,7 @@ export async function tasksPage(engine: Engine, ctx: PageContext): Promise<Page>
   const tasks = [...engine.tasks.values()].sort((a, b) => a.id.localeCompare(b.id));
   const counts = await Promise.all(tasks.map((t) => taskCounts(engine, t.id)));
   const cell = (taskId: string, group: string, value: string | undefined) => {
-    const status = group === "pending" ? "queued" : group === "active" ? "running" : group;
+    const status = GROUPS.find((g) => g.label === group)!.statuses.join(",");
     return html`<td class="num"><a href="${ctx.base}/runs?task=${encodeURIComponent(taskId)}&amp;status=${status}">${value ?? "0"}</a></td>`;
   };
   const body = tasks.length === 0
@@ -42,7 +42,7 @@ export async function tasksPage(engine: Engine, ctx: PageContext): Promise<Page>
 ${tasks.map((t, i) => html`<tr><td><a class="mono" href="${ctx.base}/tasks/${encodeURIComponent(t.id)}">${t.id}</a>${t.options.title ? html`<div>${t.options.title}</div>` : ""}</td>
 <td class="muted">${t.options.description ?? ""}</td><td class="mono">${t.options.queue?.name ?? t.id}</td><td class="mono">${scheduleText(t)}</td>
 ${GROUPS.map((g) => cell(t.id, g.label, counts[i]![g.label]))}</tr>`)}</tbody></table>`;
-  return { title: "Tasks", nav: "tasks", head: html`<h1>Tasks</h1>`, live: html`<div class="card">${body}<p class="muted small">Counts stop at ${COUNT_CAP}+; the status columns link to the filtered runs list (pending shows queued, active shows running).</p></div>` };
+  return { title: "Tasks", nav: "tasks", head: html`<h1>Tasks</h1>`, live: html`<div class="card">${body}<p class="muted small">Pending = queued or delayed, active = running or waiting. Counts stop at ${COUNT_CAP}+ to keep this page cheap with millions of runs.</p></div>` };
 }
 
 export interface TriggerFormState {
