@@ -15,73 +15,86 @@ export function cacheKey(input: unknown, taskName: string): unknown {
 
 /** A string key for any keyable input (used for persisted keys and error messages). */
 export function structuralKey(input: unknown, taskName: string): string {
-  const out: string[] = [];
-  write(input, taskName, out, new Set(), "input");
-  return out.join("");
+  try {
+    return write(input, []);
+  } catch (error) {
+    if (!(error instanceof Unkeyable)) throw error;
+    throw new TypeError(`task "${taskName}": cannot key its input: input${error.path.join("")} is ${error.found}`);
+  }
 }
 
-function write(value: unknown, taskName: string, out: string[], seen: Set<object>, path: string): void {
+/** Thrown inside `write`; each level adds its path segment on the way out (no path strings on success). */
+class Unkeyable {
+  readonly path: string[] = [];
+  readonly found: string;
+  constructor(found: string) {
+    this.found = found;
+  }
+}
+
+/** `seen`: the objects on the current path (a short stack; detects cycles, allows shared references). */
+function write(value: unknown, seen: object[]): string {
   switch (typeof value) {
     case "string":
-      out.push(JSON.stringify(value));
-      return;
+      return JSON.stringify(value);
     case "number":
-      out.push(Object.is(value, -0) ? "0" : String(value));
-      return;
+      return Object.is(value, -0) ? "0" : String(value);
     case "bigint":
-      out.push(`${value}n`);
-      return;
+      return `${value}n`;
     case "boolean":
-      out.push(value ? "true" : "false");
-      return;
+      return value ? "true" : "false";
     case "undefined":
-      out.push("undefined");
-      return;
+      return "undefined";
     case "function":
     case "symbol":
-      throw unkeyable(taskName, path, `a ${typeof value}`);
+      throw new Unkeyable(`a ${typeof value}`);
     case "object": {
-      if (value === null) {
-        out.push("null");
-        return;
-      }
-      if (value instanceof Date) {
-        out.push(`Date(${value.getTime()})`);
-        return;
-      }
-      if (seen.has(value)) throw unkeyable(taskName, path, "a circular reference");
-      seen.add(value);
+      if (value === null) return "null";
+      if (value instanceof Date) return `Date(${value.getTime()})`;
+      if (seen.includes(value)) throw new Unkeyable("a circular reference");
+      let out: string;
+      seen.push(value);
       if (Array.isArray(value)) {
-        out.push("[");
+        out = "[";
         for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(",");
-          write(value[i], taskName, out, seen, `${path}[${i}]`);
+          if (i > 0) out += ",";
+          out += child(value[i], seen, i);
         }
-        out.push("]");
+        out += "]";
       } else {
         const proto: unknown = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) {
           const kind = (value as object).constructor?.name ?? "class instance";
-          throw unkeyable(taskName, path, `a ${kind} (only plain objects, arrays and primitives are keyed; pass a \`key\` option)`);
+          throw new Unkeyable(`a ${kind} (only plain objects, arrays and primitives are keyed; pass a \`key\` option)`);
         }
-        const keys = Object.keys(value).sort();
-        out.push("{");
+        const keys = Object.keys(value);
+        if (keys.length > 1) keys.sort();
+        out = "{";
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i]!;
-          if (i > 0) out.push(",");
-          out.push(JSON.stringify(k), ":");
-          write((value as Record<string, unknown>)[k], taskName, out, seen, `${path}.${k}`);
+          if (i > 0) out += ",";
+          out += JSON.stringify(k) + ":" + child((value as Record<string, unknown>)[k], seen, k);
         }
-        out.push("}");
+        out += "}";
       }
-      seen.delete(value);
-      return;
+      seen.pop();
+      return out;
     }
   }
 }
 
-function unkeyable(taskName: string, path: string, found: string): TypeError {
-  return new TypeError(`task "${taskName}": cannot key its input: ${path} is ${found}`);
+/** `at`: an array index or an object key, for the path in the error message. */
+function child(value: unknown, seen: object[], at: number | string): string {
+  // Primitives need no try frame.
+  if (value === null || (typeof value !== "object" && typeof value !== "function" && typeof value !== "symbol")) {
+    return write(value, seen);
+  }
+  try {
+    return write(value, seen);
+  } catch (error) {
+    if (error instanceof Unkeyable) error.path.unshift(typeof at === "number" ? `[${at}]` : `.${at}`);
+    throw error;
+  }
 }
 
 /** Short text for an input in messages: `1`, `"a"`, `{"id":1}` (truncated). */
