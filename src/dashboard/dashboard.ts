@@ -163,7 +163,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     if (body.error !== null) return jsonError(400, body.error);
     if (parts.length === 1 && parts[0] === "logout") return redirect(`${base}/login`, { "Set-Cookie": security.logout(auth.sid) });
-    if (isApi) return apiPost(engine, parts.slice(1), body.json ?? Object.fromEntries(body.form ?? []));
+    if (isApi) {
+      if (body.json === null && body.form !== null && [...body.form.keys()].some((k) => k !== "_csrf")) {
+        return jsonError(415, "API requests take a JSON body (Content-Type: application/json)");
+      }
+      return apiPost(engine, parts.slice(1), body.json ?? {});
+    }
     const ctx = pageContext(url, auth);
     const result = await postAction(ctx, parts, body.form ?? new URLSearchParams());
     return result instanceof Response ? result : renderPage(req, ctx, result, cookie);

@@ -115,6 +115,10 @@ describe("dashboard pages, actions and API", () => {
     const body = (await bad.json()) as { issues: string[] };
     assert.ok(body.issues.some((i) => i.startsWith("count: ")));
     assert.equal((await postJson(d, "/api/tasks/missing/trigger", { payload: {} }, AUTH)).status, 404);
+    assert.equal((await postForm(d, "/api/tasks/typed/trigger", { payload: "1" }, AUTH)).status, 415);
+    const notJson = await d.fetch(new Request("http://dash.test/api/tasks/typed/trigger", { method: "POST", headers: { ...AUTH, "Content-Type": "application/json" }, body: "{oops" }));
+    assert.equal(notJson.status, 400);
+    assert.equal((await d.fetch(new Request("http://dash.test/api/runs", { method: "DELETE", headers: AUTH }))).status, 405);
     const created = await postJson(d, "/api/tasks/typed/trigger", { payload: { count: 1 }, tags: ["api"] }, AUTH);
     assert.equal(created.status, 201);
     const { id } = (await created.json()) as { id: string };
