@@ -10,6 +10,7 @@ import { z } from "zod";
 import { createEngine, defineTask } from "../../src/index.ts";
 import { sqliteStore } from "../../src/sqlite/index.ts";
 import type { Engine, Worker } from "../../src/engine/types.ts";
+import type { Store } from "../../src/store/types.ts";
 
 export const XSS = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`;
 
@@ -52,10 +53,15 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-/** Creates the engine and, unless `seed` is false, runs one `greet` and one failing `explode` (XSS in payload and error). */
-export async function createFixture(options: { readonly seed?: boolean } = {}): Promise<Fixture> {
+/** Creates the engine (SQLite unless `store` is given) and, unless `seed` is false, runs one `greet` and one failing `explode` (XSS in payload and error). */
+export async function createFixture(options: {
+  readonly seed?: boolean;
+  /** Another store (e.g. PostgreSQL); default a SQLite file in a temp folder. */
+  readonly store?: Store;
+} = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), "errand-dashboard-"));
-  const engine = createEngine({ store: sqliteStore({ path: join(dir, "errand.db") }), tasks: [greet, explode, typed] });
+  const store = options.store ?? sqliteStore({ path: join(dir, "errand.db") });
+  const engine = createEngine({ store, tasks: [greet, explode, typed] });
   const workers: Worker[] = [];
   const startWorker = async () => {
     const worker = engine.worker({ concurrency: 4, pollIntervalMs: 50 });
