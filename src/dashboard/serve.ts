@@ -51,7 +51,7 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Da
   });
   const warn = options.warn ?? ((m: string) => process.stderr.write(m + "\n"));
   if (!isLoopback(host) && options.token === undefined) {
-    warn(`errand dashboard: WARNING: listening on ${host} without a token — anyone who can reach this address can see payloads and cancel, replay or trigger runs. Pass a token (--token / ERRAND_DASHBOARD_TOKEN) or bind 127.0.0.1.`);
+    warn(`errand dashboard: WARNING: listening on ${host} without a token — anyone who can reach this address can see payloads and cancel, replay or trigger runs. Set a token, or bind 127.0.0.1.`);
   }
   const server = createServer(toNodeHandler(dashboard));
   await new Promise<void>((resolve, reject) => {
