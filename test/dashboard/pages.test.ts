@@ -109,6 +109,23 @@ describe("dashboard pages, actions and API", () => {
     assert.equal((await fx.engine.runs.list({ taskId: "typed", limit: 100 })).runs.length, before + 1);
   });
 
+  it("cancels a queued run from its page, once", async () => {
+    const cookie = cookieOf(await postForm(d, "/login", { token: TOKEN }));
+    const { id } = await fx.engine.trigger("typed", { count: 3 });
+    const page = await (await get(d, `/runs/${id}`, { Cookie: cookie })).text();
+    assert.match(page, /data-confirm="Cancel this run\?"/);
+    const csrf = csrfOf(page);
+    const first = await postForm(d, `/runs/${id}/cancel`, { _csrf: csrf }, { Cookie: cookie });
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.get("location"), `/runs/${id}?notice=canceled`);
+    assert.equal((await fx.engine.runs.get(id))?.status, "canceled");
+    const shown = await (await get(d, `/runs/${id}?notice=canceled`, { Cookie: cookie })).text();
+    assert.match(shown, /Run canceled\./);
+    assert.ok(!shown.includes("Cancel run"), "no cancel button on a finished run");
+    const second = await postForm(d, `/runs/${id}/cancel`, { _csrf: csrf }, { Cookie: cookie });
+    assert.equal(second.headers.get("location"), `/runs/${id}?notice=not-canceled`);
+  });
+
   it("API: trigger validates with the schema; cancel and replay", async () => {
     const bad = await postJson(d, "/api/tasks/typed/trigger", { payload: { count: "x" } }, AUTH);
     assert.equal(bad.status, 422);
