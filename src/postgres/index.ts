@@ -1,2 +1,4 @@
-// Entry point; filled in by its issue.
-export {};
+// The `errand/postgres` entry point: the scale-out store.
+export { postgresStore } from "./store.ts";
+export type { PostgresStoreOptions } from "./open.ts";
+export type { PgPoolLike, PgClientLike, PgQueryResult } from "./driver.ts";

@@ -3,6 +3,7 @@
  * wait on them), resolving waits into steps, waking waiting runs. Every function here runs inside
  * the caller's write transaction.
  */
+import { childResultJson } from "../store/child-result.ts";
 import { matchesJson } from "../store/match.ts";
 import type { RunStatus } from "../store/types.ts";
 import type { Sql } from "./driver.ts";
@@ -10,14 +11,6 @@ import type { WaitRow } from "./rows.ts";
 import * as q from "./sql/lifecycle.ts";
 
 export type FinalStatus = Extract<RunStatus, "completed" | "failed" | "canceled" | "expired">;
-
-/** JSON text of a child's result as its parent's step sees it. */
-export function childResultJson(id: string, status: RunStatus, output: string | null, error: string | null): string {
-  const idJson = JSON.stringify(id);
-  if (status === "completed") return `{"ok":true,"id":${idJson},"output":${output ?? "null"}}`;
-  const err = error ?? JSON.stringify({ name: "Error", message: `child run ${status}` });
-  return `{"ok":false,"id":${idJson},"error":${err}}`;
-}
 
 /** Writes the wait's step (completed with `output`), marks the wait resolved, wakes its run. */
 export function resolveWait(sql: Sql, w: WaitRow, output: string, now: number, wakeRuns: Set<string>): void {

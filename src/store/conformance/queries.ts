@@ -102,9 +102,12 @@ export function queriesConformance(o: ConformanceOptions): void {
         const off = s.subscribe((n) => {
           if (n.kind === "available") heard++;
         });
-        await s.createRuns({ runs: [newRun()], now: T0 });
+        // A store may need a moment to start listening (PostgreSQL LISTEN): keep creating until heard.
         const deadline = Date.now() + 5000;
-        while (heard === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while (heard === 0 && Date.now() < deadline) {
+          await s.createRuns({ runs: [newRun()], now: T0 });
+          await new Promise((r) => setTimeout(r, 50));
+        }
         off();
         assert.ok(heard > 0);
       }));

@@ -1,0 +1,53 @@
+/**
+ * The slice of node-postgres the store uses, as structural types: pass your own `pg.Pool`.
+ */
+export interface PgQueryResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number | null;
+}
+
+export interface PgClientLike {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
+  release(error?: Error | boolean): void;
+}
+
+export interface PgPoolLike {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
+  connect(): Promise<PgClientLike>;
+  end(): Promise<void>;
+  on?(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/** A connection from the pool, for LISTEN (needs `on("notification")`). */
+export interface PgListenClientLike extends PgClientLike {
+  on(event: "notification", listener: (n: { channel: string; payload?: string }) => void): unknown;
+  on(event: "error" | "end", listener: (e?: Error) => void): unknown;
+  removeAllListeners?(event?: string): unknown;
+}
+
+export type Queryable = Pick<PgClientLike, "query">;
+
+/** Runs `fn` inside BEGIN … COMMIT on one pooled connection (ROLLBACK on error). */
+export async function transaction<T>(pool: PgPoolLike, fn: (c: Queryable) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    try {
+      await client.query("ROLLBACK");
+    } catch {
+      broken = true;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

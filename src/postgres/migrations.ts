@@ -1,0 +1,128 @@
+/**
+ * Numbered migrations of the PostgreSQL store; `:S` stands for the quoted schema name. Applied in one
+ * transaction holding a transaction-level advisory lock, so processes starting together apply each
+ * migration once and all wait for it.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "runs, steps, waits, logs, events, queues, schedules",
+    sql: `
+CREATE TABLE :S.runs (
+  id text PRIMARY KEY,
+  task_id text NOT NULL,
+  queue text NOT NULL,
+  concurrency_key text,
+  status text NOT NULL,
+  payload text NOT NULL,
+  output text,
+  error text,
+  priority integer NOT NULL DEFAULT 0,
+  run_at bigint NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  started_at bigint,
+  finished_at bigint,
+  attempt integer NOT NULL DEFAULT 1,
+  max_attempts integer NOT NULL,
+  idempotency_key text,
+  idempotency_expires_at bigint,
+  expires_at bigint,
+  tags text[] NOT NULL DEFAULT '{}',
+  parent_run_id text,
+  schedule_id text,
+  worker_id text,
+  lease_expires_at bigint,
+  progress double precision,
+  progress_message text
+);
+CREATE INDEX runs_claim ON :S.runs (priority DESC, run_at, id) WHERE status IN ('queued', 'delayed', 'waiting');
+CREATE INDEX runs_lease ON :S.runs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX runs_running_queue ON :S.runs (queue, concurrency_key) WHERE status = 'running';
+CREATE INDEX runs_expiry ON :S.runs (expires_at) WHERE expires_at IS NOT NULL AND status IN ('queued', 'delayed');
+CREATE UNIQUE INDEX runs_idempotency ON :S.runs (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX runs_status_id ON :S.runs (status, id);
+CREATE INDEX runs_task_id ON :S.runs (task_id, id);
+CREATE INDEX runs_queue_id ON :S.runs (queue, id);
+CREATE INDEX runs_parent ON :S.runs (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_finished ON :S.runs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX runs_tags ON :S.runs USING gin (tags);
+
+CREATE TABLE :S.steps (
+  run_id text NOT NULL,
+  key text NOT NULL,
+  parent_key text,
+  kind text NOT NULL,
+  status text NOT NULL,
+  output text,
+  error text,
+  attempts integer NOT NULL,
+  started_at bigint NOT NULL,
+  finished_at bigint,
+  child_run_id text,
+  PRIMARY KEY (run_id, key)
+);
+
+CREATE TABLE :S.waits (
+  run_id text NOT NULL,
+  key text NOT NULL,
+  parent_key text,
+  kind text NOT NULL,
+  created_at bigint NOT NULL,
+  wake_at bigint,
+  event_name text,
+  match text,
+  child_run_id text,
+  resolved_at bigint,
+  PRIMARY KEY (run_id, key)
+);
+CREATE INDEX waits_event ON :S.waits (event_name, created_at) WHERE resolved_at IS NULL AND kind = 'event';
+CREATE INDEX waits_child ON :S.waits (child_run_id) WHERE resolved_at IS NULL AND kind = 'child';
+
+CREATE TABLE :S.logs (
+  seq bigserial PRIMARY KEY,
+  run_id text NOT NULL,
+  key text NOT NULL,
+  level text NOT NULL,
+  message text NOT NULL,
+  data text,
+  at bigint NOT NULL,
+  attempt integer NOT NULL,
+  UNIQUE (run_id, key)
+);
+
+CREATE TABLE :S.events (
+  seq bigserial PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  payload text NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX events_name ON :S.events (name, created_at);
+
+CREATE TABLE :S.queues (
+  name text PRIMARY KEY,
+  concurrency_limit integer
+);
+
+CREATE TABLE :S.schedules (
+  id text PRIMARY KEY,
+  task_id text NOT NULL,
+  cron text NOT NULL,
+  timezone text,
+  payload text,
+  source text NOT NULL,
+  next_fire_at bigint NOT NULL,
+  last_fire_at bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,111 @@
+/** PostgreSQL rows → store records (bigint columns arrive as strings). */
+import type { LogLevel, LogRecord, RunRecord, RunStatus, ScheduleRecord, StepKind, StepRecord, StepStatus } from "../store/types.ts";
+
+type Row = Record<string, unknown>;
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+
+export function toRun(r: Row): RunRecord {
+  return {
+    id: str(r["id"]),
+    taskId: str(r["task_id"]),
+    queue: str(r["queue"]),
+    concurrencyKey: strOrNull(r["concurrency_key"]),
+    status: r["status"] as RunStatus,
+    payload: str(r["payload"]),
+    output: strOrNull(r["output"]),
+    error: strOrNull(r["error"]),
+    priority: num(r["priority"]),
+    runAt: num(r["run_at"]),
+    createdAt: num(r["created_at"]),
+    updatedAt: num(r["updated_at"]),
+    startedAt: numOrNull(r["started_at"]),
+    finishedAt: numOrNull(r["finished_at"]),
+    attempt: num(r["attempt"]),
+    maxAttempts: num(r["max_attempts"]),
+    idempotencyKey: strOrNull(r["idempotency_key"]),
+    idempotencyExpiresAt: numOrNull(r["idempotency_expires_at"]),
+    expiresAt: numOrNull(r["expires_at"]),
+    tags: (r["tags"] as string[] | null) ?? [],
+    parentRunId: strOrNull(r["parent_run_id"]),
+    scheduleId: strOrNull(r["schedule_id"]),
+    workerId: strOrNull(r["worker_id"]),
+    leaseExpiresAt: numOrNull(r["lease_expires_at"]),
+    progress: numOrNull(r["progress"]),
+    progressMessage: strOrNull(r["progress_message"]),
+  };
+}
+
+export function toStep(r: Row): StepRecord {
+  return {
+    runId: str(r["run_id"]),
+    key: str(r["key"]),
+    parentKey: strOrNull(r["parent_key"]),
+    kind: r["kind"] as StepKind,
+    status: r["status"] as StepStatus,
+    output: strOrNull(r["output"]),
+    error: strOrNull(r["error"]),
+    attempts: num(r["attempts"]),
+    startedAt: num(r["started_at"]),
+    finishedAt: numOrNull(r["finished_at"]),
+    childRunId: strOrNull(r["child_run_id"]),
+  };
+}
+
+export interface WaitRow {
+  run_id: string;
+  key: string;
+  parent_key: string | null;
+  kind: string;
+  created_at: string;
+  wake_at: string | null;
+  event_name: string | null;
+  match: string | null;
+  child_run_id: string | null;
+  resolved_at: string | null;
+}
+
+export function waitAsStep(w: WaitRow): StepRecord {
+  return {
+    runId: w.run_id,
+    key: w.key,
+    parentKey: w.parent_key,
+    kind: w.kind as StepKind,
+    status: "waiting",
+    output: null,
+    error: null,
+    attempts: 0,
+    startedAt: Number(w.created_at),
+    finishedAt: null,
+    childRunId: w.child_run_id,
+  };
+}
+
+export function toLog(r: Row): LogRecord {
+  return {
+    runId: str(r["run_id"]),
+    key: str(r["key"]),
+    level: r["level"] as LogLevel,
+    message: str(r["message"]),
+    data: strOrNull(r["data"]),
+    at: num(r["at"]),
+    attempt: num(r["attempt"]),
+  };
+}
+
+export function toSchedule(r: Row): ScheduleRecord {
+  return {
+    id: str(r["id"]),
+    taskId: str(r["task_id"]),
+    cron: str(r["cron"]),
+    timezone: strOrNull(r["timezone"]),
+    payload: strOrNull(r["payload"]),
+    source: r["source"] as "declared" | "dynamic",
+    nextFireAt: num(r["next_fire_at"]),
+    lastFireAt: numOrNull(r["last_fire_at"]),
+    createdAt: num(r["created_at"]),
+    updatedAt: num(r["updated_at"]),
+  };
+}

@@ -1,0 +1,163 @@
+/** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
+
+const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
+  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
+
+const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
+    1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
+    ARRAY(SELECT jsonb_array_elements_text(x.tags::jsonb)), x.parent_run_id, x.schedule_id
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
+              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
+    AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
+         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)`;
+
+/**
+ * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
+ * (attempt + 1) first, then ready runs by priority, runAt, id.
+ * $1 now, $2 queues|null, $3 limited queues, $4 limit, $5 worker, $6 lease.
+ */
+export const CLAIM_FREE = `
+WITH lost AS (
+  SELECT id, started_at AS prev_started, status AS prev_status, 0 AS part, priority, run_at FROM :S.runs
+  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts
+    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
+  LIMIT $4
+  FOR UPDATE SKIP LOCKED
+), ready AS (
+  SELECT id, started_at AS prev_started, status AS prev_status, 1 AS part, priority, run_at FROM :S.runs
+  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
+    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
+  ORDER BY priority DESC, run_at, id
+  LIMIT $4
+  FOR UPDATE SKIP LOCKED
+), c AS (
+  SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
+  ORDER BY part, priority DESC, run_at, id LIMIT $4
+)
+UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
+  attempt = r.attempt + (CASE WHEN c.prev_status = 'running' THEN 1 ELSE 0 END),
+  started_at = coalesce(r.started_at, $1), updated_at = $1
+FROM c WHERE r.id = c.id
+RETURNING r.*, c.prev_started`;
+
+export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
+
+export const LOCK_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE name = ANY($1) ORDER BY name FOR UPDATE`;
+
+export const RUNNING_COUNTS = `
+SELECT queue, concurrency_key, count(*) AS n FROM :S.runs
+WHERE status = 'running' AND queue = ANY($1) GROUP BY queue, concurrency_key`;
+
+export const LIMITED_CANDIDATES = `
+SELECT id, queue, concurrency_key, status FROM :S.runs
+WHERE ((status IN ('queued', 'delayed', 'waiting') AND run_at <= $1)
+    OR (status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts))
+  AND queue = ANY($2)
+ORDER BY (status = 'running') DESC, priority DESC, run_at, id
+LIMIT $3
+FOR UPDATE SKIP LOCKED`;
+
+export const MARK_CLAIMED = `
+WITH c AS (SELECT id, started_at AS prev_started, status AS prev_status FROM :S.runs WHERE id = ANY($1))
+UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
+  attempt = r.attempt + (CASE WHEN c.prev_status = 'running' THEN 1 ELSE 0 END),
+  started_at = coalesce(r.started_at, $4), updated_at = $4
+FROM c WHERE r.id = c.id
+RETURNING r.*, c.prev_started`;
+
+export const COMPLETE = `
+UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
+  worker_id = NULL, lease_expires_at = NULL
+FROM unnest($1::text[], $2::text[]) AS x(id, output)
+WHERE r.id = x.id AND r.worker_id = $3 AND r.status = 'running'
+RETURNING r.id, r.parent_run_id, r.output`;
+
+export const HEARTBEAT = `
+UPDATE :S.runs SET lease_expires_at = $3
+WHERE id = ANY($1) AND worker_id = $2 AND status = 'running'
+RETURNING id`;
+
+export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
+
+export const INSERT_RUN_IDEMPOTENT = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
+ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+
+export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
+
+export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
+
+export const EXPIRE_UNSTARTED = `
+UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
+WHERE r.id IN (
+  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed')
+  LIMIT 500 FOR UPDATE SKIP LOCKED)
+RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
+
+export const LOST_LEASES_EXHAUSTED = `
+SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
+LIMIT 500 FOR UPDATE SKIP LOCKED`;
+
+export const DUE_TIMERS = `
+SELECT * FROM :S.waits
+WHERE run_id = ANY($1) AND resolved_at IS NULL AND wake_at IS NOT NULL AND wake_at <= $2
+FOR UPDATE`;
+
+export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDER BY started_at, key`;
+
+export const RELEASE = `
+UPDATE :S.runs SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+WHERE id = ANY($1) AND worker_id = $2 AND status = 'running'`;
+
+export const FAIL_RETRY = `
+UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
+  worker_id = NULL, lease_expires_at = NULL
+WHERE id = $1 AND worker_id = $2 AND status = 'running'`;
+
+export const FAIL_FINAL = `
+UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+WHERE id = $1 AND worker_id = $2 AND status = 'running'
+RETURNING parent_run_id`;
+
+export const HELD_FOR_UPDATE = `SELECT 1 FROM :S.runs WHERE id = $1 AND worker_id = $2 AND status = 'running' FOR UPDATE`;
+
+export const INSERT_WAITS = `
+INSERT INTO :S.waits (run_id, key, parent_key, kind, created_at, wake_at, event_name, match, child_run_id)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])
+ON CONFLICT (run_id, key) DO NOTHING`;
+
+export const WAITS_BY_KEYS = `SELECT * FROM :S.waits WHERE run_id = $1 AND key = ANY($2) FOR UPDATE`;
+
+export const NEXT_TIMER = `SELECT min(wake_at) AS at FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL AND wake_at IS NOT NULL`;
+
+export const REQUEUE_HELD = `
+UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+
+export const MARK_WAITING = `
+UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+
+/** Upserts a step if the worker holds the run; returns held = 1 or 0. */
+export const SAVE_STEP = `
+WITH held AS (SELECT 1 FROM :S.runs WHERE id = $1 AND worker_id = $2 AND status = 'running'),
+ins AS (
+  INSERT INTO :S.steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+  SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM held
+  ON CONFLICT (run_id, key) DO UPDATE SET
+    parent_key = excluded.parent_key, kind = excluded.kind, status = excluded.status, output = excluded.output,
+    error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at,
+    finished_at = excluded.finished_at, child_run_id = excluded.child_run_id
+  WHERE :S.steps.status <> 'completed'
+)
+SELECT count(*) AS held FROM held`;
+
+export const INSERT_EVENT = `INSERT INTO :S.events (id, name, payload, created_at) VALUES ($1, $2, $3, $4)`;
+
+export const OPEN_EVENT_WAITS = `
+SELECT * FROM :S.waits WHERE kind = 'event' AND event_name = $1 AND resolved_at IS NULL AND created_at <= $2
+ORDER BY created_at FOR UPDATE`;
+
+export const UNFINISHED_CHILDREN = `
+SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;
+
+export const UPSERT_QUEUES = `
+INSERT INTO :S.queues (name, concurrency_limit) SELECT * FROM unnest($1::text[], $2::int[])
+ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
