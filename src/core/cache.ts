@@ -59,8 +59,17 @@ export function newEntry(task: TaskImpl<unknown, unknown>, key: unknown, input: 
   return new EntryImpl(task, key, input, now);
 }
 
+/** The Map's key equality (SameValueZero): NaN equals NaN, 0 equals -0. */
+function sameKey(a: unknown, b: unknown): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
 export class Cache {
-  readonly byTask = new Map<object, Map<unknown, Entry>>();
+  /**
+   * Per task: its only entry, or a Map of its entries by key once it has two or more (a task run for
+   * one input per context, the common case, costs no inner Map).
+   */
+  readonly #byTask = new Map<object, EntryImpl | Map<unknown, Entry>>();
   readonly ttlMs: number;
   readonly maxEntries: number;
   size = 0;
@@ -76,7 +85,10 @@ export class Cache {
   }
 
   get(task: object, key: unknown): Entry | undefined {
-    return this.byTask.get(task)?.get(key);
+    const slot = this.#byTask.get(task);
+    if (slot === undefined) return undefined;
+    if (slot instanceof EntryImpl) return sameKey(slot.key, key) ? slot : undefined;
+    return slot.get(key);
   }
 
   isExpired(e: Entry, now: number): boolean {
@@ -84,12 +96,18 @@ export class Cache {
   }
 
   add(e: Entry): void {
-    let m = this.byTask.get(e.task);
-    if (m === undefined) {
-      m = new Map();
-      this.byTask.set(e.task, m);
+    const slot = this.#byTask.get(e.task);
+    if (slot === undefined) {
+      this.#byTask.set(e.task, e as EntryImpl);
+    } else if (slot instanceof EntryImpl) {
+      if (sameKey(slot.key, e.key)) {
+        this.#byTask.set(e.task, e as EntryImpl);
+      } else {
+        this.#byTask.set(e.task, new Map<unknown, Entry>([[slot.key, slot], [e.key, e]]));
+      }
+    } else {
+      slot.set(e.key, e);
     }
-    m.set(e.key, e);
     this.size++;
     if (this.ttlMs > 0) this.#fifo.push(e);
     if (this.maxEntries !== Infinity) {
@@ -101,10 +119,12 @@ export class Cache {
   remove(e: Entry): void {
     if (e.removed) return;
     e.removed = true;
-    const m = this.byTask.get(e.task);
-    if (m !== undefined && m.get(e.key) === e) {
-      m.delete(e.key);
-      if (m.size === 0) this.byTask.delete(e.task);
+    const slot = this.#byTask.get(e.task);
+    if (slot === e) {
+      this.#byTask.delete(e.task);
+    } else if (slot instanceof Map && slot.get(e.key) === e) {
+      slot.delete(e.key);
+      if (slot.size === 0) this.#byTask.delete(e.task);
     }
     this.size--;
     if (this.maxEntries !== Infinity) this.#unlink(e);
@@ -139,9 +159,21 @@ export class Cache {
     }
   }
 
-  /** Every live entry (for `clear()`). */
-  *entries(): Iterable<Entry> {
-    for (const m of this.byTask.values()) yield* m.values();
+  /** Every live entry, as a copy (for `clear()`). */
+  entries(): Entry[] {
+    const out: Entry[] = [];
+    for (const slot of this.#byTask.values()) {
+      if (slot instanceof EntryImpl) out.push(slot);
+      else for (const e of slot.values()) out.push(e);
+    }
+    return out;
+  }
+
+  /** Every live entry of `task` (for `clear(task)`). */
+  entriesOf(task: object): Entry[] {
+    const slot = this.#byTask.get(task);
+    if (slot === undefined) return [];
+    return slot instanceof EntryImpl ? [slot] : [...slot.values()];
   }
 
   #evictLeastRecentlyUsed(): void {

@@ -220,13 +220,12 @@ export class ContextImpl implements Context {
   clear<I>(task?: Task<I, unknown>, input?: I): void {
     const cache = this.#shared.cache;
     if (task === undefined) {
-      for (const e of [...cache.entries()]) cache.remove(e);
+      for (const e of cache.entries()) cache.remove(e);
       return;
     }
     const t = task as unknown as TaskImpl<unknown, unknown>;
     if (arguments.length < 2) {
-      const m = cache.byTask.get(t);
-      if (m !== undefined) for (const e of [...m.values()]) cache.remove(e);
+      for (const e of cache.entriesOf(t)) cache.remove(e);
       return;
     }
     const e = cache.get(t, t.keyOf(input));
