@@ -241,3 +241,40 @@ describe("key edge cases", () => {
     assert.equal(await t.run(ctx, "\u0000" + JSON.stringify("\u0000[1,2]")), "string");
   });
 });
+
+describe("cache slots (one entry per task, then many)", () => {
+  it("NaN is one input; 0 and -0 are the same input", async () => {
+    const calls: number[] = [];
+    const t = task(async (_ctx, n: number) => {
+      calls.push(n);
+      return n;
+    });
+    const ctx = createContext();
+    await t.run(ctx, Number.NaN);
+    await t.run(ctx, Number.NaN);
+    await t.run(ctx, 0);
+    await t.run(ctx, -0);
+    await t.run(ctx, Number.NaN);
+    assert.equal(calls.length, 2);
+  });
+
+  it("entries survive the move from one entry to many and back through clear", async () => {
+    let calls = 0;
+    const t = task(async (_ctx, n: number) => `${n}#${++calls}`);
+    const ctx = createContext();
+    assert.equal(await t.run(ctx, 1), "1#1");
+    assert.equal(await t.run(ctx, 2), "2#2"); // second entry
+    assert.equal(await t.run(ctx, 1), "1#1");
+    ctx.clear(t, 1);
+    assert.equal(await t.run(ctx, 2), "2#2");
+    ctx.clear(t, 2);
+    assert.equal(await t.run(ctx, 2), "2#3");
+    assert.equal(await t.run(ctx, 1), "1#4");
+    ctx.clear(t);
+    assert.equal(await t.run(ctx, 1), "1#5");
+    ctx.clear(t, 1); // the only entry
+    assert.equal(await t.run(ctx, 1), "1#6");
+    ctx.clear();
+    assert.equal(await t.run(ctx, 1), "1#7");
+  });
+});
