@@ -22,7 +22,7 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -114,7 +114,7 @@ export async function startPgServer(): Promise<PgServer> {
   return serverApi(new URL(`postgres://postgres:${password}@127.0.0.1:${port}/postgres`), stop);
 }
 
-function chownToPostgres(dir: string): void {
+export function chownToPostgres(dir: string): void {
   let passwd = "";
   try {
     passwd = readFileSync("/etc/passwd", "utf8");

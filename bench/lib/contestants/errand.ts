@@ -43,7 +43,7 @@ async function open(target: Target, run: (p: { i: number; t?: number }) => void)
     db.pragma(`synchronous = ${target.synchronous}`);
     store = api.sqliteStore({ database: db, synchronous: target.synchronous });
   } else {
-    store = api.postgresStore({ connectionString: target.url });
+    store = api.postgresStore({ connectionString: target.url, maxConnections: 25 });
   }
   const task = api.defineTask<{ i: number; t?: number }, null>({
     id: "noop",
