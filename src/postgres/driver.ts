@@ -9,6 +9,8 @@ export interface PgQueryResult<R> {
 export interface PgClientLike {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
   release(error?: Error | boolean): void;
+  on?(event: "error", listener: (error: Error) => void): unknown;
+  off?(event: "error", listener: (error: Error) => void): unknown;
 }
 
 export interface PgPoolLike {
@@ -19,7 +21,9 @@ export interface PgPoolLike {
 }
 
 /** A connection from the pool, for LISTEN (needs `on("notification")`). */
-export interface PgListenClientLike extends PgClientLike {
+export interface PgListenClientLike {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
+  release(error?: Error | boolean): void;
   on(event: "notification", listener: (n: { channel: string; payload?: string }) => void): unknown;
   on(event: "error" | "end", listener: (e?: Error) => void): unknown;
   removeAllListeners?(event?: string): unknown;
@@ -31,6 +35,12 @@ export type Queryable = Pick<PgClientLike, "query">;
 export async function transaction<T>(pool: PgPoolLike, fn: (c: Queryable) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  // A checked-out client has no error listener of the pool's: a connection killed between two
+  // queries (server restart) would otherwise crash the process with an unhandled 'error' event.
+  const onError = () => {
+    broken = true;
+  };
+  client.on?.("error", onError);
   try {
     await client.query("BEGIN");
     const result = await fn(client);
@@ -44,6 +54,7 @@ export async function transaction<T>(pool: PgPoolLike, fn: (c: Queryable) => Pro
     }
     throw error;
   } finally {
+    client.off?.("error", onError);
     client.release(broken);
   }
 }

