@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createEngine, defineTask, type AnyTask } from "errand";
 import { sqliteStore } from "errand/sqlite";
-import { tempDb } from "../support/temp.ts";
+import { tempDb, until } from "../support/temp.ts";
 
 async function start(tasks: AnyTask[]) {
   const engine = createEngine({ store: sqliteStore({ path: tempDb() }), tasks });
@@ -18,20 +18,30 @@ async function start(tasks: AnyTask[]) {
 describe("parallel waits", () => {
   it("Promise.all of two sleeps: wakes on the first, suspends again on the second, completes after both", { timeout: 20_000 }, async () => {
     let executions = 0;
+    let firstCall = 0;
     const t = defineTask({
       id: "t",
       run: async (_: void, ctx) => {
         executions++;
         const t0 = await ctx.step("t0", () => Date.now());
-        await Promise.all([ctx.sleep("short", 100), ctx.sleep("long", { ms: 600 })]);
+        if (executions === 1) firstCall = Date.now();
+        await Promise.all([ctx.sleep("short", 300), ctx.sleep("long", { ms: 1200 })]);
         return Date.now() - t0;
       },
     });
     const engine = await start([t]);
     const h = await engine.trigger(t, undefined);
+    // After the short sleep the run suspends again on "long": its timer is the one set in the first
+    // execution (firstCall + 1200), not restarted by the replay (which would give >= firstCall + 1500).
+    const again = await until(async () => {
+      const run = await engine.runs.get(h.id);
+      return executions === 2 && run?.status === "waiting" ? run : null;
+    }, "suspended again on the long sleep");
+    const wakeIn = again!.runAt.getTime() - firstCall;
+    assert.ok(wakeIn >= 1150 && wakeIn < 1400, `the long sleep keeps its first wake time (firstCall + ${wakeIn} ms)`);
     const r = await engine.runs.wait(h.id, { timeoutMs: 15_000 });
     assert.ok(r.ok);
-    assert.ok((r.output as number) >= 550, `waited for the longer sleep (${String(r.output)} ms)`);
+    assert.ok((r.output as number) >= 1150, `waited for the longer sleep (${String(r.output)} ms)`);
     assert.equal(executions, 3, "first execution, wake after the short sleep, wake after the long one");
     const steps = await engine.runs.steps(h.id);
     assert.deepEqual(
