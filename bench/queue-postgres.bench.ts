@@ -4,7 +4,7 @@
  * Errand vs graphile-worker 0.17 batched (its documented fast configuration) and unbatched (its
  * default), and pg-boss 10 (24 work loops, its fastest batch size here). Then Errand's scale-out with
  * 1, 2 and 4 worker processes (concurrency 24 each) on one database.
- * Knobs: BENCH_PG_N (10000), BENCH_SCALE_N (20000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000),
+ * Knobs: BENCH_PG_N (10000), BENCH_SCALE_N (10000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000),
  * BENCH_CONCURRENCY (24), BENCH_ROUNDS (3), ERRAND_PG_URL (use that server instead of embedded).
  */
 import { envInt, envList, rounds } from "./lib/env.ts";
@@ -19,7 +19,7 @@ import { rate, type Rate } from "./lib/contestants/types.ts";
 
 const concurrency = envInt("BENCH_CONCURRENCY", 24);
 const n = envInt("BENCH_PG_N", 10_000);
-const scaleN = envInt("BENCH_SCALE_N", 20_000);
+const scaleN = envInt("BENCH_SCALE_N", 10_000);
 const procs = envList("BENCH_SCALE_PROCS", ["1", "2", "4"]).map(Number);
 const bossBatch = envInt("BENCH_PGBOSS_BATCH", 1000);
 const R = rounds();

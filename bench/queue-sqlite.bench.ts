@@ -2,7 +2,7 @@
  * No-op runs/s on SQLite, one process, concurrency 24: Errand vs plainjob (DESIGN.md §5: ≥ 2.5×),
  * with `synchronous = NORMAL` and `FULL`. Both get the same pre-enqueued jobs in a fresh WAL file and
  * are timed from the first job's start until every job is recorded as done.
- * Knobs: BENCH_SQLITE_N (NORMAL, default 20000), BENCH_SQLITE_FULL_N (FULL, default 3000),
+ * Knobs: BENCH_SQLITE_N (NORMAL, default 5000), BENCH_SQLITE_FULL_N (FULL, default 5000),
  * BENCH_CONCURRENCY (24), BENCH_ROUNDS (3).
  */
 import { envInt, rounds } from "./lib/env.ts";
@@ -21,7 +21,7 @@ console.log(`queue-sqlite: ${machineLine()} · concurrency ${concurrency} · ${R
 
 const rows: string[][] = [];
 for (const synchronous of ["NORMAL", "FULL"] as const) {
-  const n = synchronous === "NORMAL" ? envInt("BENCH_SQLITE_N", 20_000) : envInt("BENCH_SQLITE_FULL_N", 3_000);
+  const n = synchronous === "NORMAL" ? envInt("BENCH_SQLITE_N", 5_000) : envInt("BENCH_SQLITE_FULL_N", 5_000);
   const out = await runRounds<Rate & { synchronous?: string | null }>(
     [
       {

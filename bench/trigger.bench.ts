@@ -3,7 +3,7 @@
  * graphile-worker `addJob` / `addJobs` (target bulk ≥ 1×). SQLite (NORMAL and FULL): Errand vs
  * plainjob `add` / `addMany`. "single" = one call at a time, each awaited (a durable commit per row);
  * "bulk" = batches of BENCH_BULK_BATCH rows, one transaction each.
- * Knobs: BENCH_SINGLE_N (1000), BENCH_BULK_N (50000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3).
+ * Knobs: BENCH_SINGLE_N (500), BENCH_BULK_N (20000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3).
  */
 import { envInt, rounds } from "./lib/env.ts";
 import { runInChild } from "./lib/child.ts";
@@ -15,8 +15,8 @@ import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
 
-const singleN = envInt("BENCH_SINGLE_N", 1000);
-const bulkN = envInt("BENCH_BULK_N", 50_000);
+const singleN = envInt("BENCH_SINGLE_N", 500);
+const bulkN = envInt("BENCH_BULK_N", 20_000);
 const batch = envInt("BENCH_BULK_BATCH", 1000);
 const R = rounds();
 const modes = [

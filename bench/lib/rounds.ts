@@ -17,20 +17,27 @@ export interface Outcome<T> {
   readonly error: string | null;
 }
 
-export async function runRounds<T>(contestants: readonly Contestant<T>[], rounds: number, label = ""): Promise<Map<string, Outcome<T>>> {
+export async function runRounds<T>(
+  contestants: readonly Contestant<T>[],
+  rounds: number,
+  label = "",
+  { parallel = false }: { /** Run a round's contestants at the same time (only for measures that do not depend on CPU share, like memory). @default false */ parallel?: boolean } = {},
+): Promise<Map<string, Outcome<T>>> {
   const out = new Map<string, { name: string; samples: T[]; error: string | null }>();
   for (const c of contestants) out.set(c.name, { name: c.name, samples: [], error: null });
-  for (let r = 0; r < rounds; r++) {
-    for (const c of contestants) {
-      const o = out.get(c.name)!;
-      if (o.error !== null) continue;
-      try {
-        o.samples.push(await c.run(r));
-      } catch (e) {
-        o.error = firstLine(e);
-        console.error(`${label}${c.name}: ${o.error}`);
-      }
+  const one = async (c: Contestant<T>, r: number): Promise<void> => {
+    const o = out.get(c.name)!;
+    if (o.error !== null) return;
+    try {
+      o.samples.push(await c.run(r));
+    } catch (e) {
+      o.error = firstLine(e);
+      console.error(`${label}${c.name}: ${o.error}`);
     }
+  };
+  for (let r = 0; r < rounds; r++) {
+    if (parallel) await Promise.all(contestants.map((c) => one(c, r)));
+    else for (const c of contestants) await one(c, r);
   }
   return out;
 }
