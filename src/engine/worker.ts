@@ -9,6 +9,7 @@ import type { ClaimedRun, Store } from "../store/types.ts";
 import { Emitter } from "./emitter.ts";
 import { RunCanceledError, TaskTimeoutError, WorkerStoppedError, serializeError } from "./errors.ts";
 import { executeAttempt, type AttemptReport } from "./executor.ts";
+import { withProgressListener } from "./progress-store.ts";
 import type { AnyTask, RunInfo, Worker, WorkerEvents, WorkerOptions } from "./types.ts";
 import { toRunInfo } from "./views.ts";
 
@@ -100,6 +101,22 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
 
   const reportError = (error: unknown) => events.emit("worker:error", { error });
 
+  /**
+   * Writes an attempt's outcome, retrying transient store errors (connection drops, pool timeouts)
+   * with backoff for up to ~10 s: giving up leaves the run to be re-executed after its lease expires.
+   */
+  async function persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        reportError(error);
+        if (attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
   async function loop(): Promise<void> {
     while (state === "running") {
       const free = opts.concurrency - inflight.size;
@@ -171,18 +188,18 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
           scheduleFlush();
           return; // the slot is freed when the completion is stored
         case "retry":
-          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now })) {
+          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now }))) {
             events.emit("run:retrying", { run: entry.info, error: d.error, retryAt: new Date(d.retryAt) });
           }
           break;
         case "failed":
-          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now })) {
+          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now }))) {
             events.emit("run:failed", { run: entry.info, error: d.error });
             host.local.emit("finished", { id: runId });
           }
           break;
         case "suspended":
-          if ((await store.suspendRun({ workerId: id, runId, waits: d.waits, now })) !== null) {
+          if ((await persist(() => store.suspendRun({ workerId: id, runId, waits: d.waits, now }))) !== null) {
             events.emit("run:waiting", { run: entry.info });
           }
           break;
@@ -208,10 +225,12 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     let done: ReadonlySet<string> = new Set();
     try {
       done = new Set(
-        await store.completeRuns({ workerId: id, items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })), now: host.now() }),
+        await persist(() =>
+          store.completeRuns({ workerId: id, items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })), now: host.now() }),
+        ),
       );
-    } catch (error) {
-      reportError(error);
+    } catch {
+      // reported by persist(); the runs will be taken over after their leases expire
     }
     const now = host.now();
     for (const c of batch) {
@@ -278,7 +297,14 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
         state = "stopped";
         throw error;
       }
-      durable = host.durableHost(id);
+      const base = host.durableHost(id);
+      durable = {
+        ...base,
+        store: withProgressListener(base.store, (runId, progress, message) => {
+          const entry = inflight.get(runId);
+          if (entry !== undefined) events.emit("run:progress", { run: entry.info, progress, message });
+        }),
+      };
       unsubscribers.push(store.subscribe(() => kick()));
       unsubscribers.push(host.local.on("cancel", cancelLocal));
       heartbeatTimer = setInterval(() => void heartbeat(), Math.max(50, Math.floor(opts.leaseMs / 3)));

@@ -80,8 +80,12 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     };
   }
   const own = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
-  // An idle connection dropped by the server (restart) must not crash the process.
+  // A connection dropped by the server (restart) must not crash the process with an unhandled
+  // 'error' event, idle or checked out: errors reach callers through their queries instead.
   own.on("error", () => {});
+  own.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   return {
     pool: own as unknown as PgPoolLike,
     owned: true,
@@ -91,6 +95,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     channel,
     async openListenConnection() {
       const c = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
+      c.on("error", () => {}); // the listener's own handlers decide what to do
       await c.connect();
       return { client: c as unknown as PgListenClientLike, end: () => c.end() };
     },
