@@ -184,3 +184,30 @@ describe("lease lost (unit level, real SQLite store)", () => {
     await store.close();
   });
 });
+
+describe("a failed step on a later attempt", () => {
+  it("runs again on the run's retry, its success replaces the failure, and it is not run again after a resume", { timeout: 20_000 }, async () => {
+    let calls = 0;
+    const t = defineTask({
+      id: "t",
+      retry: { maxAttempts: 2, minDelayMs: 1 },
+      run: async (_: void, ctx) => {
+        const v = await ctx.step("flaky", () => {
+          if (++calls === 1) throw new Error("first attempt of the run fails");
+          return calls;
+        });
+        await ctx.sleep("nap", 20);
+        return v;
+      },
+    });
+    const engine = await start([t]);
+    const h = await engine.trigger(t, undefined);
+    const r = await engine.runs.wait(h.id, { timeoutMs: 10_000 });
+    assert.deepEqual(r.ok && r.output, 2);
+    assert.equal(calls, 2, "not run a third time when the run resumed after the sleep");
+    const flaky = (await engine.runs.steps(h.id)).find((s) => s.key === "flaky");
+    assert.equal(flaky?.status, "completed");
+    assert.equal(flaky?.error, null);
+    await engine.close();
+  });
+});
