@@ -117,7 +117,8 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
       }
     }
     logs.push({ key: `${scope}#${n}`, level, message: String(message), data: dataJson, at: host.now(), attempt: run.attempt });
-    if (logs.length >= 200) void flushLogs();
+    // An early flush that fails must not crash the process; settle() flushes the rest.
+    if (logs.length >= 200) flushLogs().catch(() => {});
   };
 
   const flushLogs = async () => {

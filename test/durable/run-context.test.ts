@@ -211,3 +211,40 @@ describe("a failed step on a later attempt", () => {
     await engine.close();
   });
 });
+
+describe("log flushing when the store fails", () => {
+  it("an early flush (200 buffered logs) that fails does not become an unhandled rejection", async () => {
+    const store = sqliteStore({ path: tempDb() });
+    await store.migrate();
+    const now = Date.now();
+    const id = newId(now);
+    await store.createRuns({
+      now,
+      runs: [{
+        id, taskId: "t", queue: "default", concurrencyKey: null, payload: "null", priority: 0, runAt: now,
+        status: "queued", maxAttempts: 1, idempotencyKey: null, idempotencyExpiresAt: null, expiresAt: null,
+        tags: [], parentRunId: null, scheduleId: null,
+      }],
+    });
+    const [claimed] = await store.claimRuns({ workerId: "w", queues: null, limit: 1, leaseMs: 30_000, now });
+    assert.ok(claimed);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const handle = createRunContext({
+        claimed,
+        signal: new AbortController().signal,
+        host: { store, workerId: "w", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) },
+      });
+      await store.close();
+      for (let i = 0; i < 250; i++) handle.ctx.log.info(`line ${i}`);
+      const outcome = await handle.settle(Promise.resolve("done"));
+      assert.deepEqual(outcome, { kind: "completed", output: "done" });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
