@@ -1,7 +1,8 @@
 /**
  * Resident memory of a worker process after 1k and after 100k no-op runs (after GC), on SQLite and
  * PostgreSQL; target: flat (RSS at 100k < 1.2 × RSS at 1k). The V8 heap in use is shown too: a flat
- * heap with a growing RSS points at native memory (SQLite page cache, allocator), not a JS leak. Runs are triggered in batches of 1000 and
+ * heap with a growing RSS points at native memory (SQLite page cache, allocator), not a JS leak, and
+ * the RSS at N/10 runs shows whether the growth levels off. Runs are triggered in batches of 1000 and
  * drained by one worker (concurrency 24) in the same process, with at most ~5000 waiting.
  * The SQLite and PostgreSQL processes run at the same time (memory, unlike speed, does not suffer
  * from sharing the CPU), which halves the bench's wall time.
@@ -19,13 +20,14 @@ import { tempDir } from "./lib/tmp.ts";
 type Points = { runs: number; rssMiB: number; heapMiB: number }[];
 const small = envInt("BENCH_MEM_SMALL", 1000);
 const big = envInt("BENCH_MEM_N", 100_000);
+const mid = Math.max(small, Math.round(big / 10));
 const R = envInt("BENCH_MEM_ROUNDS", 1);
 
 const server = await startPgServer();
 const dir = tempDir("memory");
 try {
   console.log(`memory: ${machineLine()} · ${fmtInt(small)} → ${fmtInt(big)} runs · ${R} round(s)`);
-  const checkpoints = [small, big];
+  const checkpoints = [small, mid, big];
   const out = await runRounds<Points>(
     [
       {
@@ -42,14 +44,16 @@ try {
     { parallel: true },
   );
   const mib = (x: number | undefined): string => (x === undefined ? "n/a" : x.toFixed(1));
+  const at = (k: number) => (p: Points): number => p[k]!.rssMiB;
   printTable(
-    `Memory after GC, MiB — ${fmtInt(small)} vs ${fmtInt(big)} runs; target RSS ratio < 1.2×`,
-    ["store", `RSS @ ${fmtInt(small)}`, `RSS @ ${fmtInt(big)}`, "RSS big / small", `heap @ ${fmtInt(small)}`, `heap @ ${fmtInt(big)}`, "RSS samples (small → big)"],
+    `Memory after GC, MiB — at ${fmtInt(small)}, ${fmtInt(mid)} and ${fmtInt(big)} runs; target RSS(${fmtInt(big)}) / RSS(${fmtInt(small)}) < 1.2×`,
+    ["store", `RSS @ ${fmtInt(small)}`, `RSS @ ${fmtInt(mid)}`, `RSS @ ${fmtInt(big)}`, `${fmtInt(big)} / ${fmtInt(small)}`, `${fmtInt(big)} / ${fmtInt(mid)}`, `heap @ ${fmtInt(small)}`, `heap @ ${fmtInt(big)}`],
     [...out.values()].map((o) => {
-      const a = medianOf(o, (p) => p[0]!.rssMiB);
-      const b = medianOf(o, (p) => p[1]!.rssMiB);
-      const rss = o.samples.length === 0 ? (o.error ?? "") : o.samples.map((p) => `${mib(p[0]!.rssMiB)} → ${mib(p[1]!.rssMiB)}`).join(", ");
-      return [o.name, mib(a), mib(b), ratio(b, a), mib(medianOf(o, (p) => p[0]!.heapMiB)), mib(medianOf(o, (p) => p[1]!.heapMiB)), rss];
+      if (o.samples.length === 0) return [o.name, o.error ?? "no samples", "", "", "", "", "", ""];
+      const a = medianOf(o, at(0));
+      const m = medianOf(o, at(1));
+      const b = medianOf(o, at(2));
+      return [o.name, mib(a), mib(m), mib(b), ratio(b, a), ratio(b, m), mib(medianOf(o, (p) => p[0]!.heapMiB)), mib(medianOf(o, (p) => p[2]!.heapMiB))];
     }),
   );
 } finally {
