@@ -49,7 +49,6 @@ CREATE INDEX runs_expiry ON :S.runs (expires_at) WHERE expires_at IS NOT NULL AN
 CREATE UNIQUE INDEX runs_idempotency ON :S.runs (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX runs_status_id ON :S.runs (status, id);
 CREATE INDEX runs_task_id ON :S.runs (task_id, id);
-CREATE INDEX runs_queue_id ON :S.runs (queue, id);
 CREATE INDEX runs_parent ON :S.runs (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX runs_finished ON :S.runs (finished_at) WHERE finished_at IS NOT NULL;
 CREATE INDEX runs_tags ON :S.runs USING gin (tags);

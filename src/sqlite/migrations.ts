@@ -49,7 +49,6 @@ CREATE INDEX runs_expiry ON runs (expires_at) WHERE expires_at IS NOT NULL AND s
 CREATE UNIQUE INDEX runs_idempotency ON runs (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX runs_status_id ON runs (status, id);
 CREATE INDEX runs_task_id ON runs (task_id, id);
-CREATE INDEX runs_queue_id ON runs (queue, id);
 CREATE INDEX runs_parent ON runs (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL;
 

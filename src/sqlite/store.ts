@@ -109,11 +109,10 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 
     async completeRuns({ workerId, items, now }) {
       return write((woken) => {
-        const done: { id: string; parent_run_id: string | null; status: "completed"; output: string; error: null }[] = [];
-        for (const item of items) {
-          const row = sql.get<{ parent_run_id: string | null }>(c.COMPLETE, { id: item.runId, output: item.output, worker: workerId, now });
-          if (row !== undefined) done.push({ id: item.runId, parent_run_id: row.parent_run_id, status: "completed", output: item.output, error: null });
-        }
+        if (items.length === 0) return [];
+        const outputs = `{${items.map((i) => `${JSON.stringify(i.runId)}:${i.output}`).join(",")}}`;
+        const rows = sql.all<{ id: string; parent_run_id: string | null; output: string }>(c.COMPLETE_MANY, { outputs, worker: workerId, now });
+        const done = rows.map((r) => ({ ...r, status: "completed" as const, error: null }));
         afterFinish(sql, done, now, woken);
         return done.map((d) => d.id);
       }, now);
