@@ -10,7 +10,7 @@ GROUP BY queue, concurrency_key`;
 // INDEXED BY: without statistics the planner prefers runs_status_id plus a sort of the whole backlog.
 export const EXPIRED_UNSTARTED = `
 SELECT id FROM runs INDEXED BY runs_expiry
-WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed')
+WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed') AND started_at IS NULL
 LIMIT 500`;
 
 export const LEASE_EXPIRED = `

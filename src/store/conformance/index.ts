@@ -1,17 +1,29 @@
 /**
  * The store conformance suite: every Store implementation must pass it. Usage in a test file:
  *   runStoreConformance({ name: "my store", open: async () => ({ store, reopen?, cleanup }) });
- * It only uses the Store interface and explicit `now` values, never the wall clock.
+ * It only uses the Store interface and explicit `now` values, never the wall clock for timing.
+ * `reopen` (a second connection to the same database) turns the cross-process checks (queue limits,
+ * duplicate idempotency keys, concurrent claims, schedule CAS) into real two-connection races.
  */
-import { durableConformance } from "./durable.ts";
+import { claimsConformance } from "./claims.ts";
+import { eventsChildrenConformance } from "./events-children.ts";
+import { finishConformance } from "./finish.ts";
 import type { ConformanceOptions } from "./harness.ts";
+import { limitsConformance } from "./limits.ts";
 import { queriesConformance } from "./queries.ts";
 import { runsConformance } from "./runs.ts";
+import { schedulesConformance } from "./schedules.ts";
+import { stepsWaitsConformance } from "./steps-waits.ts";
 
 export type { ConformanceOptions, OpenedStore } from "./harness.ts";
 
 export function runStoreConformance(options: ConformanceOptions): void {
   runsConformance(options);
-  durableConformance(options);
+  claimsConformance(options);
+  limitsConformance(options);
+  finishConformance(options);
+  stepsWaitsConformance(options);
+  eventsChildrenConformance(options);
   queriesConformance(options);
+  schedulesConformance(options);
 }
