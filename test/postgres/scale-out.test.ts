@@ -61,6 +61,32 @@ describe("PostgreSQL: many worker processes", () => {
     await side.end();
   });
 
+  it("concurrencyKey limits hold per key across 4 processes", { timeout: 120_000 }, async () => {
+    const url = await freshDatabase("errand_keys");
+    const { schema, side, tasks, engine, t } = await setup(url);
+    const keys = ["tenant-a", "tenant-b", "tenant-c"];
+    const items = Array.from({ length: 36 }, (_, i) => {
+      const key = keys[i % 3]!;
+      return { payload: { key, ms: 150 }, options: { concurrencyKey: key } };
+    });
+    await engine.batchTrigger(tasks[3], items);
+    const workers = await Promise.all([1, 2, 3, 4].map(() => startPgWorker(url, schema, 8)));
+    await until(async () => (await engine.runs.stats()).byStatus.completed === 36, "36 completed", 100_000, 100);
+    await Promise.all(workers.map(stopPgWorker));
+    const perKey = await side.query<{ key: string; max: number }>(`SELECT key, max FROM ${t}.live_keys ORDER BY key`);
+    assert.deepEqual(
+      perKey.rows.map((r) => r.key),
+      keys,
+    );
+    for (const r of perKey.rows) assert.ok(r.max <= 2, `limit 2 held for ${r.key} (max seen ${r.max})`);
+    const overall = await side.query<{ max: number }>(`SELECT max FROM ${t}.live WHERE id = 2`);
+    assert.ok(overall.rows[0]!.max >= 3, `the limit is per key, not per queue (max seen at once ${overall.rows[0]!.max})`);
+    const done = await side.query<{ n: string }>(`SELECT count(DISTINCT run_id) AS n FROM ${t}.done`);
+    assert.equal(Number(done.rows[0]!.n), 36);
+    await engine.close();
+    await side.end();
+  });
+
   it("SIGKILL one worker mid-flight: its runs complete elsewhere after lease expiry", { timeout: 120_000 }, async () => {
     const url = await freshDatabase("errand_kill");
     const { schema, side, tasks, engine, t } = await setup(url);
