@@ -144,11 +144,13 @@ export function createEngine(options: EngineOptions): Engine {
       const queue = `execute:${randomUUID()}`;
       const [handle] = await triggerMany([{ task: t, payload, options: { queue } }]);
       const worker = createWorker(workerHost, { concurrency: 1, queues: [queue], pollIntervalMs: 50 });
-      await worker.start();
+      workers.add(worker); // engine.close() stops it too
       try {
+        await worker.start();
         return await runs.wait<never>(handle!.id);
       } finally {
         await worker.stop();
+        workers.delete(worker);
       }
     },
 

@@ -61,7 +61,9 @@ export async function executeAttempt(
     return output;
   })();
 
-  const outcome = await handle.settle(work);
+  // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
+  // in the background, but the slot is freed and the decision is written).
+  const outcome = await handle.settle(untilAborted(work, signal));
   if (params !== null && opts.cleanup) {
     try {
       await opts.cleanup(params);
@@ -129,6 +131,24 @@ async function finalFailure(
     }
   }
   return { decision: { kind: "failed", error: serialized }, hookErrors };
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function signalIsCancel(signal: AbortSignal): boolean {

@@ -151,6 +151,26 @@ describe("retries", () => {
     if (!r.ok) assert.equal(r.error.name, "TaskTimeoutError");
     await engine.close();
   });
+
+  it("timeoutMs ends the attempt even when the task ignores ctx.signal, and the timeout is retried", async () => {
+    let attempts = 0;
+    const stuck = defineTask({
+      id: "stuck",
+      timeoutMs: 40,
+      retry: { maxAttempts: 2, minDelayMs: 10, randomize: false },
+      run: async () => {
+        attempts++;
+        await new Promise(() => {}); // never settles, never looks at the signal
+      },
+    });
+    const engine = engineWith([stuck]);
+    await engine.worker({ concurrency: 1, pollIntervalMs: 10 }).start();
+    const r = await engine.runs.wait((await engine.trigger(stuck, undefined)).id, { timeoutMs: 10_000 });
+    assert.equal(attempts, 2, "the timed-out attempt was retried");
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.equal(r.error.name, "TaskTimeoutError");
+    await engine.close();
+  });
 });
 
 describe("hooks", () => {
