@@ -1,5 +1,6 @@
 /** Issue 5, acceptance 3–5: server restart, concurrent migrations, bad connection settings. */
 import assert from "node:assert/strict";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import pg from "pg";
 import { createEngine } from "errand";
@@ -83,6 +84,44 @@ describe("PostgreSQL resilience", () => {
     assert.throws(() => postgresStore({ connectionString: "" }), /option `connectionString`/);
     assert.throws(() => postgresStore({ connectionString: "postgres://x@y/z", schema: "drop table;" }), /option `schema`/);
     assert.throws(() => postgresStore({} as never), /exactly one of the options `connectionString` and `pool`/);
+  });
+
+  it("a server that never answers, a wrong password, a missing database: each a clear error, no hang", { timeout: 30_000 }, async () => {
+    // Accepts TCP connections and never says a word: the driver must give up after connectTimeoutMs.
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const store = postgresStore({ connectionString: `postgres://u:secret@127.0.0.1:${port}/db`, connectTimeoutMs: 1000 });
+      await assert.rejects(store.migrate(), (e: Error) => {
+        assert.match(e.message, new RegExp(`cannot use postgres://u:\\*\\*\\*@127\\.0\\.0\\.1:${port}/db`));
+        assert.match(e.message, /did not answer in time/);
+        assert.ok(!e.message.includes("secret"));
+        return true;
+      });
+      assert.ok(Date.now() - t0 < 8000, `gave up within a few seconds (${Date.now() - t0} ms)`);
+      await store.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+
+    const url = new URL(await freshDatabase("errand_badauth"));
+    const wrongPassword = new URL(url.href);
+    wrongPassword.password = "not-the-password";
+    const a = postgresStore({ connectionString: wrongPassword.href, connectTimeoutMs: 2000 });
+    await assert.rejects(a.migrate(), /wrong user or password/);
+    await a.close();
+    const missing = new URL(url.href);
+    missing.pathname = "/no_such_database_here";
+    const b = postgresStore({ connectionString: missing.href, connectTimeoutMs: 2000 });
+    await assert.rejects(b.migrate(), /no_such_database_here.*that database does not exist/);
+    await b.close();
   });
 
   it("a user's own pg.Pool and schema work and keep tables apart", { timeout: 30_000 }, async () => {
