@@ -8,7 +8,8 @@ import type { StoreNotification } from "../store/types.ts";
 
 type Listener = (n: StoreNotification) => void;
 
-const channels = new Map<string, Set<Listener>>();
+/** Per resolved path: the shared listeners and how many open stores use them. */
+const channels = new Map<string, { listeners: Set<Listener>; open: number }>();
 
 export interface Channel {
   emit(n: StoreNotification): void;
@@ -19,8 +20,14 @@ export interface Channel {
 /** `path` null: a private channel (`:memory:` databases are private to their connection). */
 export function notifier(path: string | null): Channel {
   const key = path === null ? null : resolve(path);
-  const listeners = key === null ? new Set<Listener>() : (channels.get(key) ?? new Set<Listener>());
-  if (key !== null) channels.set(key, listeners);
+  let shared = key === null ? undefined : channels.get(key);
+  if (shared === undefined) {
+    shared = { listeners: new Set<Listener>(), open: 0 };
+    if (key !== null) channels.set(key, shared);
+  }
+  shared.open++;
+  const { listeners } = shared;
+  let closed = false;
   const mine = new Set<Listener>();
   return {
     emit(n) {
@@ -44,7 +51,10 @@ export function notifier(path: string | null): Channel {
     close() {
       for (const l of mine) listeners.delete(l);
       mine.clear();
-      if (key !== null && listeners.size === 0) channels.delete(key);
+      if (closed) return;
+      closed = true;
+      // Only the last store on this path drops the channel: the others keep sharing it.
+      if (--shared.open === 0 && key !== null) channels.delete(key);
     },
   };
 }
