@@ -74,7 +74,11 @@ export async function syncDeclaredSchedules(deps: ScheduleDeps): Promise<void> {
   const existing = new Map((await deps.store.listSchedules()).map((s) => [s.id, s]));
   const now = deps.now();
   for (const task of deps.tasks.values()) {
-    if (task.options.schedule === undefined) continue;
+    if (task.options.schedule === undefined) {
+      // The task no longer declares a schedule: its stored one must stop firing.
+      if (existing.get(`task:${task.id}`)?.source === "declared") await deps.store.deleteSchedule({ id: `task:${task.id}` });
+      continue;
+    }
     const s = normalizeSchedule(task.options.schedule);
     const id = `task:${task.id}`;
     const old = existing.get(id);
@@ -125,10 +129,18 @@ export function createScheduler(deps: ScheduleDeps & { readonly pollIntervalMs?:
   const tick = async (): Promise<number> => {
     const now = deps.now();
     let advanced = 0;
+    const errors: unknown[] = [];
     for (const s of await deps.store.listSchedules()) {
       if (s.nextFireAt > now) continue;
-      if (await fireSchedule(deps, s, now)) advanced++;
+      // One schedule failing (e.g. its payload fails the task's schema) must not hold back the others.
+      try {
+        if (await fireSchedule(deps, s, now)) advanced++;
+      } catch (error) {
+        errors.push(new Error(`schedule "${s.id}" (task "${s.taskId}") could not fire: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      }
     }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} schedules could not fire`);
     return advanced;
   };
 
