@@ -89,9 +89,14 @@ export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NUL
 export const EXPIRE_UNSTARTED = `
 UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
 WHERE r.id IN (
-  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed')
+  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
   LIMIT 500 FOR UPDATE SKIP LOCKED)
 RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
+
+/** Cheap index-only check whether a claim must first expire runs or fail exhausted lease takeovers. */
+export const MAINTENANCE_DUE = `
+SELECT EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL)
+    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts) AS due`;
 
 export const LOST_LEASES_EXHAUSTED = `
 SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts

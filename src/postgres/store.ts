@@ -20,8 +20,6 @@ const LEASE_LOST = JSON.stringify({
   message: "the worker running the last attempt stopped renewing its lease (crashed or frozen) and no attempts are left",
 });
 const EXPIRED = JSON.stringify({ name: "ExpiredError", message: "the run was not started before its ttl ran out" });
-/** Exhausted lease takeovers and ttl expiry are swept at most this often (in store time). */
-const MAINTENANCE_EVERY_MS = 250;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
 const LIMITS_TTL_MS = 1000;
 
@@ -34,7 +32,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const queries = createQueries(r);
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
   let migrated: Promise<void> | null = null;
-  let lastMaintenance = -Infinity;
   let limited: { at: number; limits: Map<string, number> } | null = null;
   let closed = false;
 
@@ -71,8 +68,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   }
 
   async function maintenance(now: number): Promise<void> {
-    if (now - lastMaintenance < MAINTENANCE_EVERY_MS && now >= lastMaintenance) return;
-    lastMaintenance = now;
+    const due = await guard(() => pool.query<{ due: boolean }>(S(q.MAINTENANCE_DUE), [now]));
+    if (!due.rows[0]?.due) return;
     await write(async (c, woken) => {
       const expired = await c.query<Row>(S(q.EXPIRE_UNSTARTED), [now, EXPIRED]);
       await afterFinish(c, S, expired.rows.map(finished), now, woken);
