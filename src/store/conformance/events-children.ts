@@ -43,8 +43,9 @@ export function eventsChildrenConformance(o: ConformanceOptions): void {
         const [a, b] = await createAndClaim(s, 2, "w1");
         await s.sendEvent({ id: "early", name: "go", payload: '"early"', now: T0 + 1 });
         assert.equal(await s.suspendRun({ workerId: "w1", runId: a!, waits: [wait({ key: "go", kind: "event", eventName: "go", createdAt: T0 + 5 })], now: T0 + 6 }), "waiting");
+        await s.sendEvent({ id: "between-other", name: "go2", payload: '"other"', now: T0 + 7 });
         await s.sendEvent({ id: "between", name: "go2", payload: '"between"', now: T0 + 7 });
-        assert.equal(await s.suspendRun({ workerId: "w1", runId: b!, waits: [wait({ key: "go2", kind: "event", eventName: "go2", createdAt: T0 + 6 })], now: T0 + 8 }), "queued");
+        assert.equal(await s.suspendRun({ workerId: "w1", runId: b!, waits: [wait({ key: "go2", kind: "event", eventName: "go2", match: '"between"', createdAt: T0 + 6 })], now: T0 + 8 }), "queued");
         const [claimed] = await claim(s, "w1", T0 + 9);
         assert.equal(claimed!.run.id, b);
         assert.equal(claimed!.steps[0]!.output, '"between"');

@@ -6,7 +6,7 @@ import { claim, createAndClaim, ERR, newRun, step, T0, wait, withStore, type Con
 
 async function allPages(s: Store, params: ListRunsParams): Promise<string[]> {
   const seen: string[] = [];
-  let cursor: string | null = null;
+  let cursor: string | null = params.cursor ?? null;
   for (let pages = 0; pages < 1000; pages++) {
     const page: { runs: readonly RunRecord[]; nextCursor: string | null } = await s.listRuns({ ...params, cursor });
     assert.ok(page.runs.length <= (params.limit ?? 50));
@@ -70,9 +70,14 @@ export function queriesConformance(o: ConformanceOptions): void {
         const kid = newRun({ parentRunId: parent });
         await s.createRuns({ runs: [kid], now: T0 });
         assert.deepEqual((await s.listRuns({ parentRunId: parent })).runs.map((r) => r.id), [kid.id]);
-        const first = await s.listRuns({ limit: 2 });
-        assert.equal(first.runs[0]!.id, kid.id, "a new run shows first");
-        assert.deepEqual(first.runs[0], await s.getRun({ id: kid.id }), "list records equal getRun records");
+        const page1 = await s.listRuns({ limit: 10 });
+        assert.equal(page1.runs[0]!.id, kid.id, "the newest run shows first");
+        const later = [newRun(), newRun()];
+        await s.createRuns({ runs: later, now: T0 });
+        const rest = await allPages(s, { limit: 10, cursor: page1.nextCursor });
+        assert.deepEqual([...page1.runs.map((r) => r.id), ...rest], [kid.id, ...newestFirst], "runs created meanwhile do not shift later pages");
+        const [top] = (await s.listRuns({ limit: 1 })).runs;
+        assert.deepEqual(top, await s.getRun({ id: later[1]!.id }), "list records equal getRun records");
       }));
 
     it("listRuns: 50 by default, at most 1000 per page", () =>
