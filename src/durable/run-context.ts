@@ -38,6 +38,10 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
     now: () => host.now(),
     save: (step) => host.store.saveStep({ workerId: host.workerId, runId: run.id, step, now: host.now() }),
     suspending: () => suspending,
+    releaseKeysUnder: (path: string) => {
+      const prefix = `${path}/`;
+      for (const key of used) if (key.startsWith(prefix)) used.delete(key);
+    },
     parked: <T>() => new Promise<T>(() => {}),
     track: <T>(p: Promise<T>) => {
       inflight.add(p);

@@ -36,6 +36,8 @@ export interface StepRuntime {
   }): Promise<boolean>;
   /** Set once the execution suspends: new steps then never start. */
   suspending(): boolean;
+  /** Forgets the keys used under `path/` in this execution, so a retried step can use them again. */
+  releaseKeysUnder(path: string): void;
   /** Never-settling promise for calls made after suspension began. */
   parked<T>(): Promise<T>;
   track<T>(p: Promise<T>): Promise<T>;
@@ -119,6 +121,7 @@ export async function executeStep<T>(
           const fatal = error instanceof TypeError && /cannot be stored as JSON/.test(error.message);
           if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
             await pause(backoffMs(policy, attempt), rt.signal);
+            rt.releaseKeysUnder(path);
             continue;
           }
           const tagged = tagWithStep(error, path);
