@@ -36,6 +36,8 @@ export async function executeAttempt(
   claimed: ClaimedRun,
   signal: AbortSignal,
   host: DurableHost,
+  /** Rejects (with the abort reason) when the worker aborts `signal`; cheaper than a listener per run. */
+  interrupted: Promise<never>,
 ): Promise<AttemptReport> {
   const run = claimed.run;
   const opts = task.options;
@@ -63,7 +65,7 @@ export async function executeAttempt(
 
   // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
   // in the background, but the slot is freed and the decision is written).
-  const outcome = await handle.settle(untilAborted(work, signal));
+  const outcome = await handle.settle(untilInterrupted(work, interrupted));
   if (params !== null && opts.cleanup) {
     try {
       await opts.cleanup(params);
@@ -133,21 +135,10 @@ async function finalFailure(
   return { decision: { kind: "failed", error: serialized }, hookErrors };
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+function untilInterrupted<T>(work: Promise<T>, interrupted: Promise<never>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    work.then(resolve, reject);
+    interrupted.catch(reject);
   });
 }
 

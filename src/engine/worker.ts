@@ -28,6 +28,9 @@ export interface WorkerHost {
 
 interface Inflight {
   readonly controller: AbortController;
+  /** Settles `interrupted` (the attempt ends even if the task ignores its signal). */
+  readonly interrupt: (reason: unknown) => void;
+  readonly interrupted: Promise<never>;
   readonly info: RunInfo;
   readonly startedAt: number;
   /** Lease lost, canceled or handed back: its result must not be written. */
@@ -137,10 +140,20 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     }
   }
 
+  function abort(entry: Inflight, reason: unknown): void {
+    entry.controller.abort(reason);
+    entry.interrupt(reason);
+  }
+
   function execute(claimed: ClaimedRun): void {
     const run = claimed.run;
+    let interrupt!: (reason: unknown) => void;
+    const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
+    interrupted.catch(() => {}); // never an unhandled rejection, whoever listens
     const entry: Inflight = {
       controller: new AbortController(),
+      interrupt,
+      interrupted,
       info: toRunInfo(run),
       startedAt: host.now(),
       lost: false,
@@ -152,7 +165,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     const timeoutMs = task?.options.timeoutMs;
     if (timeoutMs !== undefined) {
       entry.timer = setTimeout(() => {
-        entry.controller.abort(new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`));
+        abort(entry, new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`));
       }, timeoutMs);
     }
     const attempt: Promise<AttemptReport> =
@@ -166,7 +179,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
             },
             hookErrors: [],
           })
-        : executeAttempt(task, claimed, entry.controller.signal, durable);
+        : executeAttempt(task, claimed, entry.controller.signal, durable, interrupted);
     attempt
       .then((report) => record(run.id, entry, report))
       .catch((error: unknown) => {
@@ -273,7 +286,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
         run?.status === "canceled"
           ? new RunCanceledError(`run ${runId} was canceled`)
           : new Error(`run ${runId}: this worker lost its lease (the run was taken over or finished elsewhere)`);
-      entry.controller.abort(reason);
+      abort(entry, reason);
       if (run?.status === "canceled") events.emit("run:canceled", { run: entry.info });
     }
   }
@@ -282,7 +295,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     const entry = inflight.get(runId);
     if (entry === undefined || entry.lost) return;
     entry.lost = true;
-    entry.controller.abort(new RunCanceledError(`run ${runId} was canceled`));
+    abort(entry, new RunCanceledError(`run ${runId} was canceled`));
     events.emit("run:canceled", { run: entry.info });
   }
 
@@ -341,7 +354,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
         const remaining = [...inflight].filter(([, e]) => !e.lost);
         for (const [, e] of remaining) {
           e.lost = true;
-          e.controller.abort(new WorkerStoppedError(`worker ${id} stopped; the run is handed back to the queue`));
+          abort(e, new WorkerStoppedError(`worker ${id} stopped; the run is handed back to the queue`));
         }
         if (remaining.length > 0) {
           await store.releaseRuns({ workerId: id, runIds: remaining.map(([runId]) => runId), now: host.now() }).catch(reportError);
