@@ -89,6 +89,37 @@ describe("errand run / tasks / runs", () => {
     assert.ok((JSON.parse(failed.stdout) as { taskId: string }[]).every((r) => r.taskId === "boom"));
   });
 
+  it("trigger (idempotency key), runs cancel, runs replay, prune", { timeout: 60_000 }, async () => {
+    const first = await errand(project, ["trigger", "add", "--a", "1", "--b", "2", "--idempotency-key", "k1", "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    const h1 = JSON.parse(first.stdout) as { id: string; created: boolean };
+    assert.equal(h1.created, true);
+    const second = await errand(project, ["trigger", "add", "--payload", '{"a":1,"b":2}', "--idempotency-key", "k1", "--json"]);
+    const h2 = JSON.parse(second.stdout) as { id: string; created: boolean };
+    assert.deepEqual([h2.id, h2.created], [h1.id, false]);
+
+    const cancel = await errand(project, ["runs", "cancel", h1.id.slice(0, 30)]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(cancel.stdout, new RegExp(`canceled ${h1.id}`));
+    const again = await errand(project, ["runs", "cancel", h1.id]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already canceled/);
+    const replay = await errand(project, ["runs", "replay", h1.id, "--json"]);
+    assert.equal(replay.code, 0, replay.stderr);
+    const h3 = JSON.parse(replay.stdout) as { id: string };
+    assert.notEqual(h3.id, h1.id);
+    const shown = JSON.parse((await errand(project, ["runs", "show", h3.id, "--json"])).stdout) as { run: { status: string; payload: unknown } };
+    assert.deepEqual([shown.run.status, shown.run.payload], ["queued", { a: 1, b: 2 }]);
+    const missing = await errand(project, ["runs", "show", "no-such-run"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no run with id "no-such-run"/);
+
+    const prune = await errand(project, ["prune", "--older-than", "0s", "--json"]);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.ok((JSON.parse(prune.stdout) as { deleted: number }).deleted >= 1, "the canceled run is pruned");
+    assert.equal((await errand(project, ["runs", "show", h1.id])).code, 1, "pruned runs are gone");
+  });
+
   it("every command has --help; bad options fail with a non-zero code", { timeout: 60_000 }, async () => {
     for (const cmd of [["run"], ["trigger"], ["worker"], ["runs", "show"], ["prune"], ["dashboard"]]) {
       const r = await errand(project, [...cmd, "--help"]);

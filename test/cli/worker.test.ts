@@ -105,6 +105,8 @@ describe("errand worker", () => {
     assert.equal(ra.code, 0, ra.stderr);
     assert.equal(rb.code, 0, rb.stderr);
 
+    const schedules = JSON.parse((await errand(project, ["schedules", "--json"], env)).stdout) as { id: string; cron: string; source: string }[];
+    assert.deepEqual(schedules.map((s) => [s.id, s.cron, s.source]), [["task:tick", "* * * * * *", "declared"]]);
     const listed = await errand(project, ["runs", "--task", "tick", "--limit", "1000", "--json"], env);
     assert.equal(listed.code, 0, listed.stderr);
     const runs = (JSON.parse(listed.stdout) as RunJson[]).sort((x, y) => x.payload.scheduledAt.localeCompare(y.payload.scheduledAt));

@@ -1,6 +1,6 @@
 /** `errand run <task>` (execute here, now) and `errand trigger <task> [--wait]` (enqueue). */
 import type { Command } from "commander";
-import { SingleBar } from "cli-progress";
+import { Presets, SingleBar } from "cli-progress";
 import type { Engine, TaskResult, TriggerOptions } from "../../engine/types.ts";
 import { FINISHED_STATUSES } from "../../store/types.ts";
 import { findTask } from "../config.ts";
@@ -78,7 +78,7 @@ export function registerRunCommands(program: Command, session: Session): void {
           else session.out.line(`${handle.created ? "triggered" : "already exists (idempotency key)"}: ${handle.id}`);
           return;
         }
-        if (opts.json !== true) session.out.err(`${handle.created ? "triggered" : "found existing run"} ${handle.id}; waiting (start a worker: errand worker)`);
+        if (opts.json !== true) session.out.err(`${handle.created ? "triggered" : "found existing run"} ${handle.id}; waiting for a worker to run it (errand worker)`);
         await follow(engine, handle.id, session, opts.progress !== false && opts.json !== true, timeoutMs);
         const result = await engine.runs.wait(handle.id, { timeoutMs: 10_000 });
         if (opts.json !== true) await printLogs(engine, handle.id, session);
@@ -104,7 +104,7 @@ function triggerOptions(opts: TriggerOpts): TriggerOptions {
 /** Polls the run until it is finished, feeding a progress bar (TTY) or progress lines (pipes). */
 async function follow(engine: Engine, id: string, session: Session, showProgress: boolean, timeoutMs: number | undefined): Promise<void> {
   const tty = process.stderr.isTTY === true;
-  const bar = showProgress && tty ? new SingleBar({ format: " {bar} {percentage}% | {status} {message}", hideCursor: true, clearOnComplete: false, stream: process.stderr }) : null;
+  const bar = showProgress && tty ? new SingleBar({ format: " {bar} {percentage}% | {status} {message}", hideCursor: true, clearOnComplete: false, stream: process.stderr }, Presets.shades_classic) : null;
   bar?.start(100, 0, { status: "queued", message: "" });
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
   let last = "";
