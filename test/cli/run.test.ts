@@ -145,6 +145,17 @@ describe("errand run / tasks / runs", () => {
     assert.match(r.stderr, /errand: cannot open the store .*\/nonexistent-dir\/sub\/errand\.db/);
   });
 
+  it("an unreachable PostgreSQL server is one clear error naming the store", { timeout: 60_000 }, async () => {
+    const broken = createProject(`
+      import { postgresStore } from "errand/postgres";
+      export const store = postgresStore({ connectionString: "postgres://errand:x@127.0.0.1:9/errand", connectTimeoutMs: 2000 });
+      export const tasks = [];
+    `);
+    const r = await errand(broken, ["runs"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /errand: cannot reach the database \(postgres[^)]*127\.0\.0\.1:9/);
+  });
+
   it("no config: tells how to write one", { timeout: 60_000 }, async () => {
     const empty = createProject("export {};\n");
     const r = await errand(empty, ["--config", "missing.ts", "tasks"]);
