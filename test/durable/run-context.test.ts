@@ -248,3 +248,29 @@ describe("log flushing when the store fails", () => {
     }
   });
 });
+
+describe("retrying a step that has nested steps", () => {
+  it("the retry calls the same nested keys again (no key-reuse error) and finished children are not run again", { timeout: 20_000 }, async () => {
+    const calls = { a: 0, b: 0, outer: 0 };
+    const t = defineTask({
+      id: "t",
+      retry: { maxAttempts: 1 },
+      run: async (_: void, ctx) =>
+        ctx.step("outer", async (s) => {
+          calls.outer++;
+          const a = await s.step("a", () => ++calls.a);
+          const b = await s.step("b", () => {
+            if (++calls.b === 1) throw new Error("b fails once");
+            return calls.b;
+          });
+          return { a, b, try: s.attempt };
+        }, { retry: { maxAttempts: 2, minDelayMs: 1 } }),
+    });
+    const engine = await start([t]);
+    const h = await engine.trigger(t, undefined);
+    const r = await engine.runs.wait(h.id, { timeoutMs: 10_000 });
+    assert.deepEqual(r.ok ? r.output : r.error.message, { a: 1, b: 2, try: 2 });
+    assert.deepEqual(calls, { a: 1, b: 2, outer: 2 });
+    await engine.close();
+  });
+});
