@@ -27,6 +27,17 @@ if (files.length === 0) {
   console.error("run-tests: no *.test.ts files found");
   process.exit(1);
 }
-const args = ["--import", "tsx", "--test", "--test-concurrency=1", ...process.argv.slice(2), ...files];
+// --test-force-exit: a test file that leaves a handle open (a worker a failed test never stopped)
+// ends when its tests end instead of hanging the run; --test-timeout bounds any single test.
+const args = [
+  "--import",
+  "tsx",
+  "--test",
+  "--test-concurrency=1",
+  "--test-force-exit",
+  "--test-timeout=300000",
+  ...process.argv.slice(2),
+  ...files,
+];
 const result = spawnSync(process.execPath, args, { stdio: "inherit" });
 process.exit(result.status ?? 1);
