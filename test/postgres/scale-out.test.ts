@@ -50,13 +50,14 @@ describe("PostgreSQL: many worker processes", () => {
   it("queue concurrencyLimit holds across 4 processes", { timeout: 120_000 }, async () => {
     const url = await freshDatabase("errand_limits");
     const { schema, side, tasks, engine, t } = await setup(url);
-    await engine.batchTrigger(tasks[1]!, Array.from({ length: 60 }, (_, i) => ({ i, ms: 30 })));
+    await engine.batchTrigger(tasks[1]!, Array.from({ length: 36 }, (_, i) => ({ i, ms: 250 })));
     const workers = await Promise.all([1, 2, 3, 4].map(() => startPgWorker(url, schema, 8)));
-    await until(async () => (await engine.runs.stats()).byStatus.completed === 60, "60 completed", 100_000, 100);
+    await until(async () => (await engine.runs.stats()).byStatus.completed === 36, "36 completed", 100_000, 100);
     await Promise.all(workers.map(stopPgWorker));
-    const live = await side.query<{ n: number; max: number }>(`SELECT n, max FROM ${t}.live`);
-    assert.ok(live.rows[0]!.max <= 3, `limit 3 held (max seen ${live.rows[0]!.max})`);
-    assert.ok(live.rows[0]!.max >= 2, "and was actually reached in parallel");
+    const live = await side.query<{ n: number; max: number }>(`SELECT n, max FROM ${t}.live WHERE id = 1`);
+    const max = live.rows[0]!.max;
+    assert.ok(max <= 3, `limit 3 held (max seen ${max})`);
+    assert.ok(max >= 2, `and runs did run in parallel (max seen ${max})`);
     await engine.close();
     await side.end();
   });
@@ -67,7 +68,7 @@ describe("PostgreSQL: many worker processes", () => {
     const keys = ["tenant-a", "tenant-b", "tenant-c"];
     const items = Array.from({ length: 36 }, (_, i) => {
       const key = keys[i % 3]!;
-      return { payload: { key, ms: 150 }, options: { concurrencyKey: key } };
+      return { payload: { key, ms: 250 }, options: { concurrencyKey: key } };
     });
     await engine.batchTrigger(tasks[3], items);
     const workers = await Promise.all([1, 2, 3, 4].map(() => startPgWorker(url, schema, 8)));
