@@ -67,14 +67,14 @@ export function createQueries(sql: Sql): Queries {
       const where: string[] = [];
       const params: Record<string, unknown> = { limit: limit + 1 };
       let from = "runs";
+      // Order (and page) by the id column of the index the filter searches, so SQLite reads the
+      // index newest-first and stops after `limit` rows instead of sorting every match.
+      let idCol = "runs.id";
       if (p.tag !== undefined) {
-        from = "run_tags t JOIN runs ON runs.id = t.run_id";
+        from = "run_tags t CROSS JOIN runs ON runs.id = t.run_id"; // CROSS JOIN: walk the tag's index, never sort
+        idCol = "t.run_id";
         where.push("t.tag = @tag");
         params["tag"] = p.tag;
-      }
-      if (p.status !== undefined && p.status.length > 0) {
-        where.push("runs.status IN (SELECT value FROM json_each(@statuses))");
-        params["statuses"] = JSON.stringify(p.status);
       }
       if (p.taskId !== undefined) {
         where.push("runs.task_id = @task_id");
@@ -94,10 +94,18 @@ export function createQueries(sql: Sql): Queries {
         params["prefix_end"] = `${p.idPrefix}\uffff`;
       }
       if (p.cursor !== undefined && p.cursor !== null) {
-        where.push("runs.id < @cursor");
+        where.push(`${idCol} < @cursor`);
         params["cursor"] = p.cursor;
       }
-      const text = `SELECT runs.* FROM ${from}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY runs.id DESC LIMIT @limit`;
+      const select = (conds: string[]) =>
+        `SELECT runs.* FROM ${from}${conds.length ? ` WHERE ${conds.join(" AND ")}` : ""} ORDER BY ${idCol} DESC LIMIT @limit`;
+      // One status: an equality on (status, id). Several: one such search per status, merged.
+      const statuses = [...new Set(p.status ?? [])];
+      statuses.forEach((st, i) => (params[`status${i}`] = st));
+      const text =
+        statuses.length <= 1
+          ? select(statuses.length === 1 ? [...where, "runs.status = @status0"] : where)
+          : `${statuses.map((_, i) => `SELECT * FROM (${select([...where, `runs.status = @status${i}`])})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
       const rows = sql.all<RunRow>(text, params);
       const more = rows.length > limit;
       const page = more ? rows.slice(0, limit) : rows;
