@@ -7,7 +7,9 @@
  *   per-step cost   = (1/runs/s[10 steps] − 1/runs/s[0 steps]) / 10, in µs of wall time
  *
  * At concurrency 1 the per-step figure is the latency one step adds to a run; at concurrency 24 it is
- * the throughput cost of a step (one process: SQLite writes and JS share one thread).
+ * the throughput cost of a step (one process: SQLite writes and JS share one thread). The same two
+ * figures are also given in CPU time of the process (user + system), which other work on a shared
+ * machine disturbs less than wall time.
  * Knobs: BENCH_DURABLE_N (runs per sample, default 2000), BENCH_DURABLE_N1 (at concurrency 1,
  * default 500), BENCH_ROUNDS (3).
  */
@@ -26,7 +28,10 @@ const dir = tempDir("durable");
 
 interface Sample {
   readonly perSec: number;
+  /** Wall time per run. */
   readonly usPerRun: number;
+  /** CPU time (user + system) of this process per run: less disturbed by other work on a shared machine. */
+  readonly cpuUsPerRun: number;
 }
 
 const durable = defineTask({
@@ -54,9 +59,11 @@ async function measure(kind: "durable" | "plain", n: number, concurrency: number
   });
   worker.on("run:failed", ({ error }) => console.error(`durable bench: a run failed: ${error.message}`));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await worker.start();
   await all;
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   await worker.stop();
   const stats = await engine.runs.stats();
   if (stats.byStatus.completed !== n) throw new Error(`expected ${n} completed runs, the store has ${stats.byStatus.completed}`);
@@ -66,7 +73,7 @@ async function measure(kind: "durable" | "plain", n: number, concurrency: number
     if (steps.length !== STEPS) throw new Error(`expected ${STEPS} stored steps per run, found ${steps.length}`);
   }
   await engine.close();
-  return { perSec: (n / ms) * 1000, usPerRun: (ms * 1000) / n };
+  return { perSec: (n / ms) * 1000, usPerRun: (ms * 1000) / n, cpuUsPerRun: (cpu.user + cpu.system) / n };
 }
 
 console.log(`durable: ${machineLine()} · ${STEPS} steps per durable run · ${R} rounds`);
@@ -85,13 +92,21 @@ for (const concurrency of [1, 24]) {
   const p = out.get("plain");
   const dUs = medianOf(d, (x) => x.usPerRun);
   const pUs = medianOf(p, (x) => x.usPerRun);
-  const perStep = dUs === undefined || pUs === undefined ? "" : ((dUs - pUs) / STEPS).toFixed(0);
-  rows.push([`${STEPS}-step durable run, c=${concurrency}`, fmtInt(n), fmtInt(medianOf(d, (x) => x.perSec)), samplesOf(d, (x) => x.perSec), dUs?.toFixed(0) ?? "", perStep]);
-  rows.push([`plain no-op run, c=${concurrency}`, fmtInt(n), fmtInt(medianOf(p, (x) => x.perSec)), samplesOf(p, (x) => x.perSec), pUs?.toFixed(0) ?? "", ""]);
+  const dCpu = medianOf(d, (x) => x.cpuUsPerRun);
+  const pCpu = medianOf(p, (x) => x.cpuUsPerRun);
+  const perStep = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? "" : ((a - b) / STEPS).toFixed(0));
+  rows.push([
+    `${STEPS}-step durable run, c=${concurrency}`, fmtInt(n), fmtInt(medianOf(d, (x) => x.perSec)), samplesOf(d, (x) => x.perSec),
+    dUs?.toFixed(0) ?? "", perStep(dUs, pUs), dCpu?.toFixed(0) ?? "", perStep(dCpu, pCpu),
+  ]);
+  rows.push([
+    `plain no-op run, c=${concurrency}`, fmtInt(n), fmtInt(medianOf(p, (x) => x.perSec)), samplesOf(p, (x) => x.perSec),
+    pUs?.toFixed(0) ?? "", "", pCpu?.toFixed(0) ?? "", "",
+  ]);
 }
 dir.remove();
 printTable(
   `Durable runs, SQLite (WAL, synchronous NORMAL), 1 process — median of ${R}`,
-  ["workload", "runs", "runs/s (median)", "samples", "µs/run", "µs/step"],
+  ["workload", "runs", "runs/s (median)", "samples", "wall µs/run", "wall µs/step", "CPU µs/run", "CPU µs/step"],
   rows,
 );
