@@ -1,7 +1,7 @@
 /**
  * Describes the machine a bench ran on (quoted with every figure in docs/PERFORMANCE.md).
  */
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism, loadavg, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 
 export interface MachineInfo {
@@ -30,8 +30,12 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** One line: `2026-11-23T08:00:00Z · 2 cores · AMD EPYC · node v20 · 24 GiB`. */
+/**
+ * One line: `2026-11-23T08:00:00Z · 2 cores · AMD EPYC · node v20 · 24 GiB · load 0.52`. The 1-minute
+ * load average says how busy the machine was when the bench started: above the core count, other work
+ * competed with the contestants and the absolute figures (not the same-run ratios) are unreliable.
+ */
 export function machineLine(): string {
   const m = machineInfo();
-  return `${m.date} · ${m.nproc} cores · ${m.cpu} · node ${m.node} · ${m.memGiB} GiB`;
+  return `${m.date} · ${m.nproc} cores · ${m.cpu} · node ${m.node} · ${m.memGiB} GiB · load ${loadavg()[0]!.toFixed(2)}`;
 }
