@@ -135,6 +135,12 @@ async function finalFailure(
   return { decision: { kind: "failed", error: serialized }, hookErrors };
 }
 
+/** The report for a claimed run whose task this process does not know. */
+export function unregisteredTask(taskId: string, known: readonly string[]): AttemptReport {
+  const error = new Error(`task "${taskId}" is not registered in this worker (registered: ${known.join(", ") || "none"})`);
+  return { decision: { kind: "failed", error: serializeError(error) }, hookErrors: [] };
+}
+
 function untilInterrupted<T>(work: Promise<T>, interrupted: Promise<never>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     work.then(resolve, reject);

@@ -209,6 +209,11 @@ export interface WorkerOptions {
   readonly leaseMs?: number;
   /** Graceful stop: how long in-flight runs may take before they are handed back. @default 30_000 */
   readonly gracefulStopMs?: number;
+  /**
+   * Runs claimed ahead into a local buffer beyond `concurrency`, so claiming overlaps executing (for
+   * many short runs). Buffered runs hold their lease and count against queue limits. @default 0
+   */
+  readonly prefetch?: number;
 }
 
 export interface Worker extends AsyncDisposable {

@@ -1,17 +1,22 @@
 /**
- * A worker: claims runs in batches up to its free slots, executes them, writes completions in
- * batches, renews leases by heartbeat, and stops gracefully (in-flight runs finish within the grace
- * period; the rest are aborted and handed back to the queue).
+ * A worker: claims runs in batches (its free slots, plus `prefetch` ahead into a local buffer),
+ * executes them, writes completions in batches in the background (a slot is free again as soon as
+ * the function returns), renews leases by one batched heartbeat, and stops gracefully (buffered runs
+ * are handed back at once; in-flight runs finish within the grace period; the rest are aborted and
+ * handed back).
  */
 import { randomUUID } from "node:crypto";
 import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, Store } from "../store/types.ts";
 import { Emitter } from "./emitter.ts";
-import { RunCanceledError, TaskTimeoutError, WorkerStoppedError, serializeError } from "./errors.ts";
-import { executeAttempt, type AttemptReport } from "./executor.ts";
+import { RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "./errors.ts";
+import { executeAttempt, unregisteredTask, type AttemptReport } from "./executor.ts";
 import { withProgressListener } from "./progress-store.ts";
 import type { AnyTask, RunInfo, Worker, WorkerEvents, WorkerOptions } from "./types.ts";
 import { toRunInfo } from "./views.ts";
+import { validateWorkerOptions } from "./worker-options.ts";
+
+export { validateWorkerOptions } from "./worker-options.ts";
 
 /** What a worker needs from its engine. */
 export interface WorkerHost {
@@ -26,13 +31,14 @@ export interface WorkerHost {
   createScheduler?(): { start(): Promise<void>; stop(): Promise<void> };
 }
 
-interface Inflight {
-  readonly controller: AbortController;
-  /** Settles `interrupted` (the attempt ends even if the task ignores its signal). */
-  readonly interrupt: (reason: unknown) => void;
-  readonly interrupted: Promise<never>;
-  readonly info: RunInfo;
-  readonly startedAt: number;
+/** A run this worker holds: buffered (claimed, not started), executing, or writing its outcome. */
+interface Held {
+  readonly claimed: ClaimedRun;
+  phase: "buffered" | "executing" | "writing";
+  controller: AbortController | null;
+  interrupt: ((reason: unknown) => void) | null;
+  info: RunInfo | null;
+  startedAt: number;
   /** Lease lost, canceled or handed back: its result must not be written. */
   lost: boolean;
   timer: ReturnType<typeof setTimeout> | null;
@@ -44,34 +50,14 @@ interface Completion {
   readonly outputJson: string;
 }
 
-export function validateWorkerOptions(o: WorkerOptions): Required<Omit<WorkerOptions, "queues">> & { queues: readonly string[] | null } {
-  if (o === null || typeof o !== "object") throw new TypeError("engine.worker: options must be an object");
-  const int = (name: keyof WorkerOptions, v: unknown, min: number, fallback: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw new TypeError(`engine.worker: option \`${name}\` must be an integer >= ${min}, got ${String(v)}`);
-    }
-    return v;
-  };
-  const known = new Set(["concurrency", "queues", "pollIntervalMs", "leaseMs", "gracefulStopMs"]);
-  for (const k of Object.keys(o)) if (!known.has(k)) throw new TypeError(`engine.worker: unknown option \`${k}\``);
-  if (o.queues !== undefined && (!Array.isArray(o.queues) || o.queues.length === 0 || o.queues.some((q) => typeof q !== "string" || q === ""))) {
-    throw new TypeError("engine.worker: option `queues` must be a non-empty array of queue names");
-  }
-  return {
-    concurrency: int("concurrency", o.concurrency, 1, 10),
-    pollIntervalMs: int("pollIntervalMs", o.pollIntervalMs, 1, 1000),
-    leaseMs: int("leaseMs", o.leaseMs, 100, 30_000),
-    gracefulStopMs: int("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
-    queues: o.queues ?? null,
-  };
-}
-
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
   const opts = validateWorkerOptions(options);
   const id = `worker-${randomUUID()}`;
   const events = new Emitter<WorkerEvents>();
-  const inflight = new Map<string, Inflight>();
+  const held = new Map<string, Held>();
+  const buffer: Held[] = [];
+  let executing = 0;
+  let writing = 0;
   const completions: Completion[] = [];
   const store = host.store;
   let durable: DurableHost;
@@ -79,10 +65,14 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   let wakeUp: (() => void) | null = null;
   let loopDone: Promise<void> = Promise.resolve();
   let flushScheduled = false;
+  let flushing: Promise<void> | null = null;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
   let slotFreed: (() => void) | null = null;
+  const capacity = opts.concurrency + opts.prefetch;
+  /** Claim again once this many places are free (batches stay large when prefetching). */
+  const claimAt = opts.prefetch === 0 ? 1 : Math.max(1, Math.ceil(capacity / 2));
 
   const kick = () => {
     const w = wakeUp;
@@ -104,94 +94,107 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
 
   const reportError = (error: unknown) => events.emit("worker:error", { error });
 
-  /**
-   * Writes an attempt's outcome, retrying transient store errors (connection drops, pool timeouts)
-   * with backoff for up to ~10 s: giving up leaves the run to be re-executed after its lease expires.
-   */
-  async function persist<T>(write: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        reportError(error);
-        if (attempt >= 8) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
-      }
-    }
-  }
+  /** Places free for claiming: capacity minus what is buffered or running, and minus a backlog of unwritten outcomes. */
+  const room = () => capacity - executing - buffer.length - Math.max(0, writing - opts.concurrency);
 
   async function loop(): Promise<void> {
     while (state === "running") {
-      const free = opts.concurrency - inflight.size;
-      if (free > 0) {
+      startBuffered();
+      const want = room();
+      if (want >= claimAt || (want > 0 && buffer.length === 0 && executing < opts.concurrency)) {
         let claimed: readonly ClaimedRun[];
         try {
-          claimed = await store.claimRuns({ workerId: id, queues: opts.queues, limit: free, leaseMs: opts.leaseMs, now: host.now() });
+          claimed = await store.claimRuns({ workerId: id, queues: opts.queues, limit: want, leaseMs: opts.leaseMs, now: host.now() });
         } catch (error) {
           reportError(error);
           await idle(opts.pollIntervalMs);
           continue;
         }
-        for (const c of claimed) execute(c);
-        if (claimed.length === free && state === "running") continue;
+        for (const c of claimed) {
+          const h: Held = { claimed: c, phase: "buffered", controller: null, interrupt: null, info: null, startedAt: 0, lost: false, timer: null };
+          held.set(c.run.id, h);
+          buffer.push(h);
+        }
+        if (state !== "running") break;
+        if (claimed.length === want) continue; // there may be more
+        startBuffered();
       }
       if (state !== "running") break;
       await idle(opts.pollIntervalMs);
     }
   }
 
-  function abort(entry: Inflight, reason: unknown): void {
-    entry.controller.abort(reason);
-    entry.interrupt(reason);
+  function startBuffered(): void {
+    while (executing < opts.concurrency && buffer.length > 0 && state === "running") {
+      const h = buffer.shift()!;
+      if (!h.lost) execute(h);
+    }
   }
 
-  function execute(claimed: ClaimedRun): void {
-    const run = claimed.run;
+  function abort(h: Held, reason: unknown): void {
+    h.controller?.abort(reason);
+    h.interrupt?.(reason);
+  }
+
+  function execute(h: Held): void {
+    const run = h.claimed.run;
     let interrupt!: (reason: unknown) => void;
     const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
     interrupted.catch(() => {}); // never an unhandled rejection, whoever listens
-    const entry: Inflight = {
-      controller: new AbortController(),
-      interrupt,
-      interrupted,
-      info: toRunInfo(run),
-      startedAt: host.now(),
-      lost: false,
-      timer: null,
-    };
-    inflight.set(run.id, entry);
-    events.emit("run:started", { run: entry.info });
+    h.phase = "executing";
+    h.controller = new AbortController();
+    h.interrupt = interrupt;
+    h.info = toRunInfo(run);
+    h.startedAt = host.now();
+    executing++;
+    events.emit("run:started", { run: h.info });
     const task = host.tasks.get(run.taskId);
     const timeoutMs = task?.options.timeoutMs;
     if (timeoutMs !== undefined) {
-      entry.timer = setTimeout(() => {
-        abort(entry, new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`));
+      h.timer = setTimeout(() => {
+        abort(h, new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`));
       }, timeoutMs);
     }
     const attempt: Promise<AttemptReport> =
       task === undefined
-        ? Promise.resolve({
-            decision: {
-              kind: "failed",
-              error: serializeError(
-                new Error(`task "${run.taskId}" is not registered in this worker (registered: ${[...host.tasks.keys()].join(", ") || "none"})`),
-              ),
-            },
-            hookErrors: [],
-          })
-        : executeAttempt(task, claimed, entry.controller.signal, durable, interrupted);
+        ? Promise.resolve(unregisteredTask(run.taskId, [...host.tasks.keys()]))
+        : executeAttempt(task, h.claimed, h.controller.signal, durable, interrupted);
     attempt
-      .then((report) => record(run.id, entry, report))
+      .then((report) => record(h, report))
       .catch((error: unknown) => {
         reportError(error);
-        free(run.id, entry);
+        if (h.phase === "executing") endExecution(h);
+        release(h);
       });
   }
 
-  async function record(runId: string, entry: Inflight, report: AttemptReport): Promise<void> {
-    if (entry.timer !== null) clearTimeout(entry.timer);
+  /** The function returned: its slot is free; the outcome is still to be written. */
+  function endExecution(h: Held): void {
+    if (h.timer !== null) clearTimeout(h.timer);
+    h.timer = null;
+    h.phase = "writing";
+    executing--;
+    writing++;
+    slotFreed?.();
+    startBuffered();
+    kick();
+  }
+
+  /** The run is no longer this worker's. */
+  function release(h: Held): void {
+    const runId = h.claimed.run.id;
+    if (held.get(runId) === h) held.delete(runId);
+    if (h.phase === "writing") writing--;
+    h.phase = "buffered"; // inert from here on
+    kick();
+  }
+
+  async function record(h: Held, report: AttemptReport): Promise<void> {
+    endExecution(h);
     for (const e of report.hookErrors) reportError(e);
-    if (entry.lost) return free(runId, entry);
+    if (h.lost) return release(h);
+    const runId = h.claimed.run.id;
+    const info = h.info!;
     const d = report.decision;
     const now = host.now();
     try {
@@ -199,28 +202,28 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
         case "completed":
           completions.push({ runId, output: d.output, outputJson: d.outputJson });
           scheduleFlush();
-          return; // the slot is freed when the completion is stored
+          return; // released once the completion is stored
         case "retry":
-          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now }))) {
-            events.emit("run:retrying", { run: entry.info, error: d.error, retryAt: new Date(d.retryAt) });
+          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now })) {
+            events.emit("run:retrying", { run: info, error: d.error, retryAt: new Date(d.retryAt) });
           }
           break;
         case "failed":
-          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now }))) {
-            events.emit("run:failed", { run: entry.info, error: d.error });
+          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now })) {
+            events.emit("run:failed", { run: info, error: d.error });
             host.local.emit("finished", { id: runId });
           }
           break;
         case "suspended":
-          if ((await persist(() => store.suspendRun({ workerId: id, runId, waits: d.waits, now }))) !== null) {
-            events.emit("run:waiting", { run: entry.info });
+          if ((await store.suspendRun({ workerId: id, runId, waits: d.waits, now })) !== null) {
+            events.emit("run:waiting", { run: info });
           }
           break;
       }
     } catch (error) {
       reportError(error);
     }
-    free(runId, entry);
+    release(h);
   }
 
   function scheduleFlush(): void {
@@ -232,71 +235,125 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     });
   }
 
-  async function flush(): Promise<void> {
-    if (completions.length === 0) return;
-    const batch = completions.splice(0, completions.length);
+  /** Writes buffered completions, one store call per batch, one batch at a time. */
+  function flush(): Promise<void> {
+    flushing ??= (async () => {
+      try {
+        while (completions.length > 0) await flushBatch(completions.splice(0, completions.length));
+      } finally {
+        flushing = null;
+      }
+    })();
+    return flushing;
+  }
+
+  async function flushBatch(batch: Completion[]): Promise<void> {
     let done: ReadonlySet<string> = new Set();
     try {
       done = new Set(
-        await persist(() =>
-          store.completeRuns({ workerId: id, items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })), now: host.now() }),
-        ),
+        await store.completeRuns({ workerId: id, items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })), now: host.now() }),
       );
-    } catch {
-      // reported by persist(); the runs will be taken over after their leases expire
+    } catch (error) {
+      reportError(error); // the runs stay held under their lease; another worker retries them after it expires
     }
     const now = host.now();
     for (const c of batch) {
-      const entry = inflight.get(c.runId);
-      if (done.has(c.runId) && entry !== undefined) {
-        events.emit("run:completed", { run: entry.info, output: c.output, durationMs: now - entry.startedAt });
+      const h = held.get(c.runId);
+      if (h === undefined) continue;
+      if (done.has(c.runId)) {
+        events.emit("run:completed", { run: h.info!, output: c.output, durationMs: now - h.startedAt });
         host.local.emit("finished", { id: c.runId });
       }
-      if (entry !== undefined) free(c.runId, entry);
+      release(h);
     }
   }
 
-  function free(runId: string, entry: Inflight): void {
-    if (entry.timer !== null) clearTimeout(entry.timer);
-    if (inflight.get(runId) === entry) inflight.delete(runId);
-    slotFreed?.();
-    kick();
-  }
-
   async function heartbeat(): Promise<void> {
-    const ids = [...inflight].filter(([, e]) => !e.lost).map(([runId]) => runId);
+    const ids = [...held].filter(([, h]) => !h.lost).map(([runId]) => runId);
     if (ids.length === 0) return;
-    let held: readonly string[];
+    let still: readonly string[];
     try {
-      held = await store.heartbeat({ workerId: id, runIds: ids, leaseMs: opts.leaseMs, now: host.now() });
+      still = await store.heartbeat({ workerId: id, runIds: ids, leaseMs: opts.leaseMs, now: host.now() });
     } catch (error) {
       reportError(error);
       return;
     }
-    const heldSet = new Set(held);
+    const stillSet = new Set(still);
     for (const runId of ids) {
-      if (heldSet.has(runId)) continue;
-      const entry = inflight.get(runId);
-      if (entry === undefined || entry.lost) continue;
-      // Completed meanwhile? Its completion is buffered, not lost.
-      if (completions.some((c) => c.runId === runId)) continue;
-      entry.lost = true;
+      if (stillSet.has(runId)) continue;
+      const h = held.get(runId);
+      if (h === undefined || h.lost) continue;
+      // Completed meanwhile? Its completion is being written, not lost.
+      if (h.phase === "writing") continue;
+      h.lost = true;
+      if (h.phase === "buffered") {
+        release(h); // never started: nothing to abort
+        continue;
+      }
       const run = await store.getRun({ id: runId }).catch(() => null);
-      const reason =
-        run?.status === "canceled"
+      const canceled = run?.status === "canceled";
+      abort(
+        h,
+        canceled
           ? new RunCanceledError(`run ${runId} was canceled`)
-          : new Error(`run ${runId}: this worker lost its lease (the run was taken over or finished elsewhere)`);
-      abort(entry, reason);
-      if (run?.status === "canceled") events.emit("run:canceled", { run: entry.info });
+          : new Error(`run ${runId}: this worker lost its lease (the run was taken over or finished elsewhere)`),
+      );
+      if (canceled) events.emit("run:canceled", { run: h.info! });
     }
   }
 
   function cancelLocal({ id: runId }: { id: string }): void {
-    const entry = inflight.get(runId);
-    if (entry === undefined || entry.lost) return;
-    entry.lost = true;
-    abort(entry, new RunCanceledError(`run ${runId} was canceled`));
-    events.emit("run:canceled", { run: entry.info });
+    const h = held.get(runId);
+    if (h === undefined || h.lost || h.phase === "writing") return;
+    h.lost = true;
+    if (h.phase === "buffered") return release(h);
+    abort(h, new RunCanceledError(`run ${runId} was canceled`));
+    events.emit("run:canceled", { run: h.info! });
+  }
+
+  async function handBack(list: readonly Held[]): Promise<void> {
+    if (list.length === 0) return;
+    await store.releaseRuns({ workerId: id, runIds: list.map((h) => h.claimed.run.id), now: host.now() }).catch(reportError);
+  }
+
+  async function stopNow(loopFinished: Promise<void>): Promise<void> {
+    await scheduler?.stop().catch(reportError);
+    await loopFinished;
+    // Claimed but never started: straight back to the queue.
+    const unstarted = buffer.splice(0).filter((h) => !h.lost);
+    for (const h of unstarted) {
+      h.lost = true;
+      release(h);
+    }
+    await handBack(unstarted);
+    const deadline = Date.now() + opts.gracefulStopMs;
+    while (executing > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
+        slotFreed = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      slotFreed = null;
+    }
+    await flush();
+    const remaining = [...held.values()].filter((h) => h.phase === "executing" && !h.lost);
+    for (const h of remaining) {
+      h.lost = true;
+      abort(h, new WorkerStoppedError(`worker ${id} stopped; the run is handed back to the queue`));
+    }
+    await handBack(remaining);
+    // Outcomes still being written (retries, failures) finish on their own; wait briefly for them.
+    const writesDeadline = Date.now() + 5_000;
+    while ([...held.values()].some((h) => h.phase === "writing" && !h.lost) && Date.now() < writesDeadline) {
+      await new Promise((r) => setTimeout(r, 5));
+      await flush();
+    }
+    if (heartbeatTimer !== null) clearInterval(heartbeatTimer);
+    for (const u of unsubscribers.splice(0)) u();
+    state = "stopped";
+    events.emit("worker:stopped", {});
   }
 
   const worker: Worker = {
@@ -314,8 +371,8 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       durable = {
         ...base,
         store: withProgressListener(base.store, (runId, progress, message) => {
-          const entry = inflight.get(runId);
-          if (entry !== undefined) events.emit("run:progress", { run: entry.info, progress, message });
+          const h = held.get(runId);
+          if (h?.info) events.emit("run:progress", { run: h.info, progress, message });
         }),
       };
       unsubscribers.push(store.subscribe(() => kick()));
@@ -335,35 +392,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       if (state !== "running") return loopDone;
       state = "stopping";
       kick();
-      const loopFinished = loopDone;
-      const stopped = (async () => {
-        await scheduler?.stop().catch(reportError);
-        await loopFinished;
-        const deadline = Date.now() + opts.gracefulStopMs;
-        while (inflight.size > 0 && Date.now() < deadline) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
-            slotFreed = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          slotFreed = null;
-        }
-        await flush();
-        const remaining = [...inflight].filter(([, e]) => !e.lost);
-        for (const [, e] of remaining) {
-          e.lost = true;
-          abort(e, new WorkerStoppedError(`worker ${id} stopped; the run is handed back to the queue`));
-        }
-        if (remaining.length > 0) {
-          await store.releaseRuns({ workerId: id, runIds: remaining.map(([runId]) => runId), now: host.now() }).catch(reportError);
-        }
-        if (heartbeatTimer !== null) clearInterval(heartbeatTimer);
-        for (const u of unsubscribers.splice(0)) u();
-        state = "stopped";
-        events.emit("worker:stopped", {});
-      })();
+      const stopped = stopNow(loopDone);
       loopDone = stopped;
       return stopped;
     },
