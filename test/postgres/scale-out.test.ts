@@ -94,7 +94,7 @@ describe("PostgreSQL: many worker processes", () => {
     const victim = await startPgWorker(url, schema, 4, 1000);
     const handles = await engine.batchTrigger(tasks[2]!, [{ ms: 3000 }, { ms: 3000 }, { ms: 3000 }]);
     await until(
-      async () => Number((await side.query<{ n: string }>(`SELECT count(*) AS n FROM ${t}.effects WHERE step = $1`, [`start:${victim.pid}`])).rows[0]!.n) === 3,
+      async () => Number((await side.query<{ n: string }>(`SELECT count(DISTINCT run_id) AS n FROM ${t}.effects WHERE step = $1`, [`start:${victim.pid}`])).rows[0]!.n) === 3,
       "the victim started all three",
     );
     victim.kill("SIGKILL");
