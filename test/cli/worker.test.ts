@@ -130,7 +130,7 @@ describe("errand worker", () => {
     const project = createProject(CONFIG);
     const d = spawnErrand(project, ["dashboard", "--port", "0"]);
     const url = await until(() => /errand dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(d.stdout())?.[1], "dashboard url", 60_000, 50);
-    const res = await fetch(url);
+    const res = await fetch(url!);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /<html/i);
     d.child.kill("SIGINT");
