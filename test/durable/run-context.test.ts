@@ -205,9 +205,15 @@ describe("a failed step on a later attempt", () => {
     const r = await engine.runs.wait(h.id, { timeoutMs: 10_000 });
     assert.deepEqual(r.ok && r.output, 2);
     assert.equal(calls, 2, "not run a third time when the run resumed after the sleep");
-    const flaky = (await engine.runs.steps(h.id)).find((s) => s.key === "flaky");
+    const steps = await engine.runs.steps(h.id);
+    const flaky = steps.find((s) => s.key === "flaky");
     assert.equal(flaky?.status, "completed");
     assert.equal(flaky?.error, null);
+    assert.equal(flaky?.output, 2);
+    assert.equal(flaky?.kind, "step");
+    assert.ok(flaky!.startedAt instanceof Date && flaky!.finishedAt instanceof Date && flaky!.finishedAt >= flaky!.startedAt, "timings");
+    const nap = steps.find((s) => s.key === "nap");
+    assert.deepEqual([nap?.kind, nap?.status, nap?.output], ["sleep", "completed", null]);
     await engine.close();
   });
 });
