@@ -280,3 +280,26 @@ describe("retrying a step that has nested steps", () => {
     await engine.close();
   });
 });
+
+describe("cancel a sleeping run", () => {
+  it("it is not woken when its timer passes", { timeout: 20_000 }, async () => {
+    let resumed = false;
+    const t = defineTask({
+      id: "t",
+      run: async (_: void, ctx) => {
+        await ctx.sleep("nap", 300);
+        resumed = true;
+      },
+    });
+    const engine = await start([t]);
+    const h = await engine.trigger(t, undefined);
+    await until(async () => (await engine.runs.get(h.id))?.status === "waiting", "sleeping");
+    assert.equal(await engine.runs.cancel(h.id), true);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(resumed, false);
+    assert.equal((await engine.runs.get(h.id))!.status, "canceled");
+    const r = await engine.runs.wait(h.id, { timeoutMs: 1000 });
+    assert.equal(r.ok, false);
+    await engine.close();
+  });
+});
