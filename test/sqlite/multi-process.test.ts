@@ -55,7 +55,6 @@ describe("several processes on one SQLite file", () => {
     const outputs = await Promise.all(["p1", "p2", "p3"].map((w) => runProcess("claim-process.ts", [path, w, "2", String(T0), startAt])));
     const results = outputs.map((o) => JSON.parse(o) as { claimed: string[]; maxRunning: number });
     const all = results.flatMap((r) => r.claimed);
-    if (process.env["ERRAND_DEBUG"]) console.log(results.map((r) => [r.claimed.length, r.maxRunning]));
     assert.equal(all.length, runs.length, "each run claimed once");
     assert.deepEqual(new Set(all), new Set(runs.map((r) => r.id)));
     for (const r of results) assert.ok(r.maxRunning <= 2, `saw ${r.maxRunning} running in a queue limited to 2`);
