@@ -43,3 +43,30 @@ export function nextFireAfter(s: NormalizedSchedule, after: number): number {
   if (next === null) throw new Error(`the cron expression "${s.cron}" has no future fire time`);
   return next.getTime();
 }
+
+const MAX_CATCH_UP_STEPS = 100_000;
+
+/**
+ * The latest fire time in [first, now], where `first` is a fire time <= now (missed fires collapse
+ * into it). Asks croner for the previous fire time before now (one call, not one per missed fire: a
+ * per-second schedule missed for a day would otherwise step 86,400 times and block the event loop),
+ * checks the answer with one forward step, and falls back to stepping when the check fails.
+ */
+export function latestFireUpTo(s: NormalizedSchedule, first: number, now: number): number {
+  try {
+    const job = new Cron(s.cron, { paused: true, ...(s.timezone !== null ? { timezone: s.timezone } : {}) });
+    // previousRuns strips milliseconds and is exclusive: the next whole second bounds fire times <= now.
+    const prev = job.previousRuns(1, new Date(Math.floor(now / 1000) * 1000 + 1000))[0]?.getTime();
+    if (prev !== undefined && prev <= first) return first;
+    if (prev !== undefined && prev <= now && nextFireAfter(s, prev) > now) return prev;
+  } catch {
+    // fall back to stepping
+  }
+  let fireAt = first;
+  for (let i = 0; i < MAX_CATCH_UP_STEPS; i++) {
+    const next = nextFireAfter(s, fireAt);
+    if (next > now) break;
+    fireAt = next;
+  }
+  return fireAt;
+}

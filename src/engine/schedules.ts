@@ -10,7 +10,7 @@
 import { newId } from "../store/ids.ts";
 import { fromJson, toJson } from "../store/json.ts";
 import type { ScheduleRecord, Store } from "../store/types.ts";
-import { nextFireAfter, normalizeSchedule, validateSchedule, type NormalizedSchedule } from "./cron.ts";
+import { latestFireUpTo, nextFireAfter, normalizeSchedule, validateSchedule, type NormalizedSchedule } from "./cron.ts";
 import type { AnyTask, RunHandle, ScheduleApi, ScheduleView, TriggerOptions } from "./types.ts";
 
 export interface ScheduleDeps {
@@ -19,8 +19,6 @@ export interface ScheduleDeps {
   now(): number;
   trigger(task: AnyTask, payload: unknown, options: TriggerOptions, internal: { readonly scheduleId: string }): Promise<RunHandle>;
 }
-
-const MAX_CATCH_UP_STEPS = 100_000;
 
 function toView(s: ScheduleRecord): ScheduleView {
   return {
@@ -96,12 +94,7 @@ export async function fireSchedule(deps: ScheduleDeps, s: ScheduleRecord, now: n
   if (task === undefined) return false; // another process knows this task; let it fire
   const norm: NormalizedSchedule = { cron: s.cron, timezone: s.timezone };
   // The latest fire time <= now (missed fires collapse into it).
-  let fireAt = s.nextFireAt;
-  for (let i = 0; i < MAX_CATCH_UP_STEPS; i++) {
-    const next = nextFireAfter(norm, fireAt);
-    if (next > now) break;
-    fireAt = next;
-  }
+  const fireAt = latestFireUpTo(norm, s.nextFireAt, now);
   const base = fromJson<unknown>(s.payload);
   const payload = {
     ...(base !== null && typeof base === "object" && !Array.isArray(base) ? base : {}),

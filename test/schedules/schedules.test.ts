@@ -56,6 +56,34 @@ describe("declared schedules", () => {
     await s.engine.close();
   });
 
+  it("a per-second schedule missed for 7 days runs once, for the latest second (found without stepping 600k times)", async () => {
+    const perSecond = defineTask({ id: "per-second", schedule: "* * * * * *", run: async () => null });
+    const s = await clocked([perSecond], "2026-03-01T10:15:00.400Z");
+    await s.scheduler.start();
+    await s.scheduler.stop();
+    assert.deepEqual((await runsOf(s.engine, "per-second")).length, 0);
+    s.set("2026-03-08T10:15:07.250Z");
+    assert.equal(await s.scheduler.tick(), 1);
+    const runs = await runsOf(s.engine, "per-second");
+    assert.deepEqual(runs.map((r) => [r.payload.scheduledAt, r.payload.lastScheduledAt]), [["2026-03-08T10:15:07.000Z", null]]);
+    assert.equal((await s.engine.schedules.list())[0]!.nextFireAt.toISOString(), "2026-03-08T10:15:08.000Z");
+    await s.engine.close();
+  });
+
+  it("missed fires across a daylight-saving change in the schedule's time zone", async () => {
+    // Paris skips 02:00–03:00 on 2026-03-29; 09:30 local is 08:30Z before and 07:30Z after.
+    const paris = defineTask({ id: "paris", schedule: { cron: "30 9 * * *", timezone: "Europe/Paris" }, run: async () => null });
+    const s = await clocked([paris], "2026-03-27T12:00:00.000Z");
+    await s.scheduler.start();
+    await s.scheduler.stop();
+    assert.equal((await s.engine.schedules.list())[0]!.nextFireAt.toISOString(), "2026-03-28T08:30:00.000Z");
+    s.set("2026-03-30T07:30:00.000Z");
+    assert.equal(await s.scheduler.tick(), 1);
+    assert.deepEqual((await runsOf(s.engine, "paris")).map((r) => r.payload.scheduledAt), ["2026-03-30T07:30:00.000Z"]);
+    assert.equal((await s.engine.schedules.list())[0]!.nextFireAt.toISOString(), "2026-03-31T07:30:00.000Z");
+    await s.engine.close();
+  });
+
   it("a restart keeps the stored next fire time (a missed fire still runs); a changed expression is recomputed", async () => {
     const path = tempDb();
     const a = await clocked([hourly], "2026-03-01T10:15:00.000Z", path);
