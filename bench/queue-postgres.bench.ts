@@ -3,8 +3,9 @@
  * contestant and round, durability at PostgreSQL's defaults (fsync on, synchronous_commit on):
  * Errand vs graphile-worker 0.17 batched (its documented fast configuration) and unbatched (its
  * default), and pg-boss 10 (24 work loops, its fastest batch size here). Then Errand's scale-out with
- * 1, 2 and 4 worker processes (concurrency 24 each) on one database.
- * Knobs: BENCH_PG_N (10000), BENCH_SCALE_N (10000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000),
+ * 1, 2 and 4 worker processes (concurrency 24 each) on one database. Errand runs twice: with its
+ * defaults, and "batched" with `prefetch` (runs claimed ahead, like graphile-worker's local queue).
+ * Knobs: BENCH_PG_N (10000), BENCH_SCALE_N (10000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000), BENCH_ERRAND_PREFETCH (476: 500 claimed in all),
  * BENCH_CONCURRENCY (24), BENCH_ROUNDS (3), ERRAND_PG_URL (use that server instead of embedded).
  */
 import { envInt, envList, rounds } from "./lib/env.ts";
@@ -22,6 +23,8 @@ const n = envInt("BENCH_PG_N", 10_000);
 const scaleN = envInt("BENCH_SCALE_N", 10_000);
 const procs = envList("BENCH_SCALE_PROCS", ["1", "2", "4"]).map(Number);
 const bossBatch = envInt("BENCH_PGBOSS_BATCH", 1000);
+/** Errand's batched configuration: runs claimed ahead, like graphile-worker's local queue of 500. */
+const prefetch = envInt("BENCH_ERRAND_PREFETCH", 500 - concurrency);
 const R = rounds();
 
 const server = await startPgServer();
@@ -30,25 +33,31 @@ try {
   const db = (name: string, r: number): Promise<string> => server.freshDatabase(`bench_${name}_${r}`);
   const contestants: Contestant<Rate>[] = [
     { name: "Errand", run: async (r) => runInChild<Rate>("errand", "throughput", { target: { kind: "postgres", url: await db("errand", r) }, n, concurrency }).result },
+    {
+      name: "Errand prefetch",
+      run: async (r) => runInChild<Rate>("errand", "throughput", { target: { kind: "postgres", url: await db("errandp", r) }, n, concurrency, prefetch }).result,
+    },
     { name: "graphile-worker batched", run: async (r) => runInChild<Rate>("graphile", "throughput", { url: await db("gwb", r), n, concurrency, batched: true }).result },
     { name: "graphile-worker unbatched", run: async (r) => runInChild<Rate>("graphile", "throughput", { url: await db("gwu", r), n, concurrency, batched: false }).result },
     { name: "pg-boss", run: async (r) => runInChild<Rate>("pgboss", "throughput", { url: await db("boss", r), n, concurrency, batchSize: bossBatch }).result },
   ];
   const out = await runRounds(contestants, R);
   const eMed = medianOf(out.get("Errand"), (x) => x.perSec);
+  const epMed = medianOf(out.get("Errand prefetch"), (x) => x.perSec);
   const label: Record<string, string> = {
-    "Errand": "Errand",
+    "Errand": "Errand (defaults)",
+    "Errand prefetch": `Errand, prefetch ${prefetch}`,
     "graphile-worker batched": "graphile-worker 0.17.3 batched (localQueue 500, completeJobBatchDelay 0)",
     "graphile-worker unbatched": "graphile-worker 0.17.3 unbatched (defaults)",
     "pg-boss": `pg-boss 10.4 (24 work loops × batchSize ${bossBatch})`,
   };
   printTable(
     `No-op runs/s, PostgreSQL, 1 process, concurrency ${concurrency}, ${fmtInt(n)} jobs — median of ${R}; target Errand/graphile batched ≥ 1× (goal 1.5×)`,
-    ["contestant", "runs/s (median)", "samples", "Errand / this"],
+    ["contestant", "runs/s (median)", "samples", "Errand / this", "Errand prefetch / this"],
     contestants.map((c) => {
       const o = out.get(c.name);
       const m = medianOf(o, (x) => x.perSec);
-      return [label[c.name] ?? c.name, fmtInt(m), samplesOf(o, (x) => x.perSec), ratio(eMed, m)];
+      return [label[c.name] ?? c.name, fmtInt(m), samplesOf(o, (x) => x.perSec), ratio(eMed, m), ratio(epMed, m)];
     }),
   );
 
@@ -59,7 +68,7 @@ try {
       const url = await db(`scale${k}`, r);
       await runInChild("errand", "seed", { url, n: scaleN }).result;
       const monitor = runInChild<number>("errand", "waitCompleted", { url, n: scaleN });
-      const workers: ChildRun<number>[] = Array.from({ length: k }, () => runInChild<number>("errand", "workerProcess", { url, concurrency }));
+      const workers: ChildRun<number>[] = Array.from({ length: k }, () => runInChild<number>("errand", "workerProcess", { url, concurrency, prefetch }));
       try {
         await Promise.race([Promise.all([monitor, ...workers].map((c) => c.channel.next("ready"))), ...[monitor, ...workers].map((c) => c.result)]);
         const t0 = nowMs();
@@ -78,7 +87,7 @@ try {
   const so = await runRounds(scale, R, "scale-out ");
   const one = medianOf(so.get("1"), (x) => x.perSec);
   printTable(
-    `Errand scale-out on PostgreSQL: ${fmtInt(scaleN)} runs, k worker processes × concurrency ${concurrency} — median of ${R}`,
+    `Errand scale-out on PostgreSQL: ${fmtInt(scaleN)} runs, k worker processes × concurrency ${concurrency}, prefetch ${prefetch} — median of ${R}`,
     ["worker processes", "runs/s (median)", "samples", "vs 1 process"],
     procs.map((k) => {
       const o = so.get(`${k}`);

@@ -1,9 +1,10 @@
 /**
  * No-op runs/s on SQLite, one process, concurrency 24: Errand vs plainjob (DESIGN.md §5: ≥ 2.5×),
  * with `synchronous = NORMAL` and `FULL`. Both get the same pre-enqueued jobs in a fresh WAL file and
- * are timed from the first job's start until every job is recorded as done.
+ * are timed from the first job's start until every job is recorded as done. Errand runs with its
+ * defaults and with `prefetch` (runs claimed ahead into a local buffer).
  * Knobs: BENCH_SQLITE_N (NORMAL, default 5000), BENCH_SQLITE_FULL_N (FULL, default 5000),
- * BENCH_CONCURRENCY (24), BENCH_ROUNDS (3).
+ * BENCH_CONCURRENCY (24), BENCH_ERRAND_PREFETCH (476), BENCH_ROUNDS (3).
  */
 import { envInt, rounds } from "./lib/env.ts";
 import { runInChild } from "./lib/child.ts";
@@ -15,6 +16,8 @@ import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
 
 const concurrency = envInt("BENCH_CONCURRENCY", 24);
+/** Errand's batched configuration: runs claimed ahead into a local buffer (500 claimed in all). */
+const prefetch = envInt("BENCH_ERRAND_PREFETCH", 500 - concurrency);
 const R = rounds();
 const dir = tempDir("sqlite");
 console.log(`queue-sqlite: ${machineLine()} · concurrency ${concurrency} · ${R} rounds`);
@@ -37,6 +40,16 @@ for (const synchronous of ["NORMAL", "FULL"] as const) {
           }),
       },
       {
+        name: "Errand prefetch",
+        run: (r) =>
+          runInChild<Rate & { synchronous: string | null }>("errand", "throughput", {
+            target: { kind: "sqlite", path: dir.file(`errandp-${synchronous}-${r}.db`), synchronous },
+            n,
+            concurrency,
+            prefetch,
+          }).result,
+      },
+      {
         name: "plainjob",
         run: (r) =>
           runInChild<Rate>("plainjob", "throughput", { path: dir.file(`plainjob-${synchronous}-${r}.db`), n, concurrency, synchronous }).result,
@@ -46,10 +59,13 @@ for (const synchronous of ["NORMAL", "FULL"] as const) {
     `[${synchronous}] `,
   );
   const e = out.get("Errand");
+  const ep = out.get("Errand prefetch");
   const p = out.get("plainjob");
   const eMed = medianOf(e, (x) => x.perSec);
   const pMed = medianOf(p, (x) => x.perSec);
   rows.push([`Errand, ${synchronous}`, fmtInt(n), fmtInt(eMed), samplesOf(e, (x) => x.perSec), ratio(eMed, pMed)]);
+  const epMed = medianOf(ep, (x) => x.perSec);
+  rows.push([`Errand, prefetch ${prefetch}, ${synchronous}`, fmtInt(n), fmtInt(epMed), samplesOf(ep, (x) => x.perSec), ratio(epMed, pMed)]);
   rows.push([`plainjob 0.0.14 (${concurrency} workers), ${synchronous}`, fmtInt(n), fmtInt(pMed), samplesOf(p, (x) => x.perSec), "1.00×"]);
 }
 dir.remove();

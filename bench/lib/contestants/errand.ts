@@ -66,6 +66,11 @@ async function open(target: Target, run: (p: { i: number; t?: number }) => void)
   return { api, engine, task, synchronous, close };
 }
 
+/** `{ prefetch }` when asked for (the option is newer than the first engine; 0/undefined = the default). */
+function prefetchOption(prefetch: number | undefined): { prefetch?: number } {
+  return prefetch === undefined || prefetch === 0 ? {} : { prefetch };
+}
+
 async function triggerAll(engine: Engine, task: Task<{ i: number }, null>, n: number, batch = 1000): Promise<void> {
   for (let i = 0; i < n; i += batch) {
     const items: { i: number }[] = [];
@@ -79,7 +84,7 @@ async function completed(engine: Engine): Promise<number> {
 }
 
 /** No-op runs/s: `n` runs triggered first, then one worker (`concurrency`) drains them; timed from the first run's start until all are `completed`. */
-export async function throughput(a: { target: Target; n: number; concurrency: number }): Promise<Rate & { synchronous: string | null }> {
+export async function throughput(a: { target: Target; n: number; concurrency: number; prefetch?: number }): Promise<Rate & { synchronous: string | null }> {
   let handled = 0;
   let t0 = 0;
   const all = deferred();
@@ -89,7 +94,7 @@ export async function throughput(a: { target: Target; n: number; concurrency: nu
   });
   await triggerAll(engine, task, a.n);
   if (a.target.kind === "postgres") await analyze(a.target.url);
-  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 1000 });
+  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 1000, ...prefetchOption(a.prefetch) });
   try {
     await worker.start();
     await all.promise;
@@ -149,12 +154,12 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
  * One worker process of a scale-out run: opens the engine, says `ready`, starts its worker on `go`,
  * stops on `stop` and returns how many runs it executed.
  */
-export async function workerProcess(a: { url: string; concurrency: number }, channel: Channel): Promise<number> {
+export async function workerProcess(a: { url: string; concurrency: number; prefetch?: number }, channel: Channel): Promise<number> {
   let handled = 0;
   const { engine, close } = await open({ kind: "postgres", url: a.url }, () => {
     handled++;
   });
-  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 100 });
+  const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 100, ...prefetchOption(a.prefetch) });
   channel.send({ type: "ready" });
   await channel.next("go");
   await worker.start();
