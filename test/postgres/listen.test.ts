@@ -69,6 +69,9 @@ describe("PostgreSQL LISTEN/NOTIFY", () => {
         await marker(admin, schema, "warm");
         return l.heard.includes("warm");
       }, "the listener is up", 10_000, 50);
+      // Notifications arrive in commit order: once "ready" is heard, no earlier "warm" is still on its way.
+      await marker(admin, schema, "ready");
+      await until(() => l.heard.includes("ready"), "the ready marker", 10_000);
       l.heard.length = 0;
       const runs = Array.from({ length: 200 }, () => newRun());
       await store.createRuns({ runs, now: Date.now() });
@@ -129,14 +132,16 @@ describe("PostgreSQL LISTEN/NOTIFY", () => {
     try {
       await store.migrate();
       const l = record(store);
-      const probe = postgresStore({ connectionString: server.url, schema, maxConnections: 1 });
+      const admin = new pg.Pool({ connectionString: server.url, max: 1 });
       await until(async () => {
-        await probe.createRuns({ runs: [newRun("warm")], now: Date.now() });
-        return l.heard.length > 0;
+        await marker(admin, schema, "warm");
+        return l.heard.includes("warm");
       }, "the listener is up", 10_000, 50);
-      await probe.close();
-      await server.stop();
+      await marker(admin, schema, "ready");
+      await until(() => l.heard.includes("ready"), "the ready marker", 10_000);
+      await admin.end();
       l.heard.length = 0;
+      await server.stop();
       await server.start();
       await until(() => l.heard.includes(null), "`available` after the restart", 30_000, 50);
       const after = postgresStore({ connectionString: server.url, schema, maxConnections: 1 });
