@@ -42,7 +42,7 @@ process.on("exit", () => {
 export function spawnErrand(project: Project, args: readonly string[], env: Readonly<Record<string, string>> = {}) {
   const child = spawn(process.execPath, [join(project.dir, "node_modules", "errand", "bin", "errand.js"), ...args], {
     cwd: project.dir,
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);

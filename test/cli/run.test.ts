@@ -83,6 +83,7 @@ describe("errand run / tasks / runs", () => {
     assert.deepEqual(run!.output, { sum: 2 });
     const show = await errand(project, ["runs", "show", run!.id]);
     assert.equal(show.code, 0, show.stderr);
+    assert.doesNotMatch(show.stdout + show.stderr, /\x1b\[/, "no colours when stdout is not a terminal");
     assert.match(show.stdout, /status\s+completed/);
     assert.match(show.stdout, /sum\s+step\s+completed/);
     const failed = await errand(project, ["runs", "--status", "failed", "--json"]);
