@@ -13,8 +13,14 @@ export interface PgClientLike {
   off?(event: "error", listener: (error: Error) => void): unknown;
 }
 
+/** A named query is prepared once per connection by node-postgres. */
+export interface PgNamedQuery {
+  readonly name: string;
+  readonly text: string;
+}
+
 export interface PgPoolLike {
-  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
+  query<R = Record<string, unknown>>(text: string | PgNamedQuery, values?: unknown[]): Promise<PgQueryResult<R>>;
   connect(): Promise<PgClientLike>;
   end(): Promise<void>;
   on?(event: "error", listener: (error: Error) => void): unknown;

@@ -65,17 +65,55 @@ UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
 FROM c WHERE r.id = c.id
 RETURNING r.*, c.prev_started`;
 
+/**
+ * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
+ * waits, and for each parent waiting on one of them stores the child's result as the wait's step,
+ * resolves the wait, wakes the parent and sends one NOTIFY.
+ * $1 ids, $2 outputs, $3 worker, $4 now, $5 channel.
+ */
 export const COMPLETE = `
-UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
-  worker_id = NULL, lease_expires_at = NULL
-FROM unnest($1::text[], $2::text[]) AS x(id, output)
-WHERE r.id = x.id AND r.worker_id = $3 AND r.status = 'running'
-RETURNING r.id, r.parent_run_id, r.output`;
+WITH locked AS (
+  -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 AND status = 'running' ORDER BY id FOR UPDATE
+), done AS (
+  UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
+    worker_id = NULL, lease_expires_at = NULL
+  FROM unnest($1::text[], $2::text[]) AS x(id, output), locked
+  WHERE r.id = x.id AND r.id = locked.id
+  RETURNING r.id, r.parent_run_id, r.output
+), closed AS (
+  UPDATE :S.waits w SET resolved_at = $4 FROM done
+  WHERE w.run_id = done.id AND w.resolved_at IS NULL
+), pw AS (
+  SELECT w.run_id, w.key, w.parent_key, w.created_at, w.child_run_id, d.output
+  FROM :S.waits w JOIN done d ON w.child_run_id = d.id
+  WHERE d.parent_run_id IS NOT NULL AND w.resolved_at IS NULL AND w.kind = 'child'
+), ins AS (
+  INSERT INTO :S.steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+  SELECT run_id, key, parent_key, 'child', 'completed',
+    '{"ok":true,"id":' || to_json(child_run_id)::text || ',"output":' || coalesce(output, 'null') || '}',
+    NULL, 1, created_at, $4, child_run_id
+  FROM pw
+  ON CONFLICT (run_id, key) DO UPDATE SET status = 'completed', output = excluded.output, error = NULL,
+    finished_at = excluded.finished_at
+  WHERE :S.steps.status <> 'completed'
+), res AS (
+  UPDATE :S.waits w SET resolved_at = $4 FROM pw WHERE w.run_id = pw.run_id AND w.key = pw.key
+), wk AS (
+  UPDATE :S.runs r SET status = 'queued', run_at = $4, updated_at = $4
+  WHERE r.id IN (SELECT run_id FROM pw) AND r.status = 'waiting'
+  RETURNING 1
+), nt AS (
+  SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
+)
+SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
 export const HEARTBEAT = `
-UPDATE :S.runs SET lease_expires_at = $3
-WHERE id = ANY($1) AND worker_id = $2 AND status = 'running'
-RETURNING id`;
+WITH locked AS (
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+)
+UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
+RETURNING r.id`;
 
 export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
 
@@ -110,8 +148,11 @@ FOR UPDATE`;
 export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDER BY started_at, key`;
 
 export const RELEASE = `
-UPDATE :S.runs SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-WHERE id = ANY($1) AND worker_id = $2 AND status = 'running'`;
+WITH locked AS (
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+)
+UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+FROM locked WHERE r.id = locked.id`;
 
 export const FAIL_RETRY = `
 UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,

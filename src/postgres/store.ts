@@ -35,6 +35,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   let limited: { at: number; limits: Map<string, number> } | null = null;
   let closed = false;
 
+  /** A named (prepared once per connection) statement, for the hot queries. */
+  const named = (name: string, sql: string) => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -68,7 +70,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   }
 
   async function maintenance(now: number): Promise<void> {
-    const due = await guard(() => pool.query<{ due: boolean }>(S(q.MAINTENANCE_DUE), [now]));
+    const due = await guard(() => pool.query<{ due: boolean }>(named("due", q.MAINTENANCE_DUE), [now]));
     if (!due.rows[0]?.due) return;
     await write(async (c, woken) => {
       const expired = await c.query<Row>(S(q.EXPIRE_UNSTARTED), [now, EXPIRED]);
@@ -241,7 +243,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
       const rows = (
-        await guard(() => pool.query<Row>(S(q.CLAIM_FREE), [now, queues === null ? null : [...queues], limitedNames, limit, workerId, lease]))
+        await guard(() => pool.query<Row>(named("claim", q.CLAIM_FREE), [now, queues === null ? null : [...queues], limitedNames, limit, workerId, lease]))
       ).rows;
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (rows.length < limit && relevant.length > 0) rows.push(...(await claimLimited(workerId, relevant, limit - rows.length, lease, now)));
@@ -250,7 +252,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async heartbeat({ workerId, runIds, leaseMs, now }) {
       if (runIds.length === 0) return [];
-      const rows = await guard(() => pool.query<{ id: string }>(S(q.HEARTBEAT), [[...runIds], workerId, now + leaseMs]));
+      const rows = await guard(() => pool.query<{ id: string }>(named("heartbeat", q.HEARTBEAT), [[...runIds], workerId, now + leaseMs]));
       return rows.rows.map((x) => x.id);
     },
 
@@ -264,16 +266,10 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
-      return write(async (c, woken) => {
-        const done = await c.query<{ id: string; parent_run_id: string | null; output: string }>(S(q.COMPLETE), [
-          items.map((x) => x.runId),
-          items.map((x) => x.output),
-          workerId,
-          now,
-        ]);
-        await afterFinish(c, S, done.rows.map((d) => ({ id: d.id, parent_run_id: d.parent_run_id, status: "completed", output: d.output, error: null })), now, woken);
-        return done.rows.map((d) => d.id);
-      }, now);
+      const done = await guard(() =>
+        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), items.map((x) => x.output), workerId, now, r.channel]),
+      );
+      return done.rows.map((d) => d.id);
     },
 
     async failRun({ workerId, runId, error, retryAt, now }) {
