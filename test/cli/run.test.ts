@@ -95,6 +95,13 @@ describe("errand run / tasks / runs", () => {
     assert.equal(first.code, 0, first.stderr);
     const h1 = JSON.parse(first.stdout) as { id: string; created: boolean };
     assert.equal(h1.created, true);
+    const opts = await errand(project, ["trigger", "add", "--a", "1", "--b", "2", "--priority", "5", "--tags", "x,y", "--max-attempts", "7", "--concurrency-key", "t1", "--json"]);
+    const hOpts = JSON.parse(opts.stdout) as { id: string };
+    const stored = JSON.parse((await errand(project, ["runs", "show", hOpts.id, "--json"])).stdout) as { run: Record<string, unknown> };
+    assert.deepEqual([stored.run["priority"], stored.run["tags"], stored.run["maxAttempts"], stored.run["concurrencyKey"], stored.run["payload"]], [5, ["x", "y"], 7, "t1", { a: 1, b: 2 }]);
+    const badOpt = await errand(project, ["trigger", "add", "--max-attempts", "0"]);
+    assert.equal(badOpt.code, 1);
+    assert.match(badOpt.stderr, /--max-attempts must be an integer >= 1/);
     const second = await errand(project, ["trigger", "add", "--payload", '{"a":1,"b":2}', "--idempotency-key", "k1", "--json"]);
     const h2 = JSON.parse(second.stdout) as { id: string; created: boolean };
     assert.deepEqual([h2.id, h2.created], [h1.id, false]);

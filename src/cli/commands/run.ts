@@ -27,6 +27,9 @@ interface TriggerOpts extends RunOpts {
   readonly priority?: string;
   readonly tags?: string;
   readonly queue?: string;
+  readonly concurrencyKey?: string;
+  readonly ttl?: string;
+  readonly maxAttempts?: string;
 }
 
 export function registerRunCommands(program: Command, session: Session): void {
@@ -61,6 +64,9 @@ export function registerRunCommands(program: Command, session: Session): void {
     .option("--priority <n>", "higher runs first")
     .option("--tags <a,b>", "comma-separated tags")
     .option("--queue <name>", "override the task's queue")
+    .option("--concurrency-key <key>", "the queue's concurrency limit applies per value of this key (e.g. a tenant)")
+    .option("--ttl <duration>", "expire the run if it has not started within this long")
+    .option("--max-attempts <n>", "override the task's retry.maxAttempts")
     .option("--json", "print JSON (the handle, or with --wait the result)")
     .option("--no-progress", "with --wait: no progress bar")
     .allowUnknownOption()
@@ -98,6 +104,13 @@ function triggerOptions(opts: TriggerOpts): TriggerOptions {
   }
   if (opts.tags !== undefined) o.tags = opts.tags.split(",").map((t) => t.trim()).filter((t) => t !== "");
   if (opts.queue !== undefined) o.queue = opts.queue;
+  if (opts.concurrencyKey !== undefined) o.concurrencyKey = opts.concurrencyKey;
+  if (opts.ttl !== undefined) o.ttlMs = parseDuration(opts.ttl, "--ttl");
+  if (opts.maxAttempts !== undefined) {
+    const n = Number(opts.maxAttempts);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`--max-attempts must be an integer >= 1, got "${opts.maxAttempts}"`);
+    o.maxAttempts = n;
+  }
   return o;
 }
 
