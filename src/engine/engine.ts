@@ -158,6 +158,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) throw new Error("engine.worker: the engine is closed");
       const w = createWorker(workerHost, workerOptions);
       workers.add(w);
+      w.on("worker:stopped", () => workers.delete(w));
       return w;
     },
 

@@ -74,7 +74,10 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   /** Claim again once this many places are free (batches stay large when prefetching). */
   const claimAt = opts.prefetch === 0 ? 1 : Math.max(1, Math.ceil(capacity / 2));
 
+  /** Set by a wake-up that found the loop busy (e.g. mid-claim): the next idle() returns at once. */
+  let kicked = false;
   const kick = () => {
+    kicked = true;
     const w = wakeUp;
     wakeUp = null;
     w?.();
@@ -82,6 +85,11 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
 
   const idle = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (kicked) {
+        kicked = false;
+        resolve();
+        return;
+      }
       const t = setTimeout(() => {
         wakeUp = null;
         resolve();
@@ -100,6 +108,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   async function loop(): Promise<void> {
     while (state === "running") {
       startBuffered();
+      kicked = false; // what happened so far is seen by this claim
       const want = room();
       if (want >= claimAt || (want > 0 && buffer.length === 0 && executing < opts.concurrency)) {
         let claimed: readonly ClaimedRun[];
