@@ -16,8 +16,8 @@ after(() => {
   for (const c of children) c.kill("SIGKILL");
 });
 
-function startWorker(db: string, concurrency: number, leaseMs: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", WORKER, db, String(concurrency), String(leaseMs)], {
+function startWorker(db: string, concurrency: number, leaseMs: number, prefetch = 0): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", WORKER, db, String(concurrency), String(leaseMs), String(prefetch)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.add(child);
@@ -46,7 +46,8 @@ describe("several worker processes on one SQLite file", () => {
     const handles = await engine.batchTrigger(limited, Array.from({ length: 1000 }, (_, i) => ({ i })));
     assert.equal(new Set(handles.map((h) => h.id)).size, 1000);
 
-    const workers = await Promise.all([startWorker(db, 8, 30_000), startWorker(db, 8, 30_000), startWorker(db, 8, 30_000)]);
+    // The third process claims ahead (prefetch): its buffered runs count against the limit too.
+    const workers = await Promise.all([startWorker(db, 8, 30_000), startWorker(db, 8, 30_000), startWorker(db, 8, 30_000, 8)]);
     await until(async () => (await engine.runs.stats()).byStatus.completed === 1000, "1000 completed runs", 100_000, 100);
     const codes = await Promise.all(workers.map(stopWorker));
     assert.deepEqual(codes, [0, 0, 0]);
