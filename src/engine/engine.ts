@@ -143,7 +143,9 @@ export function createEngine(options: EngineOptions): Engine {
       // queue served by a private worker in this process.
       const queue = `execute:${randomUUID()}`;
       const [handle] = await triggerMany([{ task: t, payload, options: { queue } }]);
-      const worker = createWorker(workerHost, { concurrency: 1, queues: [queue], pollIntervalMs: 50 });
+      // No scheduler here: executing one task must not fire (or register) cron schedules.
+      const { createScheduler: _noScheduler, ...executeHost } = workerHost;
+      const worker = createWorker(executeHost, { concurrency: 1, queues: [queue], pollIntervalMs: 50 });
       workers.add(worker); // engine.close() stops it too
       try {
         await worker.start();
