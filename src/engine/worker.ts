@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, Store } from "../store/types.ts";
+import { createCompletionBatcher } from "./completions.ts";
 import { Emitter } from "./emitter.ts";
 import { RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "./errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport } from "./executor.ts";
@@ -44,12 +45,6 @@ interface Held {
   timer: ReturnType<typeof setTimeout> | null;
 }
 
-interface Completion {
-  readonly runId: string;
-  readonly output: unknown;
-  readonly outputJson: string;
-}
-
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
   const opts = validateWorkerOptions(options);
   const id = `worker-${randomUUID()}`;
@@ -58,14 +53,29 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   const buffer: Held[] = [];
   let executing = 0;
   let writing = 0;
-  const completions: Completion[] = [];
   const store = host.store;
   let durable: DurableHost;
+  const completions = createCompletionBatcher({
+    store,
+    workerId: id,
+    now: () => host.now(),
+    onError: (error) => reportError(error),
+    written(batch, done) {
+      const now = host.now();
+      for (const c of batch) {
+        const h = held.get(c.runId);
+        if (h === undefined) continue;
+        if (done.has(c.runId)) {
+          events.emit("run:completed", { run: h.info!, output: c.output, durationMs: now - h.startedAt });
+          host.local.emit("finished", { id: c.runId });
+        }
+        release(h);
+      }
+    },
+  });
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
   let wakeUp: (() => void) | null = null;
   let loopDone: Promise<void> = Promise.resolve();
-  let flushScheduled = false;
-  let flushing: Promise<void> | null = null;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
@@ -209,8 +219,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     try {
       switch (d.kind) {
         case "completed":
-          completions.push({ runId, output: d.output, outputJson: d.outputJson });
-          scheduleFlush();
+          completions.add({ runId, output: d.output, outputJson: d.outputJson });
           return; // released once the completion is stored
         case "retry":
           if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now })) {
@@ -233,48 +242,6 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       reportError(error);
     }
     release(h);
-  }
-
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(() => {
-      flushScheduled = false;
-      void flush();
-    });
-  }
-
-  /** Writes buffered completions, one store call per batch, one batch at a time. */
-  function flush(): Promise<void> {
-    flushing ??= (async () => {
-      try {
-        while (completions.length > 0) await flushBatch(completions.splice(0, completions.length));
-      } finally {
-        flushing = null;
-      }
-    })();
-    return flushing;
-  }
-
-  async function flushBatch(batch: Completion[]): Promise<void> {
-    let done: ReadonlySet<string> = new Set();
-    try {
-      done = new Set(
-        await store.completeRuns({ workerId: id, items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })), now: host.now() }),
-      );
-    } catch (error) {
-      reportError(error); // the runs stay held under their lease; another worker retries them after it expires
-    }
-    const now = host.now();
-    for (const c of batch) {
-      const h = held.get(c.runId);
-      if (h === undefined) continue;
-      if (done.has(c.runId)) {
-        events.emit("run:completed", { run: h.info!, output: c.output, durationMs: now - h.startedAt });
-        host.local.emit("finished", { id: c.runId });
-      }
-      release(h);
-    }
   }
 
   async function heartbeat(): Promise<void> {
@@ -346,7 +313,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       });
       slotFreed = null;
     }
-    await flush();
+    await completions.flush();
     const remaining = [...held.values()].filter((h) => h.phase === "executing" && !h.lost);
     for (const h of remaining) {
       h.lost = true;
@@ -357,7 +324,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     const writesDeadline = Date.now() + 5_000;
     while ([...held.values()].some((h) => h.phase === "writing" && !h.lost) && Date.now() < writesDeadline) {
       await new Promise((r) => setTimeout(r, 5));
-      await flush();
+      await completions.flush();
     }
     if (heartbeatTimer !== null) clearInterval(heartbeatTimer);
     for (const u of unsubscribers.splice(0)) u();
