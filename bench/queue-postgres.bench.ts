@@ -5,7 +5,7 @@
  * default), and pg-boss 10 (24 work loops, its fastest batch size here). Then Errand's scale-out with
  * 1, 2 and 4 worker processes (concurrency 24 each) on one database. Errand runs twice: with its
  * defaults, and "batched" with `prefetch` (runs claimed ahead, like graphile-worker's local queue).
- * Knobs: BENCH_PG_N (10000), BENCH_SCALE_N (10000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000), BENCH_ERRAND_PREFETCH (476: 500 claimed in all),
+ * Knobs: BENCH_PG_N (6000), BENCH_SCALE_N (6000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000), BENCH_ERRAND_PREFETCH (476: 500 claimed in all),
  * BENCH_CONCURRENCY (24), BENCH_ROUNDS (3), ERRAND_PG_URL (use that server instead of embedded).
  */
 import { envInt, envList, rounds } from "./lib/env.ts";
@@ -19,8 +19,8 @@ import { nowMs } from "./lib/wait.ts";
 import { rate, type Rate } from "./lib/contestants/types.ts";
 
 const concurrency = envInt("BENCH_CONCURRENCY", 24);
-const n = envInt("BENCH_PG_N", 10_000);
-const scaleN = envInt("BENCH_SCALE_N", 10_000);
+const n = envInt("BENCH_PG_N", 6_000);
+const scaleN = envInt("BENCH_SCALE_N", 6_000);
 const procs = envList("BENCH_SCALE_PROCS", ["1", "2", "4"]).map(Number);
 const bossBatch = envInt("BENCH_PGBOSS_BATCH", 1000);
 /** Errand's batched configuration: runs claimed ahead, like graphile-worker's local queue of 500. */
