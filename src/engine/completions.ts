@@ -23,7 +23,8 @@ export function createCompletionBatcher(deps: {
   now(): number;
   /** Called once per batch with the ids the store completed (empty if the write failed). */
   written(batch: readonly Completion[], done: ReadonlySet<string>): void;
-  onError(error: unknown): void;
+  /** Runs a write, retrying transient errors (and reporting them); rejects when it gives up. */
+  persist<T>(write: () => Promise<T>): Promise<T>;
 }): CompletionBatcher {
   const pending: Completion[] = [];
   let scheduled = false;
@@ -32,14 +33,11 @@ export function createCompletionBatcher(deps: {
   async function writeBatch(batch: Completion[]): Promise<void> {
     let done: ReadonlySet<string> = new Set();
     try {
-      const ids = await deps.store.completeRuns({
-        workerId: deps.workerId,
-        items: batch.map((c) => ({ runId: c.runId, output: c.outputJson })),
-        now: deps.now(),
-      });
+      const items = batch.map((c) => ({ runId: c.runId, output: c.outputJson }));
+      const ids = await deps.persist(() => deps.store.completeRuns({ workerId: deps.workerId, items, now: deps.now() }));
       done = new Set(ids);
-    } catch (error) {
-      deps.onError(error); // the runs stay held under their lease; another worker retries them after it expires
+    } catch {
+      // reported by persist(); the runs stay held under their lease and are taken over after it expires
     }
     deps.written(batch, done);
   }

@@ -59,7 +59,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     store,
     workerId: id,
     now: () => host.now(),
-    onError: (error) => reportError(error),
+    persist: (write) => persist(write),
     written(batch, done) {
       const now = host.now();
       for (const c of batch) {
@@ -111,6 +111,22 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     });
 
   const reportError = (error: unknown) => events.emit("worker:error", { error });
+
+  /**
+   * Writes an attempt's outcome, retrying transient store errors (connection drops, pool timeouts)
+   * with backoff for up to ~10 s: giving up leaves the run to be re-executed after its lease expires.
+   */
+  async function persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        reportError(error);
+        if (attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+      }
+    }
+  }
 
   /** Places free for claiming: capacity minus what is buffered or running, and minus a backlog of unwritten outcomes. */
   const room = () => capacity - executing - buffer.length - Math.max(0, writing - opts.concurrency);
@@ -222,18 +238,18 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
           completions.add({ runId, output: d.output, outputJson: d.outputJson });
           return; // released once the completion is stored
         case "retry":
-          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now })) {
+          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now }))) {
             events.emit("run:retrying", { run: info, error: d.error, retryAt: new Date(d.retryAt) });
           }
           break;
         case "failed":
-          if (await store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now })) {
+          if (await persist(() => store.failRun({ workerId: id, runId, error: JSON.stringify(d.error), retryAt: null, now }))) {
             events.emit("run:failed", { run: info, error: d.error });
             host.local.emit("finished", { id: runId });
           }
           break;
         case "suspended":
-          if ((await store.suspendRun({ workerId: id, runId, waits: d.waits, now })) !== null) {
+          if ((await persist(() => store.suspendRun({ workerId: id, runId, waits: d.waits, now }))) !== null) {
             events.emit("run:waiting", { run: info });
           }
           break;
