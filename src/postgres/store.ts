@@ -4,9 +4,10 @@
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
-import type { ClaimedRun, CreatedRun, NewRun, NewWait, RunRecord, Store } from "../store/types.ts";
+import type { ClaimedRun, CreatedRun, NewRun, NewWait, Store } from "../store/types.ts";
 import { NEVER } from "../store/types.ts";
 import { matchesJson } from "../store/match.ts";
+import { insertedRun } from "../store/records.ts";
 import { transaction, type Queryable } from "./driver.ts";
 import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished } from "./lifecycle.ts";
 import { createListener } from "./listen.ts";
@@ -139,7 +140,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     const flush = async () => {
       if (batch.length === 0) return;
       await c.query(S(q.INSERT_RUNS), insertParams(batch, now));
-      for (const run of batch) out.push({ run: record(run, now), created: true });
+      for (const run of batch) out.push({ run: insertedRun(run, now), created: true });
       batch = [];
     };
     for (const run of runs) {
@@ -151,7 +152,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       for (let tries = 0; ; tries++) {
         const inserted = await c.query(S(q.INSERT_RUN_IDEMPOTENT), insertParams([run], now));
         if ((inserted.rowCount ?? 0) === 1) {
-          out.push({ run: record(run, now), created: true });
+          out.push({ run: insertedRun(run, now), created: true });
           break;
         }
         const existing = (await c.query<Row>(S(q.BY_IDEMPOTENCY_KEY), [run.taskId, run.idempotencyKey])).rows[0];
@@ -381,23 +382,6 @@ function insertParams(runs: readonly NewRun[], now: number): unknown[] {
   ];
 }
 
-function record(run: NewRun, now: number): RunRecord {
-  return {
-    ...run,
-    tags: [...run.tags],
-    output: null,
-    error: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    attempt: 1,
-    workerId: null,
-    leaseExpiresAt: null,
-    progress: null,
-    progressMessage: null,
-  };
-}
 
 function groupKey(queue: string, concurrencyKey: string | null): string {
   return concurrencyKey === null ? queue : `${queue}\u0000${concurrencyKey}`;

@@ -8,12 +8,12 @@ import type {
   CreatedRun,
   NewRun,
   NewWait,
-  RunRecord,
   Store,
   StoreNotification,
 } from "../store/types.ts";
 import { NEVER } from "../store/types.ts";
 import { matchesJson } from "../store/match.ts";
+import { insertedRun } from "../store/records.ts";
 import { Sql } from "./driver.ts";
 import { afterFinish, finishRun, tryResolveNow, resolveWait, wake } from "./lifecycle.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
@@ -216,22 +216,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       schedule_id: run.scheduleId,
     });
     for (const tag of new Set(run.tags)) sql.run(r.INSERT_TAG, { tag, run_id: run.id });
-    const record: RunRecord = {
-      ...run,
-      tags: [...run.tags],
-      output: null,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      attempt: 1,
-      workerId: null,
-      leaseExpiresAt: null,
-      progress: null,
-      progressMessage: null,
-    };
-    return { run: record, created: true };
+    return { run: insertedRun(run, now), created: true };
   }
 
   function claim(
