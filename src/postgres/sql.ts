@@ -117,6 +117,11 @@ RETURNING r.id`;
 
 export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
 
+/** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($17 = channel). */
+export const INSERT_RUNS_NOTIFY = `
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING 1)
+SELECT pg_notify($17, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
+
 export const INSERT_RUN_IDEMPOTENT = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
 ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 

@@ -230,6 +230,11 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async createRuns({ runs, now }) {
       if (runs.length === 0) return [];
+      if (runs.every((x) => x.idempotencyKey === null)) {
+        // The common case is one round trip: insert and notify in a single statement.
+        await guard(() => pool.query(named("insert", q.INSERT_RUNS_NOTIFY), [...insertParams(runs, now), r.channel]));
+        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
+      }
       return write(async (c) => {
         const out = await createInTx(c, runs, now);
         if (out.some((x) => x.created)) await notify(c);
