@@ -34,11 +34,13 @@ WITH lost AS (
   SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
   ORDER BY part, priority DESC, run_at, id LIMIT $4
 )
+-- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
+-- hash join over the whole table.
 UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
-  attempt = r.attempt + (CASE WHEN c.prev_status = 'running' THEN 1 ELSE 0 END),
+  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
   started_at = coalesce(r.started_at, $1), updated_at = $1
-FROM c WHERE r.id = c.id
-RETURNING r.*, c.prev_started`;
+WHERE r.id = ANY(ARRAY(SELECT id FROM c))
+RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
 
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
 
@@ -58,12 +60,12 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED`;
 
 export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at AS prev_started, status AS prev_status FROM :S.runs WHERE id = ANY($1))
+WITH c AS (SELECT id, started_at AS prev_started FROM :S.runs WHERE id = ANY($1))
 UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
-  attempt = r.attempt + (CASE WHEN c.prev_status = 'running' THEN 1 ELSE 0 END),
+  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
   started_at = coalesce(r.started_at, $4), updated_at = $4
-FROM c WHERE r.id = c.id
-RETURNING r.*, c.prev_started`;
+WHERE r.id = ANY($1)
+RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
 
 /**
  * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
