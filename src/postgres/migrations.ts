@@ -3,11 +3,9 @@
  * transaction holding a transaction-level advisory lock, so processes starting together apply each
  * migration once and all wait for it.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from "../store/types.ts";
+
+export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   {

@@ -1,27 +1,11 @@
 /** Read-side and bookkeeping calls of the PostgreSQL store. */
-import { RUN_STATUSES, type ListRunsParams, type RunStatus, type Store } from "../store/types.ts";
+import { RUN_STATUSES, type ListRunsParams, type RunStatus, type StoreQueries } from "../store/types.ts";
 import { transaction } from "./driver.ts";
 import type { Resolved } from "./open.ts";
 import { toLog, toRun, toSchedule, toStep, waitAsStep, type WaitRow } from "./rows.ts";
 
-type Queries = Pick<
-  Store,
-  | "getSteps"
-  | "appendLogs"
-  | "getLogs"
-  | "setProgress"
-  | "getRun"
-  | "listRuns"
-  | "stats"
-  | "metrics"
-  | "prune"
-  | "upsertSchedule"
-  | "listSchedules"
-  | "deleteSchedule"
-  | "advanceSchedule"
->;
 
-export function createQueries(r: Resolved): Queries {
+export function createQueries(r: Resolved): StoreQueries {
   const { pool, S } = r;
   return {
     async getSteps({ runId }) {

@@ -3,11 +3,9 @@
  * `migrate()` applies the missing ones inside one BEGIN IMMEDIATE transaction, so several processes
  * starting at once apply each migration exactly once.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
+import type { Migration } from "../store/types.ts";
+
+export type { Migration };
 
 export const MIGRATIONS: readonly Migration[] = [
   {

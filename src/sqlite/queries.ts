@@ -1,27 +1,11 @@
 /** Read-side and bookkeeping store calls: runs, steps, logs, stats, metrics, prune, schedules. */
-import type { ListRunsParams, RunStatus, Store } from "../store/types.ts";
+import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
 import { RUN_STATUSES } from "../store/types.ts";
 import type { Sql } from "./driver.ts";
 import { toLog, toRun, toSchedule, toStep, waitAsStep, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
 
-type Queries = Pick<
-  Store,
-  | "getSteps"
-  | "appendLogs"
-  | "getLogs"
-  | "setProgress"
-  | "getRun"
-  | "listRuns"
-  | "stats"
-  | "metrics"
-  | "prune"
-  | "upsertSchedule"
-  | "listSchedules"
-  | "deleteSchedule"
-  | "advanceSchedule"
->;
 
-export function createQueries(sql: Sql): Queries {
+export function createQueries(sql: Sql): StoreQueries {
   return {
     async getSteps({ runId }) {
       const steps = sql.all<StepRow>("SELECT * FROM steps WHERE run_id = @run_id", { run_id: runId }).map(toStep);

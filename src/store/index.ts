@@ -1,5 +1,7 @@
 export type {
   Store,
+  StoreQueries,
+  Migration,
   RunStatus,
   RunRecord,
   NewRun,

@@ -381,3 +381,28 @@ export interface Store {
   /** Cross-process wake-ups (PostgreSQL LISTEN/NOTIFY; SQLite: same-process only). Returns unsubscribe. */
   subscribe(listener: (n: StoreNotification) => void): () => void;
 }
+
+/** The read-side and bookkeeping part of a Store (each store implements it in its own queries file). */
+export type StoreQueries = Pick<
+  Store,
+  | "getSteps"
+  | "appendLogs"
+  | "getLogs"
+  | "setProgress"
+  | "getRun"
+  | "listRuns"
+  | "stats"
+  | "metrics"
+  | "prune"
+  | "upsertSchedule"
+  | "listSchedules"
+  | "deleteSchedule"
+  | "advanceSchedule"
+>;
+
+/** A numbered schema migration of a store (append only: released migrations are never edited). */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
