@@ -96,8 +96,8 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
       return (await store.getLogs({ runId: id })).map(toLogView);
     },
 
-    async wait(run: RunHandle | string, options: { readonly timeoutMs?: number } = {}): Promise<TaskResult<never>> {
-      const id = typeof run === "object" && run !== null ? run.id : run;
+    async wait(handleOrId: RunHandle | string, options: { readonly timeoutMs?: number } = {}): Promise<TaskResult<never>> {
+      const id = typeof handleOrId === "object" && handleOrId !== null ? handleOrId.id : handleOrId;
       const timeoutMs = options.timeoutMs;
       if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
         throw new TypeError("engine.runs.wait: option `timeoutMs` must be a number >= 0");
