@@ -12,6 +12,7 @@ import { transaction, type Queryable } from "./driver.ts";
 import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished } from "./lifecycle.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
+import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep, type WaitRow } from "./rows.ts";
 import * as q from "./sql.ts";
@@ -46,9 +47,9 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === undefined || /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P|08)/.test(code) || /timeout|terminat|connect/i.test(String((error as Error).message))) {
-        throw connectionError(r.label, error);
+        throw connectionError(r.label, error, r.redact);
       }
-      throw error;
+      throw scrubError(error, r.redact);
     }
   };
 
