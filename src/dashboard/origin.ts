@@ -7,7 +7,7 @@
 /** What a server adapter knows about the connection (toNodeHandler passes the socket's address). */
 export interface ClientInfo {
   /** The peer's IP address. */
-  readonly remoteAddress?: string;
+  readonly remoteAddress?: string | undefined;
 }
 
 export interface OriginOptions {
