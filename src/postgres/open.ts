@@ -72,7 +72,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
       schema,
       S,
       label: `postgres (your pool), schema ${schema}`,
-      redact: redactText,
+      redact: redactorFor((pool as { options?: { connectionString?: string } }).options?.connectionString),
       channel,
       async openListenConnection() {
         const c = (await pool.connect()) as unknown as PgListenClientLike;

@@ -102,8 +102,8 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
 }
 
 /** A redactor for messages about one connection string: {@link redactText} with that URL's secrets. */
-export function redactorFor(url: string | undefined): (text: string) => string {
-  const secrets = url === undefined ? [] : secretsOfUrl(url);
+export function redactorFor(url: unknown): (text: string) => string {
+  const secrets = typeof url === "string" ? secretsOfUrl(url) : [];
   return (text) => redactText(text, secrets);
 }
 

@@ -5,6 +5,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
+import pg from "pg";
 import { postgresStore } from "../../src/postgres/index.ts";
 import { freePort } from "../../bench/lib/pg-server.ts";
 import { freshDatabase, stopTestPgServer } from "../support/pg.ts";
@@ -58,6 +59,21 @@ describe("PostgreSQL store: secrets in the connection string", () => {
     const e4 = await failure(() => keyless.getRun({ id: "x" }));
     assert.ok(!shown(e4).includes(SECRET), shown(e4));
     await keyless.close();
+  });
+
+  it("with your own pg.Pool, errors that echo its connection string's secrets are redacted too", async () => {
+    const port = await freePort();
+    const pool = new pg.Pool({ connectionString: `postgres://ada@127.0.0.1:${port}/app?sslmode=require&sslkey=/nonexistent/${SECRET}.key`, connectionTimeoutMillis: 2000 });
+    const store = postgresStore({ pool });
+    try {
+      const e = await failure(() => store.migrate());
+      assert.match(String(e), /ENOENT/);
+      assert.ok(!shown(e).includes(SECRET), shown(e));
+      assert.ok(!store.name.includes(SECRET));
+    } finally {
+      await store.close();
+      await pool.end();
+    }
   });
 
   it("an unparsable URL is refused with a TypeError that does not carry the URL", () => {
