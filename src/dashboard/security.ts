@@ -121,10 +121,10 @@ export function createSecurity(options: {
 
   return {
     async authenticate(req) {
-      const authorization = req.headers.get("authorization");
-      if (token !== null && authorization !== null) {
-        const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-        return match && sameText(match[1]!, token) ? { ok: true, via: "bearer", session: null, setCookie: null } : { ok: false };
+      // Only a Bearer header is ours: a proxy's own scheme (e.g. Basic) must not hide the cookie.
+      const bearer = /^Bearer\s+(.+)$/i.exec((req.headers.get("authorization") ?? "").trim());
+      if (token !== null && bearer !== null) {
+        return sameText(bearer[1]!, token) ? { ok: true, via: "bearer", session: null, setCookie: null } : { ok: false };
       }
       const session = await sessionOf(req);
       if (session !== null) return { ok: true, via: token === null ? "open" : "cookie", session, setCookie: null };

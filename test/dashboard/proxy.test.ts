@@ -108,6 +108,16 @@ describe("dashboard behind an https reverse proxy", () => {
     });
   }
 
+  it("a proxy's own Basic authentication does not hide the session cookie", async () => {
+    const d = createDashboard({ engine: fx.engine, auth: { token: TOKEN } });
+    const login = await d.fetch(new Request("http://dash.test/login", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: `token=${TOKEN}` }));
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const page = await d.fetch(new Request("http://dash.test/runs", { headers: { Cookie: cookie, Authorization: "Basic b3BzOnB3" } }));
+    assert.equal(page.status, 200);
+    const wrongBearer = await d.fetch(new Request("http://dash.test/runs", { headers: { Cookie: cookie, Authorization: "Bearer not-the-token-at-all" } }));
+    assert.equal(wrongBearer.status, 401, "a wrong Bearer token is still refused");
+  });
+
   it("without publicOrigin or trustProxy, forwarded headers are ignored", async () => {
     const app = createServer(toNodeHandler(createDashboard({ engine: fx.engine, basePath: "/errand", auth: { token: TOKEN } })));
     const upstream = await listen(app);
