@@ -12,9 +12,9 @@ import { etagOf, htmlResponse, jsonError, securityHeaders, redirect } from "./re
 import { CLIENT_JS } from "./client.ts";
 import { apiGet, apiPost } from "./api.ts";
 import { formOf, readBody } from "./body.ts";
-import { createLoginLimiter } from "./login-limit.ts";
+import { clientKey, createLoginLimiter } from "./login-limit.ts";
 import { loginRoute } from "./login.ts";
-import { publicOriginOf, type ClientInfo } from "./origin.ts";
+import { clientAddressOf, publicOriginOf, type ClientInfo } from "./origin.ts";
 import { getPage, postAction } from "./routes.ts";
 
 export interface Dashboard {
@@ -82,7 +82,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (parts.length === 1 && parts[0] === "login" && opts.token !== null) {
       return loginRoute({ base, title: opts.title, security, limiter, origins }, req, method, info);
     }
+    // A Bearer header is a guess like a login: it counts towards (and waits out) the same backoff.
+    const guess = opts.token !== null && /^Bearer\s/i.test(req.headers.get("authorization") ?? "");
+    const client = clientKey(clientAddressOf(req, info, origins));
+    const waitMs = guess ? limiter.retryAfterMs(client) : 0;
+    if (waitMs > 0) {
+      const seconds = String(Math.ceil(waitMs / 1000));
+      return jsonError(429, `too many failed attempts: retry in ${seconds} s`, { "Retry-After": seconds });
+    }
     const auth = await security.authenticate(req);
+    if (guess) {
+      if (auth.ok) limiter.succeeded(client);
+      else limiter.failed(client);
+    }
     if (!auth.ok) {
       if (isApi) return jsonError(401, "authentication required", WWW_AUTH);
       return htmlResponse(loginPage(base, opts.title), 401, WWW_AUTH);

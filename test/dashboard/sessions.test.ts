@@ -132,6 +132,17 @@ describe("login backoff per client", () => {
     assert.equal((await login(d, TOKEN, "198.51.100.2")).status, 303, "another client logs in");
   });
 
+  it("wrong Bearer tokens count as failures too, and wait out the same backoff", async () => {
+    const bearer = (token: string, remoteAddress: string) => d.fetch(new Request(ORIGIN + "/api/stats", { headers: { Authorization: `Bearer ${token}` } }), { remoteAddress });
+    for (let i = 0; i < 5; i++) assert.equal((await bearer("wrong-token-guess-0000", "203.0.113.50")).status, 401);
+    const limited = await bearer(TOKEN, "203.0.113.50");
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+    assert.equal((await login(d, TOKEN, "203.0.113.50")).status, 429, "the login form shares the count");
+    assert.equal((await bearer(TOKEN, "198.51.100.50")).status, 200, "another client is not affected");
+    assert.equal((await get(d, "/api/stats", {})).status, 401, "no credentials at all is not a guess");
+  });
+
   it("counts failures per client address through toNodeHandler (the socket's address)", async () => {
     const server: Server = createServer(toNodeHandler(createDashboard({ engine: fx.engine, auth: { token: TOKEN } })));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
