@@ -49,7 +49,7 @@ export function createQueries(r: Resolved): StoreQueries {
         values.push(v);
         where.push(sql.replaceAll("?", `$${values.length}`));
       };
-      if (p.tag !== undefined) add("tags @> ARRAY[?]::text[]", p.tag);
+      if (p.tag !== undefined) add("tags @> ARRAY[?]::text[] AND tags <> '{}'", p.tag); // matches the partial GIN index
       if (p.status !== undefined && p.status.length > 0) add("status = ANY(?)", [...p.status]);
       if (p.taskId !== undefined) add("task_id = ?", p.taskId);
       if (p.queue !== undefined) add("queue = ?", p.queue);

@@ -13,19 +13,24 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
 
 /**
  * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
- * (attempt + 1) first, then ready runs by priority, runAt, id.
+ * (attempt + 1) first, then ready runs by priority, runAt, id. Never claims a run that is due to
+ * expire (ttl passed before it started) or whose lease expired with no attempts left; instead it
+ * reports in `due` that such runs exist, and the store then expires or fails them (MAINTENANCE_*).
+ * Always returns at least one row: with no run claimed, one row whose `id` is null carries `due`.
+ * `history` lists the claimed runs that started before (their steps must be loaded).
  * $1 now, $2 queues|null, $3 limited queues, $4 limit, $5 worker, $6 lease.
  */
 export const CLAIM_FREE = `
 WITH lost AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 0 AS part, priority, run_at FROM :S.runs
+  SELECT id, started_at IS NOT NULL AS hist, 0 AS part, priority, run_at FROM :S.runs
   WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts
     AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
   LIMIT $4
   FOR UPDATE SKIP LOCKED
 ), ready AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 1 AS part, priority, run_at FROM :S.runs
+  SELECT id, started_at IS NOT NULL AS hist, 1 AS part, priority, run_at FROM :S.runs
   WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
+    AND (expires_at IS NULL OR expires_at > $1 OR started_at IS NOT NULL)
     AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
   ORDER BY priority DESC, run_at, id
   LIMIT $4
@@ -33,14 +38,25 @@ WITH lost AS (
 ), c AS (
   SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
   ORDER BY part, priority DESC, run_at, id LIMIT $4
+), claimed AS (
+  -- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
+  -- hash join over the whole table.
+  UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
+    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
+    started_at = coalesce(r.started_at, $1), updated_at = $1
+  WHERE r.id = ANY(ARRAY(SELECT id FROM c))
+  RETURNING r.*
 )
--- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
--- hash join over the whole table.
-UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $1), updated_at = $1
-WHERE r.id = ANY(ARRAY(SELECT id FROM c))
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
+-- One-row subqueries (evaluated once), never a lookup per claimed row.
+SELECT claimed.*, m.history, m.due FROM (
+  SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("$1")} AS due
+) AS m LEFT JOIN claimed ON true`;
+
+/** Whether runs are due to expire or to fail for a lost lease (index probes on runs_expiry and runs_running). */
+function dueSql(now: string): string {
+  return `(EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= ${now} AND status IN ('queued', 'delayed') AND started_at IS NULL)
+    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= ${now} AND attempt >= max_attempts))`;
+}
 
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
 
@@ -60,12 +76,15 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED`;
 
 export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at AS prev_started FROM :S.runs WHERE id = ANY($1))
-UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $4), updated_at = $4
-WHERE r.id = ANY($1)
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
+WITH c AS (SELECT id, started_at IS NOT NULL AS hist FROM :S.runs WHERE id = ANY($1)),
+claimed AS (
+  UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
+    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
+    started_at = coalesce(r.started_at, $4), updated_at = $4
+  WHERE r.id = ANY($1)
+  RETURNING r.*
+)
+SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
 
 /**
  * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
@@ -76,12 +95,14 @@ RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`
 export const COMPLETE = `
 WITH locked AS (
   -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 AND status = 'running' ORDER BY id FOR UPDATE
+  -- worker_id is set exactly while a run is running; the status is checked once the row is locked.
+  -- (A condition on status here would let the planner scan every running run through runs_running.)
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 ORDER BY id FOR UPDATE
 ), done AS (
   UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
   FROM unnest($1::text[], $2::text[]) AS x(id, output), locked
-  WHERE r.id = x.id AND r.id = locked.id
+  WHERE r.id = x.id AND r.id = locked.id AND r.status = 'running'
   RETURNING r.id, r.parent_run_id, r.output
 ), closed AS (
   UPDATE :S.waits w SET resolved_at = $4 FROM done
@@ -112,9 +133,9 @@ SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
 export const HEARTBEAT = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
 )
-UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
+UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id AND r.status = 'running'
 RETURNING r.id`;
 
 export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
@@ -138,10 +159,6 @@ WHERE r.id IN (
   LIMIT 500 FOR UPDATE SKIP LOCKED)
 RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
 
-/** Cheap index-only check whether a claim must first expire runs or fail exhausted lease takeovers. */
-export const MAINTENANCE_DUE = `
-SELECT EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL)
-    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts) AS due`;
 
 export const LOST_LEASES_EXHAUSTED = `
 SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
@@ -156,10 +173,10 @@ export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDE
 
 export const RELEASE = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
 )
 UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-FROM locked WHERE r.id = locked.id`;
+FROM locked WHERE r.id = locked.id AND r.status = 'running'`;
 
 export const FAIL_RETRY = `
 UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,

@@ -70,9 +70,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     return limited.limits;
   }
 
+  /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
   async function maintenance(now: number): Promise<void> {
-    const due = await guard(() => pool.query<{ due: boolean }>(named("due", q.MAINTENANCE_DUE), [now]));
-    if (!due.rows[0]?.due) return;
     await write(async (c, woken) => {
       const expired = await c.query<Row>(S(q.EXPIRE_UNSTARTED), [now, EXPIRED]);
       await afterFinish(c, S, expired.rows.map(finished), now, woken);
@@ -81,10 +80,11 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     }, now);
   }
 
-  async function withHistory(rows: Row[], now: number): Promise<ClaimedRun[]> {
-    const runs = rows.map((row) => ({ run: toRun(row), history: row["prev_started"] !== null }));
+  /** Claimed rows → claimed runs in claim order, with the stored steps of runs in `history` (started before). */
+  async function withHistory(rows: Row[], history: readonly string[], now: number): Promise<ClaimedRun[]> {
+    const runs = rows.map((row) => ({ run: toRun(row) }));
     runs.sort((a, b) => b.run.priority - a.run.priority || a.run.runAt - b.run.runAt || (a.run.id < b.run.id ? -1 : 1));
-    const old = runs.filter((x) => x.history).map((x) => x.run.id);
+    const old = history;
     const steps = new Map<string, ReturnType<typeof toStep>[]>();
     if (old.length > 0) {
       await write(async (c) => {
@@ -244,16 +244,25 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async claimRuns({ workerId, queues, limit, leaseMs, now }) {
       if (limit <= 0) return [];
-      await maintenance(now);
       const limits = await limitsNow();
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
-      const rows = (
+      const result = (
         await guard(() => pool.query<Row>(named("claim", q.CLAIM_FREE), [now, queues === null ? null : [...queues], limitedNames, limit, workerId, lease]))
       ).rows;
+      const first = result[0];
+      const rows = first?.["id"] === null ? [] : result;
+      const history: string[] = [...((first?.["history"] as string[] | null) ?? [])];
+      // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
+      // they are expired or failed by the time this claim returns.
+      if (first?.["due"] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
-      if (rows.length < limit && relevant.length > 0) rows.push(...(await claimLimited(workerId, relevant, limit - rows.length, lease, now)));
-      return rows.length === 0 ? [] : withHistory(rows, now);
+      if (rows.length < limit && relevant.length > 0) {
+        const more = await claimLimited(workerId, relevant, limit - rows.length, lease, now);
+        rows.push(...more);
+        history.push(...((more[0]?.["history"] as string[] | null) ?? []));
+      }
+      return rows.length === 0 ? [] : withHistory(rows, history, now);
     },
 
     async heartbeat({ workerId, runIds, leaseMs, now }) {
