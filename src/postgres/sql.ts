@@ -18,30 +18,37 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
  * reports in `due` that such runs exist, and the store then expires or fails them (MAINTENANCE_*).
  * Always returns at least one row: with no run claimed, one row whose `id` is null carries `due`.
  * `history` lists the claimed runs that started before (their steps must be loaded).
- * $1 now, $2 queues|null, $3 limited queues, $4 limit, $5 worker, $6 lease.
+ * $1 now, $2 limit (≤ `cap`), $3 worker, $4 lease. `filter` is `""` or SQL narrowing the queues
+ * (see {@link queueFilter}), with the queue names as literals.
+ *
+ * One named statement per cap and filter. `cap` is a constant in the text (a power of two), and so
+ * are the queue names: the generic plan PostgreSQL switches to after five executions knows neither
+ * the value of a `LIMIT $n` nor how selective `queue = ANY($n)` is, and then reads and sorts the
+ * whole backlog (bitmap scan plus sort, O(backlog) per claim) instead of walking runs_claim in
+ * order. The sub-selects stop at `cap`; the outer `LIMIT $2` stops pulling (and so locking) at the
+ * exact limit, as a `WITH` query runs only as far as its reader asks.
  */
-export const CLAIM_FREE = `
+export function claimFree(cap: number, filter: string): string {
+  return `
 WITH lost AS (
-  SELECT id, started_at IS NOT NULL AS hist, 0 AS part, priority, run_at FROM :S.runs
-  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
-  LIMIT $4
+  SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
+  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts${filter}
+  LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), ready AS (
-  SELECT id, started_at IS NOT NULL AS hist, 1 AS part, priority, run_at FROM :S.runs
+  SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
   WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
-    AND (expires_at IS NULL OR expires_at > $1 OR started_at IS NOT NULL)
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
+    AND (expires_at IS NULL OR expires_at > $1 OR started_at IS NOT NULL)${filter}
   ORDER BY priority DESC, run_at, id
-  LIMIT $4
+  LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), c AS (
-  SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
-  ORDER BY part, priority DESC, run_at, id LIMIT $4
+  -- Takeovers first, then ready runs in claim order; no sort, so nothing beyond the limit is read.
+  SELECT * FROM lost UNION ALL SELECT * FROM ready LIMIT $2
 ), claimed AS (
   -- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
   -- hash join over the whole table.
-  UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
+  UPDATE :S.runs r SET status = 'running', worker_id = $3, lease_expires_at = $4,
     attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
     started_at = coalesce(r.started_at, $1), updated_at = $1
   WHERE r.id = ANY(ARRAY(SELECT id FROM c))
@@ -51,6 +58,25 @@ WITH lost AS (
 SELECT claimed.*, m.history, m.due FROM (
   SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("$1")} AS due
 ) AS m LEFT JOIN claimed ON true`;
+}
+
+/**
+ * SQL narrowing a claim to `queues` (null = every queue) minus the `limited` ones, names as literals
+ * (`quote` makes a string literal).
+ */
+export function queueFilter(queues: readonly string[] | null, limited: readonly string[], quote: (s: string) => string): string {
+  const list = (xs: readonly string[]) => xs.map(quote).join(", ");
+  const only = queues === null ? "" : queues.length === 0 ? " AND false" : ` AND queue IN (${list(queues)})`;
+  const not = limited.length === 0 ? "" : ` AND queue NOT IN (${list(limited)})`;
+  return only + not;
+}
+
+/** The `cap` of {@link claimFree} for a claim of `limit` runs: the next power of two, at least 64. */
+export function claimCap(limit: number): number {
+  let cap = 64;
+  while (cap < limit) cap *= 2;
+  return cap;
+}
 
 /** Whether runs are due to expire or to fail for a lost lease (index probes on runs_expiry and runs_running). */
 function dueSql(now: string): string {
@@ -90,19 +116,20 @@ SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claim
  * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
  * waits, and for each parent waiting on one of them stores the child's result as the wait's step,
  * resolves the wait, wakes the parent and sends one NOTIFY.
- * $1 ids, $2 outputs, $3 worker, $4 now, $5 channel.
+ * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
+ * (The object is looked up per row; joining the rows with unnest($1, $outputs) could be planned as a
+ * nested loop that rescans the array for every row, O(batch²).)
  */
 export const COMPLETE = `
 WITH locked AS (
   -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  -- worker_id is set exactly while a run is running; the status is checked once the row is locked.
-  -- (A condition on status here would let the planner scan every running run through runs_running.)
+  -- worker_id is set exactly while a run is running, so it is the whole check. (A condition on
+  -- status would let the planner walk every running run through runs_running, per row.)
   SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 ORDER BY id FOR UPDATE
 ), done AS (
-  UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
+  UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
-  FROM unnest($1::text[], $2::text[]) AS x(id, output), locked
-  WHERE r.id = x.id AND r.id = locked.id AND r.status = 'running'
+  WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
   RETURNING r.id, r.parent_run_id, r.output
 ), closed AS (
   UPDATE :S.waits w SET resolved_at = $4 FROM done
@@ -135,7 +162,7 @@ export const HEARTBEAT = `
 WITH locked AS (
   SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
 )
-UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id AND r.status = 'running'
+UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
 RETURNING r.id`;
 
 export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
@@ -176,7 +203,7 @@ WITH locked AS (
   SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
 )
 UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-FROM locked WHERE r.id = locked.id AND r.status = 'running'`;
+FROM locked WHERE r.id = locked.id`;
 
 export const FAIL_RETRY = `
 UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,

@@ -4,17 +4,19 @@
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
+import { createHash } from "node:crypto";
 import type { ClaimedRun, CreatedRun, NewRun, NewWait, Store } from "../store/types.ts";
 import { NEVER } from "../store/types.ts";
 import { matchesJson } from "../store/match.ts";
 import { insertedRun } from "../store/records.ts";
-import { transaction, type Queryable } from "./driver.ts";
+import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
 import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished } from "./lifecycle.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep, type WaitRow } from "./rows.ts";
 import * as q from "./sql.ts";
+import { claimCap, claimFree, queueFilter } from "./sql.ts";
 
 const LEASE_LOST = JSON.stringify({
   name: "LeaseExpiredError",
@@ -247,9 +249,10 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const limits = await limitsNow();
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
-      const result = (
-        await guard(() => pool.query<Row>(named("claim", q.CLAIM_FREE), [now, queues === null ? null : [...queues], limitedNames, limit, workerId, lease]))
-      ).rows;
+      const cap = claimCap(limit);
+      const filter = queueFilter(queues, limitedNames, quoteLiteral);
+      const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
+      const result = (await guard(() => pool.query<Row>(named(name, claimFree(cap, filter)), [now, limit, workerId, lease]))).rows;
       const first = result[0];
       const rows = first?.["id"] === null ? [] : result;
       const history: string[] = [...((first?.["history"] as string[] | null) ?? [])];
@@ -282,7 +285,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       const done = await guard(() =>
-        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), items.map((x) => x.output), workerId, now, r.channel]),
+        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), outputsJson(items), workerId, now, r.channel]),
       );
       return done.rows.map((d) => d.id);
     },
@@ -396,6 +399,13 @@ function insertParams(runs: readonly NewRun[], now: number): unknown[] {
   ];
 }
 
+
+/** `{ runId: outputJsonText, … }` as JSON text (outputs travel as strings, stored verbatim). */
+function outputsJson(items: readonly { readonly runId: string; readonly output: string }[]): string {
+  const map: Record<string, string> = {};
+  for (const x of items) map[x.runId] = x.output;
+  return JSON.stringify(map);
+}
 
 function groupKey(queue: string, concurrencyKey: string | null): string {
   return concurrencyKey === null ? queue : `${queue}\u0000${concurrencyKey}`;
