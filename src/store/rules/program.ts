@@ -4,10 +4,9 @@
  * the SQLite store synchronously ({@link runSync}, better-sqlite3 is synchronous), the PostgreSQL
  * store asynchronously ({@link runAsync}). The rules never see SQL; the stores never repeat a rule.
  */
-import type { RulesTx } from "./tx.ts";
+import type { Maybe, RulesTx } from "./tx.ts";
 
-/** A value, or a promise of it: SQLite primitives return values, PostgreSQL primitives promises. */
-export type Maybe<T> = T | PromiseLike<T>;
+export type { Maybe };
 
 /** One primitive call a program asks its store to make. */
 export type Op = (tx: RulesTx) => unknown;

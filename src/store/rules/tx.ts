@@ -4,7 +4,9 @@
  * write transaction. Records cross this boundary already mapped (numbers as numbers).
  */
 import type { NewRun, NewWait, RunRecord, RunStatus } from "../types.ts";
-import type { Maybe } from "./program.ts";
+
+/** A value, or a promise of it: SQLite primitives return values, PostgreSQL primitives promises. */
+export type Maybe<T> = T | PromiseLike<T>;
 
 /** An open (or resolved) wait as stored. */
 export interface StoredWait {
