@@ -44,4 +44,5 @@ export type {
   TaskOutput,
 } from "./engine/index.ts";
 export type { RunContext, StepScope, StepOptions, Logger, WaitForEventOptions } from "./durable/index.ts";
-export type { RunStatus, SerializedError } from "./store/index.ts";
+export type { RunStatus } from "./store/index.ts";
+export type { SerializedError } from "./vocabulary/serialize-error.ts";

@@ -4,11 +4,12 @@
  * first execution and a replay see the same value). Failures are stored as failed steps.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { backoffMs, retryPolicy, type RetryPolicy } from "../engine/retry.ts";
-import { serializeError } from "../engine/errors.ts";
-import { fromJson, toJson } from "../store/json.ts";
 import type { StepKind, StepRecord } from "../store/types.ts";
-import type { StepOptions, StepScope } from "./types.ts";
+import { LeaseLostError } from "../vocabulary/errors.ts";
+import { fromJson, toJson } from "../vocabulary/json.ts";
+import { backoffMs, retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
+import { serializeError } from "../vocabulary/serialize-error.ts";
+import type { StepOptions, StepScope } from "./task.ts";
 
 /** A step retries only when asked: one try by default. */
 export const STEP_DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, factor: 2, minDelayMs: 1000, maxDelayMs: 60_000, randomize: true };
@@ -41,11 +42,6 @@ export interface StepRuntime {
   /** Never-settling promise for calls made after suspension began. */
   parked<T>(): Promise<T>;
   track<T>(p: Promise<T>): Promise<T>;
-}
-
-/** Thrown when a step's result cannot be stored because the run was taken away from this worker. */
-export class LeaseLostError extends Error {
-  override readonly name = "LeaseLostError";
 }
 
 export async function executeStep<T>(

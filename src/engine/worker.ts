@@ -10,7 +10,7 @@ import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, Store } from "../store/types.ts";
 import { createCompletionBatcher } from "./completions.ts";
 import { Emitter } from "./emitter.ts";
-import { RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "./errors.ts";
+import { RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "../vocabulary/errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport } from "./executor.ts";
 import { withProgressListener } from "./progress-store.ts";
 import type { AnyTask, RunInfo, Worker, WorkerEvents, WorkerOptions } from "./types.ts";

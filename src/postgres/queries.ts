@@ -1,8 +1,9 @@
 /** Read-side and bookkeeping calls of the PostgreSQL store. */
-import { RUN_STATUSES, type ListRunsParams, type RunStatus, type StoreQueries } from "../store/types.ts";
+import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
+import { checkBucket, pageLimit, stepsInOrder, toPage, zeroByStatus } from "../store/rules/reads.ts";
 import { transaction } from "./driver.ts";
 import type { Resolved } from "./open.ts";
-import { toLog, toRun, toSchedule, toStep, waitAsStep, type WaitRow } from "./rows.ts";
+import { toLog, toRun, toSchedule, toStep, toWait, type WaitRow } from "./rows.ts";
 
 
 export function createQueries(r: Resolved): StoreQueries {
@@ -13,9 +14,7 @@ export function createQueries(r: Resolved): StoreQueries {
         pool.query(S("SELECT * FROM :S.steps WHERE run_id = $1"), [runId]),
         pool.query<WaitRow>(S("SELECT * FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL"), [runId]),
       ]);
-      return [...steps.rows.map(toStep), ...waits.rows.map(waitAsStep)].sort(
-        (a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-      );
+      return stepsInOrder(steps.rows.map(toStep), waits.rows.map(toWait));
     },
 
     async appendLogs({ runId, logs }) {
@@ -42,7 +41,7 @@ export function createQueries(r: Resolved): StoreQueries {
     },
 
     async listRuns(p: ListRunsParams) {
-      const limit = Math.min(Math.max(Math.trunc(p.limit ?? 50), 1), 1000);
+      const limit = pageLimit(p);
       const where: string[] = [];
       const values: unknown[] = [];
       const add = (sql: string, v: unknown) => {
@@ -61,14 +60,11 @@ export function createQueries(r: Resolved): StoreQueries {
       if (p.cursor !== undefined && p.cursor !== null) add("id < ?", p.cursor);
       values.push(limit + 1);
       const text = S(`SELECT * FROM :S.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT $${values.length}`);
-      const rows = (await pool.query(text, values)).rows;
-      const more = rows.length > limit;
-      const page = (more ? rows.slice(0, limit) : rows).map(toRun);
-      return { runs: page, nextCursor: more ? page[page.length - 1]!.id : null };
+      return toPage((await pool.query(text, values)).rows, limit, toRun);
     },
 
     async stats() {
-      const byStatus = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+      const byStatus = zeroByStatus();
       const [counts, queues] = await Promise.all([
         pool.query<{ status: RunStatus; n: string }>(S("SELECT status, count(*) AS n FROM :S.runs GROUP BY status")),
         pool.query<{ queue: string; pending: string; running: string }>(
@@ -82,7 +78,7 @@ export function createQueries(r: Resolved): StoreQueries {
     },
 
     async metrics({ since, bucketMs }) {
-      if (!(bucketMs > 0)) throw new TypeError("metrics: `bucketMs` must be > 0");
+      checkBucket(bucketMs);
       const rows = await pool.query<{ at: string; completed: string; failed: string; avg_ms: string | null; max_ms: string | null }>(
         S(`SELECT (finished_at / $2) * $2 AS at,
              count(*) FILTER (WHERE status = 'completed') AS completed,

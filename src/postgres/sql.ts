@@ -1,4 +1,5 @@
 /** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
+import { FINISHED_SQL } from "../store/rules/payloads.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
@@ -188,7 +189,7 @@ RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
 
 
 export const LOST_LEASES_EXHAUSTED = `
-SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
+SELECT id, attempt FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
 LIMIT 500 FOR UPDATE SKIP LOCKED`;
 
 export const DUE_TIMERS = `
@@ -253,8 +254,32 @@ SELECT * FROM :S.waits WHERE kind = 'event' AND event_name = $1 AND resolved_at 
 ORDER BY created_at FOR UPDATE`;
 
 export const UNFINISHED_CHILDREN = `
-SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;
+SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL}`;
 
 export const UPSERT_QUEUES = `
 INSERT INTO :S.queues (name, concurrency_limit) SELECT * FROM unnest($1::text[], $2::int[])
 ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+
+// --- run and wait transitions (the store-rule primitives of src/postgres/tx.ts)
+
+export const INSERT_WAIT_STEP = `
+INSERT INTO :S.steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+VALUES ($1, $2, $3, $4, 'completed', $5, NULL, 1, $6, $7, $8)
+ON CONFLICT (run_id, key) DO UPDATE SET status = 'completed', output = excluded.output, error = NULL, finished_at = excluded.finished_at
+WHERE :S.steps.status <> 'completed'`;
+
+export const RESOLVE_WAIT = `UPDATE :S.waits SET resolved_at = $3 WHERE run_id = $1 AND key = $2`;
+
+export const WAKE_RUNS = `UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2 WHERE id = ANY($1) AND status = 'waiting'`;
+
+export const CLOSE_WAITS_OF_RUNS = `UPDATE :S.waits SET resolved_at = $2 WHERE resolved_at IS NULL AND run_id = ANY($1)`;
+
+export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child'`;
+
+export const FINISH_RUN = `
+UPDATE :S.runs SET status = $2, error = coalesce($3, error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+WHERE id = $1 AND status NOT IN ${FINISHED_SQL} RETURNING id, parent_run_id`;
+
+export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY created_at, seq`;
+
+export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1`;

@@ -1,18 +1,16 @@
 /** Read-side and bookkeeping store calls: runs, steps, logs, stats, metrics, prune, schedules. */
 import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
-import { RUN_STATUSES } from "../store/types.ts";
+import { checkBucket, pageLimit, stepsInOrder, toPage, zeroByStatus } from "../store/rules/reads.ts";
 import type { Sql } from "./driver.ts";
-import { toLog, toRun, toSchedule, toStep, waitAsStep, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
+import { toLog, toRun, toSchedule, toStep, toWait, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
 
 
 export function createQueries(sql: Sql): StoreQueries {
   return {
     async getSteps({ runId }) {
       const steps = sql.all<StepRow>("SELECT * FROM steps WHERE run_id = @run_id", { run_id: runId }).map(toStep);
-      const waits = sql
-        .all<WaitRow>("SELECT * FROM waits WHERE run_id = @run_id AND resolved_at IS NULL", { run_id: runId })
-        .map(waitAsStep);
-      return [...steps, ...waits].sort((a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const waits = sql.all<WaitRow>("SELECT * FROM waits WHERE run_id = @run_id AND resolved_at IS NULL", { run_id: runId }).map(toWait);
+      return stepsInOrder(steps, waits);
     },
 
     async appendLogs({ runId, logs }) {
@@ -47,7 +45,7 @@ export function createQueries(sql: Sql): StoreQueries {
     },
 
     async listRuns(p: ListRunsParams) {
-      const limit = Math.min(Math.max(Math.trunc(p.limit ?? 50), 1), 1000);
+      const limit = pageLimit(p);
       const where: string[] = [];
       const params: Record<string, unknown> = { limit: limit + 1 };
       let from = "runs";
@@ -90,14 +88,11 @@ export function createQueries(sql: Sql): StoreQueries {
         statuses.length <= 1
           ? select(statuses.length === 1 ? [...where, "runs.status = @status0"] : where)
           : `${statuses.map((_, i) => `SELECT * FROM (${select([...where, `runs.status = @status${i}`])})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
-      const rows = sql.all<RunRow>(text, params);
-      const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      return { runs: page.map(toRun), nextCursor: more ? page[page.length - 1]!.id : null };
+      return toPage(sql.all<RunRow>(text, params), limit, toRun);
     },
 
     async stats() {
-      const byStatus = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+      const byStatus = zeroByStatus();
       for (const row of sql.all<{ status: RunStatus; n: number }>("SELECT status, count(*) AS n FROM runs GROUP BY status")) {
         byStatus[row.status] = row.n;
       }
@@ -113,7 +108,7 @@ export function createQueries(sql: Sql): StoreQueries {
     },
 
     async metrics({ since, bucketMs }) {
-      if (!(bucketMs > 0)) throw new TypeError("metrics: `bucketMs` must be > 0");
+      checkBucket(bucketMs);
       return sql
         .all<{ at: number; completed: number; failed: number; avg_ms: number | null; max_ms: number | null }>(
           `SELECT CAST(finished_at / @bucket AS INTEGER) * @bucket AS at,

@@ -1,5 +1,6 @@
 /** Row shapes of the SQLite tables and their mapping to store records. */
 import type { RunRecord, RunStatus, ScheduleRecord, StepRecord, StepKind, StepStatus, LogRecord, LogLevel } from "../store/types.ts";
+import type { StoredWait } from "../store/rules/tx.ts";
 
 export interface RunRow {
   id: string;
@@ -104,19 +105,18 @@ export interface WaitRow {
   resolved_at: number | null;
 }
 
-export function waitAsStep(w: WaitRow): StepRecord {
+export function toWait(w: WaitRow): StoredWait {
   return {
     runId: w.run_id,
     key: w.key,
     parentKey: w.parent_key,
-    kind: w.kind as StepKind,
-    status: "waiting",
-    output: null,
-    error: null,
-    attempts: 0,
-    startedAt: w.created_at,
-    finishedAt: null,
+    kind: w.kind as StoredWait["kind"],
+    createdAt: w.created_at,
+    wakeAt: w.wake_at,
+    eventName: w.event_name,
+    match: w.match,
     childRunId: w.child_run_id,
+    resolvedAt: w.resolved_at,
   };
 }
 

@@ -1,5 +1,4 @@
-/** Errors a task can throw to steer retries, errors the engine raises, and error serialisation. */
-import type { SerializedError } from "../store/types.ts";
+/** Errors a task can throw to steer retries, and the errors the engine and the run context raise. */
 
 /** Fails the run at once: no further attempts. */
 export class NonRetriableError extends Error {
@@ -44,6 +43,11 @@ export class PayloadValidationError extends NonRetriableError {
   }
 }
 
+/** Thrown when a step's result cannot be stored because the run was taken away from this worker. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+}
+
 /** `runs.wait` gave up. */
 export class WaitTimeoutError extends Error {
   override readonly name: string = "WaitTimeoutError";
@@ -54,34 +58,4 @@ function formatIssue(issue: Issue): string {
     .map((p) => (typeof p === "object" && p !== null && "key" in p ? String((p as { key: unknown }).key) : String(p)))
     .join(".");
   return path ? `${path}: ${issue.message}` : issue.message;
-}
-
-/** Plain-object form of any thrown value, with `cause` chains (depth-limited). */
-export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (error instanceof Error) {
-    const out: { name: string; message: string; stack?: string; cause?: unknown; stepKey?: string } = {
-      name: error.name,
-      message: error.message,
-    };
-    if (error.stack !== undefined) out.stack = error.stack;
-    const stepKey = (error as { stepKey?: unknown }).stepKey;
-    if (typeof stepKey === "string") out.stepKey = stepKey;
-    if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1);
-    return out;
-  }
-  if (error !== null && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
-    const e = error as { name?: unknown; message: string; stack?: unknown };
-    return {
-      name: typeof e.name === "string" ? e.name : "Error",
-      message: e.message,
-      ...(typeof e.stack === "string" ? { stack: e.stack } : {}),
-    };
-  }
-  let text: string;
-  try {
-    text = typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
-  } catch {
-    text = String(error);
-  }
-  return { name: "NonErrorThrown", message: `a non-Error value was thrown: ${text}` };
 }
