@@ -5,7 +5,7 @@
  */
 import type { ChildTrigger, DurableHost } from "../durable/types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
-import type { RunHandle } from "./types.ts";
+import type { RunHandle } from "../vocabulary/runs.ts";
 
 export interface DurableHostDeps {
   readonly store: Store;

@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
 import { newId } from "../store/ids.ts";
-import { toJson } from "../store/json.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { toJson } from "../vocabulary/json.ts";
 import { taskInternals } from "./define-task.ts";
 import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";

@@ -2,7 +2,7 @@
 import { newId } from "../store/ids.ts";
 import type { RunStatus, Store } from "../store/types.ts";
 import type { Emitter } from "./emitter.ts";
-import { WaitTimeoutError } from "./errors.ts";
+import { WaitTimeoutError } from "../vocabulary/errors.ts";
 import type { Engine, ListRunsOptions, TaskResult } from "./types.ts";
 import { resultOf, toLogView, toRunView, toStepView } from "./views.ts";
 

@@ -1,140 +1,31 @@
 /**
- * Public types of durable tasks (DESIGN.md §2). The engine helper owns their implementation; these
- * shapes are shared with `src/durable/` (run context), the CLI and the dashboard, so change them only
- * together with their users.
+ * Public types of the engine (DESIGN.md §2): the query views, workers and the `Engine` itself. The
+ * types of a task and its run context live in `src/durable/task.ts`, the shared vocabulary (durations,
+ * retries, results, handles, trigger options) in `src/vocabulary/`; both are re-exported here so the
+ * engine's users (CLI, dashboard, entry point) find every public type in one place.
  */
-import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { RunStatus, SerializedError, StepKind, StepStatus, LogLevel } from "../store/types.ts";
-import type { RunContext } from "../durable/types.ts";
+import type { LogLevel, RunStatus, StepKind, StepStatus } from "../store/types.ts";
+import type { AnyTask, TaskInput, TaskOutput } from "../durable/task.ts";
+import type { TaskResult } from "../vocabulary/results.ts";
+import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+import type { SerializedError } from "../vocabulary/serialize-error.ts";
 
-/** Milliseconds, or a sum of parts. Used wherever a duration is taken. */
-export type Duration =
-  | number
-  | {
-      readonly ms?: number;
-      readonly seconds?: number;
-      readonly minutes?: number;
-      readonly hours?: number;
-      readonly days?: number;
-    };
-
-export interface RetryOptions {
-  /** Attempts in all, the first included. @default 3 */
-  readonly maxAttempts?: number;
-  /** Growth of the delay per attempt. @default 2 */
-  readonly factor?: number;
-  /** Delay before the second attempt. @default 1000 */
-  readonly minDelayMs?: number;
-  /** Upper bound of any delay. @default 60_000 */
-  readonly maxDelayMs?: number;
-  /** Multiply each delay by a random factor in [1, 2). @default true */
-  readonly randomize?: boolean;
-}
-
-export interface QueueOptions {
-  /** @default the task id */
-  readonly name: string;
-  /** Runs of this queue running at once, across all workers and processes; per key when runs have a `concurrencyKey`. @default null (unlimited) */
-  readonly concurrencyLimit?: number | null;
-}
-
-export type ScheduleOptions = string | { readonly cron: string; readonly timezone?: string };
-
-/** What `run` of a scheduled task receives in its payload (merged into the schedule's own payload). */
-export interface SchedulePayload {
-  readonly scheduledAt: string;
-  readonly lastScheduledAt: string | null;
-  readonly scheduleId: string;
-}
-
-/** Public view of a run (`ctx.run`). */
-export interface RunInfo {
-  readonly id: string;
-  readonly taskId: string;
-  readonly attempt: number;
-  readonly tags: readonly string[];
-  readonly createdAt: Date;
-  readonly parentRunId: string | null;
-}
-
-export type TaskResult<TOutput> =
-  | { readonly ok: true; readonly id: string; readonly output: TOutput; unwrap(): TOutput }
-  | { readonly ok: false; readonly id: string; readonly error: SerializedError; unwrap(): never };
-
-export interface RunHandle {
-  readonly id: string;
-  readonly taskId: string;
-  /** false when an idempotency key matched an existing run, which is returned instead. */
-  readonly created: boolean;
-}
-
-export interface TriggerOptions {
-  /** Start no earlier than this many ms from now. */
-  readonly delayMs?: number;
-  readonly runAt?: Date;
-  readonly idempotencyKey?: string;
-  /** How long the key dedupes. @default forever */
-  readonly idempotencyKeyTtlMs?: number;
-  /** Higher first. @default 0 */
-  readonly priority?: number;
-  /** Override the task's queue name. */
-  readonly queue?: string;
-  readonly concurrencyKey?: string;
-  /** Expire the run if it has not started within this many ms. */
-  readonly ttlMs?: number;
-  readonly tags?: readonly string[];
-  /** Override the task's retry.maxAttempts. */
-  readonly maxAttempts?: number;
-}
-
-export interface CatchErrorResult {
-  readonly retryAtMs?: number;
-  readonly skipRetrying?: boolean;
-}
-
-export interface HookParams<TPayload> {
-  readonly payload: TPayload;
-  readonly ctx: RunContext;
-  readonly run: RunInfo;
-}
-
-export interface TaskOptions<TPayload, TOutput> {
-  /** Unique; the alias used by the CLI, the dashboard and trigger-by-id. */
-  readonly id: string;
-  readonly title?: string;
-  readonly description?: string;
-  /** Any Standard Schema; checked at trigger time and at run time. */
-  readonly schema?: StandardSchemaV1<unknown, TPayload>;
-  readonly retry?: RetryOptions;
-  readonly queue?: QueueOptions;
-  /** Per attempt; aborts `ctx.signal` and fails the attempt. @default none */
-  readonly timeoutMs?: number;
-  readonly schedule?: ScheduleOptions;
-  run(payload: TPayload, ctx: RunContext): Promise<TOutput> | TOutput;
-  init?(params: HookParams<TPayload>): Promise<void> | void;
-  middleware?(params: HookParams<TPayload> & { readonly next: () => Promise<void> }): Promise<void>;
-  onStart?(params: HookParams<TPayload>): Promise<void> | void;
-  onSuccess?(params: HookParams<TPayload> & { readonly output: TOutput }): Promise<void> | void;
-  onFailure?(params: HookParams<TPayload> & { readonly error: SerializedError }): Promise<void> | void;
-  cleanup?(params: HookParams<TPayload>): Promise<void> | void;
-  catchError?(
-    params: HookParams<TPayload> & { readonly error: unknown; readonly retryAt: Date | null },
-  ): Promise<CatchErrorResult | void> | CatchErrorResult | void;
-}
-
-/** A durable task, made by `defineTask`. `TInput` is what triggers accept (the schema's input type). */
-export interface Task<TPayload = unknown, TOutput = unknown, TInput = TPayload> {
-  readonly id: string;
-  readonly options: TaskOptions<TPayload, TOutput>;
-  /** Phantom fields for type inference only. */
-  readonly __payload?: TPayload;
-  readonly __output?: TOutput;
-  readonly __input?: TInput;
-}
-
-export type AnyTask = Task<any, any, any>;
-export type TaskInput<T> = T extends Task<any, any, infer I> ? I : never;
-export type TaskOutput<T> = T extends Task<any, infer O, any> ? O : never;
+export type {
+  AnyTask,
+  CatchErrorResult,
+  HookParams,
+  QueueOptions,
+  ScheduleOptions,
+  SchedulePayload,
+  Task,
+  TaskInput,
+  TaskOptions,
+  TaskOutput,
+} from "../durable/task.ts";
+export type { Duration } from "../vocabulary/duration.ts";
+export type { RetryOptions } from "../vocabulary/retry.ts";
+export type { TaskResult } from "../vocabulary/results.ts";
+export type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 
 /** A run as the engine's query API returns it (JSON fields parsed). */
 export interface RunView {

@@ -1,10 +1,12 @@
 /** Store records → the engine's public views (JSON parsed, Dates), and task results. */
-import { fromJson } from "../store/json.ts";
-import type { LogRecord, RunRecord, SerializedError, StepRecord } from "../store/types.ts";
-import { taskResult, toRunInfo, childResult } from "../durable/results.ts";
-import type { LogView, RunView, StepView, TaskResult } from "./types.ts";
+import { toRunInfo } from "../durable/run-info.ts";
+import type { LogRecord, RunRecord, StepRecord } from "../store/types.ts";
+import { fromJson } from "../vocabulary/json.ts";
+import { taskResult, type TaskResult } from "../vocabulary/results.ts";
+import type { SerializedError } from "../vocabulary/serialize-error.ts";
+import type { LogView, RunView, StepView } from "./types.ts";
 
-export { taskResult, toRunInfo, childResult };
+export { toRunInfo };
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 

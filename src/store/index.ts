@@ -27,5 +27,4 @@ export type {
 export { RUN_STATUSES, FINISHED_STATUSES, NEVER } from "./types.ts";
 export { newId } from "./ids.ts";
 export { matchesSubset, matchesJson } from "./match.ts";
-export { toJson, fromJson } from "./json.ts";
 export { childResultJson } from "./child-result.ts";

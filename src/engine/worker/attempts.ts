@@ -5,7 +5,7 @@
  * failure, suspension). A lost run's outcome is dropped.
  */
 import { toRunInfo } from "../views.ts";
-import { TaskTimeoutError } from "../errors.ts";
+import { TaskTimeoutError } from "../../vocabulary/errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } from "../executor.ts";
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";

@@ -4,7 +4,7 @@
  * outcomes still being written get a few seconds more. The worker's loop keeps sending completion
  * batches meanwhile; this only waits on the worker's doorbell.
  */
-import { WorkerStoppedError } from "../errors.ts";
+import { WorkerStoppedError } from "../../vocabulary/errors.ts";
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 

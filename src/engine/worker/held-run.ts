@@ -17,7 +17,7 @@
  * moved only by {@link HeldRun.#moveTo}; nothing else keeps a counter.
  */
 import type { ClaimedRun } from "../../store/types.ts";
-import type { RunInfo } from "../types.ts";
+import type { RunInfo } from "../../vocabulary/runs.ts";
 
 export type HeldState = "buffered" | "executing" | "lost" | "writing" | "released";
 

@@ -4,8 +4,7 @@
  * before every claim, runs whose lease (as last secured) has expired are lost too: after a blocked
  * event loop any claim, this worker's own included, may take them over.
  */
-import { LeaseLostError } from "../../durable/index.ts";
-import { RunCanceledError } from "../errors.ts";
+import { LeaseLostError, RunCanceledError } from "../../vocabulary/errors.ts";
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 

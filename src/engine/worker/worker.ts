@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DurableHost } from "../../durable/types.ts";
-import { LeaseLostError } from "../../durable/index.ts";
+import { LeaseLostError } from "../../vocabulary/errors.ts";
 import { Emitter } from "../emitter.ts";
 import type { Worker, WorkerEvents, WorkerOptions } from "../types.ts";
 import { startBuffered } from "./attempts.ts";
