@@ -22,30 +22,34 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
  * $1 now, $2 limit (≤ `cap`), $3 worker, $4 lease. `filter` is `""` or SQL narrowing the queues
  * (see {@link queueFilter}), with the queue names as literals.
  *
- * One named statement per cap and filter. `cap` is a constant in the text (a power of two), and so
- * are the queue names: the generic plan PostgreSQL switches to after five executions knows neither
- * the value of a `LIMIT $n` nor how selective `queue = ANY($n)` is, and then reads and sorts the
- * whole backlog (bitmap scan plus sort, O(backlog) per claim) instead of walking runs_claim in
- * order. The sub-selects stop at `cap`; the outer `LIMIT $2` stops pulling (and so locking) at the
- * exact limit, as a `WITH` query runs only as far as its reader asks.
+ * Planning. A claim must run on a generic plan (planned once per connection): planning this
+ * statement costs more than executing it for a small batch. PostgreSQL keeps re-planning a named
+ * statement while a plan for the actual values looks cheaper than the generic one, which it does
+ * when the planner can see `now` (how many runs are due) and the limit; so both reach the planner
+ * only as `(SELECT $n)`, a value it cannot see in either plan. And the generic plan must be the
+ * right one: one named statement per cap and filter, `cap` a constant (a power of two) and the
+ * queue names literals in the text; with `LIMIT $n` or `queue = ANY($n)` the generic plan reads
+ * and sorts the whole backlog (bitmap scan plus sort, O(backlog) per claim) instead of walking
+ * runs_claim in order. The sub-selects stop at `cap`; the outer limit stops pulling (and so
+ * locking) at the exact limit, as a `WITH` query runs only as far as its reader asks.
  */
 export function claimFree(cap: number, filter: string): string {
   return `
 WITH lost AS (
   SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
-  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts${filter}
+  WHERE status = 'running' AND lease_expires_at <= (SELECT $1::bigint) AND attempt < max_attempts${filter}
   LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), ready AS (
   SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
-  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
-    AND (expires_at IS NULL OR expires_at > $1 OR started_at IS NOT NULL)${filter}
+  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= (SELECT $1::bigint)
+    AND (expires_at IS NULL OR expires_at > (SELECT $1::bigint) OR started_at IS NOT NULL)${filter}
   ORDER BY priority DESC, run_at, id
   LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), c AS (
   -- Takeovers first, then ready runs in claim order; no sort, so nothing beyond the limit is read.
-  SELECT * FROM lost UNION ALL SELECT * FROM ready LIMIT $2
+  SELECT * FROM lost UNION ALL SELECT * FROM ready LIMIT (SELECT $2::int)
 ), claimed AS (
   -- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
   -- hash join over the whole table.
@@ -57,7 +61,7 @@ WITH lost AS (
 )
 -- One-row subqueries (evaluated once), never a lookup per claimed row.
 SELECT claimed.*, m.history, m.due FROM (
-  SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("$1")} AS due
+  SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("(SELECT $1::bigint)")} AS due
 ) AS m LEFT JOIN claimed ON true`;
 }
 
