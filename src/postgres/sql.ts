@@ -1,5 +1,6 @@
 /** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
 import { FINISHED_SQL } from "../store/rules/payloads.ts";
+import { countChanges, countFinished } from "./counts.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
@@ -36,12 +37,12 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
 export function claimFree(cap: number, filter: string): string {
   return `
 WITH lost AS (
-  SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
+  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
   WHERE status = 'running' AND lease_expires_at <= (SELECT $1::bigint) AND attempt < max_attempts${filter}
   LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), ready AS (
-  SELECT id, started_at IS NOT NULL AS hist FROM :S.runs
+  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
   WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= (SELECT $1::bigint)
     AND (expires_at IS NULL OR expires_at > (SELECT $1::bigint) OR started_at IS NOT NULL)${filter}
   ORDER BY priority DESC, run_at, id
@@ -58,6 +59,8 @@ WITH lost AS (
     started_at = coalesce(r.started_at, $1), updated_at = $1
   WHERE r.id = ANY(ARRAY(SELECT id FROM c))
   RETURNING r.*
+), counted AS (
+  ${countChanges("c", "old_status", "'running'")}
 )
 -- One-row subqueries (evaluated once), never a lookup per claimed row.
 SELECT claimed.*, m.history, m.due FROM (
@@ -107,13 +110,15 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED`;
 
 export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at IS NOT NULL AS hist FROM :S.runs WHERE id = ANY($1)),
+WITH c AS (SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs WHERE id = ANY($1)),
 claimed AS (
   UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
     attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
     started_at = coalesce(r.started_at, $4), updated_at = $4
   WHERE r.id = ANY($1)
   RETURNING r.*
+), counted AS (
+  ${countChanges("c", "old_status", "'running'")}
 )
 SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
 
@@ -135,7 +140,11 @@ WITH locked AS (
   UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
   WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
-  RETURNING r.id, r.parent_run_id, r.output
+  RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
+), counted AS (
+  ${countChanges("done", "'running'", "status")}
+), minutes AS (
+  ${countFinished("done")}
 ), closed AS (
   UPDATE :S.waits w SET resolved_at = $4 FROM done
   WHERE w.run_id = done.id AND w.resolved_at IS NULL
@@ -157,7 +166,9 @@ WITH locked AS (
 ), wk AS (
   UPDATE :S.runs r SET status = 'queued', run_at = $4, updated_at = $4
   WHERE r.id IN (SELECT run_id FROM pw) AND r.status = 'waiting'
-  RETURNING 1
+  RETURNING r.queue
+), woken AS (
+  ${countChanges("wk", "'waiting'", "'queued'")}
 ), nt AS (
   SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
 )
@@ -170,26 +181,42 @@ WITH locked AS (
 UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
 RETURNING r.id`;
 
-export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
+export const INSERT_RUNS = `
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 /** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($17 = channel). */
 export const INSERT_RUNS_NOTIFY = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING 1)
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($17, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
-export const INSERT_RUN_IDEMPOTENT = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
-ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+/** Inserts the run unless its (task, idempotency key) is taken; one row back when it was inserted. */
+export const INSERT_RUN_IDEMPOTENT = `
+WITH ins AS (
+  INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
+  ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING queue, status
+), counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
 
 export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
 
 export const EXPIRE_UNSTARTED = `
-UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
-WHERE r.id IN (
-  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
-  LIMIT 500 FOR UPDATE SKIP LOCKED)
-RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs
+  WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
+  LIMIT 500 FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.status, r.output, r.error, r.queue, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id, status, output, error FROM u`;
 
 
 export const LOST_LEASES_EXHAUSTED = `
@@ -206,19 +233,30 @@ export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDE
 export const RELEASE = `
 WITH locked AS (
   SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
-)
-UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-FROM locked WHERE r.id = locked.id`;
+), u AS (
+  UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  FROM locked WHERE r.id = locked.id
+  RETURNING r.queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
 export const FAIL_RETRY = `
-UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
-  worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
+    worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'delayed'")})
+SELECT 1 FROM u`;
 
 export const FAIL_FINAL = `
-UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'
-RETURNING parent_run_id`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING parent_run_id, queue, status, started_at, finished_at
+), counted AS (${countChanges("u", "'running'", "status")}),
+minutes AS (${countFinished("u")})
+SELECT parent_run_id FROM u`;
 
 export const HELD_FOR_UPDATE = `SELECT 1 FROM :S.runs WHERE id = $1 AND worker_id = $2 AND status = 'running' FOR UPDATE`;
 
@@ -231,11 +269,23 @@ export const WAITS_BY_KEYS = `SELECT * FROM :S.waits WHERE run_id = $1 AND key =
 
 export const NEXT_TIMER = `SELECT min(wake_at) AS at FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL AND wake_at IS NOT NULL`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const REQUEUE_HELD = `
-UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const MARK_WAITING = `
-UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'waiting'")})
+SELECT 1 FROM u`;
 
 /** Upserts a step if the worker holds the run; returns held = 1 or 0. */
 export const SAVE_STEP = `
@@ -274,15 +324,27 @@ WHERE :S.steps.status <> 'completed'`;
 
 export const RESOLVE_WAIT = `UPDATE :S.waits SET resolved_at = $3 WHERE run_id = $1 AND key = $2`;
 
-export const WAKE_RUNS = `UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2 WHERE id = ANY($1) AND status = 'waiting'`;
+export const WAKE_RUNS = `
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2 WHERE id = ANY($1) AND status = 'waiting'
+  RETURNING queue
+), counted AS (${countChanges("u", "'waiting'", "'queued'")})
+SELECT 1 FROM u`;
 
 export const CLOSE_WAITS_OF_RUNS = `UPDATE :S.waits SET resolved_at = $2 WHERE resolved_at IS NULL AND run_id = ANY($1)`;
 
 export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child'`;
 
 export const FINISH_RUN = `
-UPDATE :S.runs SET status = $2, error = coalesce($3, error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND status NOT IN ${FINISHED_SQL} RETURNING id, parent_run_id`;
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs WHERE id = $1 AND status NOT IN ${FINISHED_SQL} FOR UPDATE
+), u AS (
+  UPDATE :S.runs r SET status = $2, error = coalesce($3, r.error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.queue, r.status, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id FROM u`;
 
 export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY created_at, seq`;
 

@@ -23,11 +23,14 @@ import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
+import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap, claimFree, queueFilter } from "./sql.ts";
 import { createTx, insertParams } from "./tx.ts";
+/** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
+const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
 const LIMITS_TTL_MS = 1000;
 
@@ -37,7 +40,22 @@ type Row = Record<string, unknown>;
 export function postgresStore(options: PostgresStoreOptions): Store {
   const r = resolveOptions(options);
   const { pool, S } = r;
-  const queries = createQueries(r);
+  let compacting: Promise<void> | null = null;
+  let claimsSinceCompaction = 0;
+  /** Folds the counter deltas, in the background, one compaction at a time. */
+  const compact = (): void => {
+    if (compacting !== null || closed) return;
+    claimsSinceCompaction = 0;
+    compacting = (async () => {
+      await pool.query(S(COMPACT_COUNTS));
+      await pool.query(S(COMPACT_MINUTES));
+    })()
+      .catch(() => {}) // a failed compaction leaves the deltas for the next one
+      .finally(() => {
+        compacting = null;
+      });
+  };
+  const queries = createQueries(r, compact);
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
   let migrated: Promise<void> | null = null;
   let limited: { at: number; limits: Map<string, number> } | null = null;
@@ -129,6 +147,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (closed) return;
       closed = true;
       await listener.close();
+      await compacting;
       if (r.owned) await pool.end();
     },
 
@@ -150,6 +169,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async claimRuns({ workerId, queues, limit, leaseMs, now }) {
       if (limit <= 0) return [];
+      if (++claimsSinceCompaction >= CLAIMS_PER_COMPACTION) compact();
       const limits = await limitsNow();
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
