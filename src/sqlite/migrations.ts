@@ -127,4 +127,18 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    version: 2,
+    name: "leaner hot path: one index of running runs; the status index leaves out running runs",
+    // Every claim and completion changes a run's status. The (status, id) index no longer holds
+    // running runs (they are listed from runs_running, a set bounded by the workers' concurrency),
+    // and one partial index of running runs serves both lease takeover and limit counts.
+    sql: `
+DROP INDEX runs_status_id;
+CREATE INDEX runs_status ON runs (status, id) WHERE status <> 'running';
+DROP INDEX runs_lease;
+DROP INDEX runs_running_queue;
+CREATE INDEX runs_running ON runs (lease_expires_at, queue, concurrency_key) WHERE status = 'running';
+`,
+  },
 ];

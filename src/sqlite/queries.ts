@@ -2,7 +2,7 @@
 import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
 import { checkBucket, pageLimit, stepsInOrder, toPage, zeroByStatus } from "../store/rules/reads.ts";
 import type { Sql } from "./driver.ts";
-import { toLog, toRun, toSchedule, toStep, toWait, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
+import { RUN_COLUMNS, runFromValues, toLog, toRun, toSchedule, toStep, toWait, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
 
 
 export function createQueries(sql: Sql): StoreQueries {
@@ -79,16 +79,21 @@ export function createQueries(sql: Sql): StoreQueries {
         where.push(`${idCol} < @cursor`);
         params["cursor"] = p.cursor;
       }
-      const select = (conds: string[]) =>
-        `SELECT runs.* FROM ${from}${conds.length ? ` WHERE ${conds.join(" AND ")}` : ""} ORDER BY ${idCol} DESC LIMIT @limit`;
+      // Running runs are not in the status index (it would change on every claim and completion):
+      // they come from the index of running runs, a set bounded by the workers' concurrency.
+      const source = (status: string | undefined) => (status === "running" && p.tag === undefined ? "runs INDEXED BY runs_running" : from);
+      const select = (conds: string[], status?: string) =>
+        `SELECT ${RUN_COLUMNS} FROM ${source(status)}${conds.length ? ` WHERE ${conds.join(" AND ")}` : ""} ORDER BY ${idCol} DESC LIMIT @limit`;
       // One status: an equality on (status, id). Several: one such search per status, merged.
       const statuses = [...new Set(p.status ?? [])];
       statuses.forEach((st, i) => (params[`status${i}`] = st));
+      // The literal 'running' lets SQLite prove the partial index applies.
+      const is = (st: string, i: number) => (st === "running" ? "runs.status = 'running'" : `runs.status = @status${i}`);
       const text =
         statuses.length <= 1
-          ? select(statuses.length === 1 ? [...where, "runs.status = @status0"] : where)
-          : `${statuses.map((_, i) => `SELECT * FROM (${select([...where, `runs.status = @status${i}`])})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
-      return toPage(sql.all<RunRow>(text, params), limit, toRun);
+          ? select(statuses.length === 1 ? [...where, is(statuses[0]!, 0)] : where, statuses[0])
+          : `${statuses.map((st, i) => `SELECT * FROM (${select([...where, is(st, i)], st)})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
+      return toPage(sql.rows(text, params), limit, runFromValues);
     },
 
     async stats() {

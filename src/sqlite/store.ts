@@ -16,22 +16,19 @@ import {
   Slots,
   stepsByRun,
   sweep,
-  type ClaimCandidate,
+  type FinishedRun,
   type Program,
   type RunningCount,
 } from "../store/rules/index.ts";
 import { Sql } from "./driver.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
 import { createQueries } from "./queries.ts";
-import { toRun, toStep, type RunRow, type StepRow } from "./rows.ts";
+import { runFromValues, toStep, type StepRow } from "./rows.ts";
+import { claimedRun } from "../store/records.ts";
 import { notifier } from "./notify.ts";
 import { createTx } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
-
-interface Candidate extends ClaimCandidate {
-  readonly started_at: number | null;
-}
 
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */
 export function sqliteStore(options: SqliteStoreOptions): Store {
@@ -103,9 +100,13 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       return write(now, function* (effects) {
-        const outputs = `{${items.map((i) => `${JSON.stringify(i.runId)}:${i.output}`).join(",")}}`;
-        const rows = sql.all<{ id: string; parent_run_id: string | null; output: string }>(c.COMPLETE_MANY, { outputs, worker: workerId, now });
-        const done = rows.map((x) => ({ id: x.id, parentRunId: x.parent_run_id, status: "completed" as const, output: x.output, error: null }));
+        const done: FinishedRun[] = [];
+        for (const { runId, output } of items) {
+          // parentRunId is not read back (RETURNING costs more than the rules' one lookup of child waits).
+          if (sql.run(c.COMPLETE, [output, now, now, runId, workerId]).changes === 1) {
+            done.push({ id: runId, parentRunId: undefined, status: "completed", output, error: null });
+          }
+        }
         yield* afterFinish(done, now, effects);
         return done.map((d) => d.id);
       });
@@ -145,23 +146,24 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     const running = limits.size === 0 ? [] : sql.all<RunningCount>(c.RUNNING_COUNTS, { queues: JSON.stringify([...limits.keys()]) });
     const slots = new Slots(limits, running);
     const queuesJson = queues === null ? null : JSON.stringify(queues);
-    const chosen = pickUnderLimits(sql.all<Candidate>(c.LEASE_EXPIRED, { now, limit, queues: queuesJson }), slots, limit);
-    const pageSize = Math.max(limit * 2, 32);
+    const chosen = pickUnderLimits(sql.rows(c.LEASE_EXPIRED, { now, limit, queues: queuesJson }).map(runFromValues), slots, limit);
+    // Without limits every candidate fits: read exactly the missing ones. With limits, read ahead.
+    const pageSize = limits.size === 0 ? limit : Math.max(limit * 2, 32);
     for (let offset = 0, pages = 0; chosen.length < limit && pages < 8; offset += pageSize, pages++) {
+      const size = limits.size === 0 ? limit - chosen.length : pageSize;
       const page =
         queuesJson === null
-          ? sql.all<Candidate>(c.CANDIDATES_ALL, { now, limit: pageSize, offset })
-          : sql.all<Candidate>(c.CANDIDATES_IN_QUEUES, { now, limit: pageSize, offset, queues: queuesJson });
-      pickUnderLimits(page, slots, limit, chosen);
-      if (page.length < pageSize) break;
+          ? sql.rows(c.CANDIDATES_ALL, { now, limit: size, offset })
+          : sql.rows(c.CANDIDATES_IN_QUEUES, { now, limit: size, offset, queues: queuesJson });
+      pickUnderLimits(page.map(runFromValues), slots, limit, chosen);
+      if (page.length < size) break;
     }
     if (chosen.length === 0) return [];
     runSync(resolveDueTimers(chosen.filter((x) => x.status === "waiting").map((x) => x.id), now), tx);
-    const rows = sql.all<RunRow>(c.MARK_CLAIMED, { ids: JSON.stringify(chosen.map((x) => x.id)), worker: workerId, lease, now });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const withHistory = chosen.filter((x) => x.started_at !== null).map((x) => x.id);
+    sql.run(c.MARK_CLAIMED, { ids: JSON.stringify(chosen.map((x) => x.id)), worker: workerId, lease, now });
+    const withHistory = chosen.filter((x) => x.startedAt !== null).map((x) => x.id);
     const steps = stepsByRun(withHistory.length === 0 ? [] : sql.all<StepRow>(c.STEPS_OF_RUNS, { ids: JSON.stringify(withHistory) }).map(toStep));
-    return chosen.map((x) => ({ run: toRun(byId.get(x.id)!), steps: steps.get(x.id) ?? [] }));
+    return chosen.map((x) => ({ run: claimedRun(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
   }
 
   return store;

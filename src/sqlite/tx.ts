@@ -15,6 +15,43 @@ type FinishedRow = { id: string; parent_run_id: string | null; status: RunStatus
 const ids = (xs: readonly string[]): string => JSON.stringify(xs);
 const parentOf = (row: { parent_run_id: string | null } | undefined) => (row === undefined ? null : { parentRunId: row.parent_run_id });
 
+/** Rows per multi-row INSERT (16 parameters a row, far below SQLite's limit of 32,766). */
+const ROWS_PER_INSERT = 64;
+const insertSql: string[] = [];
+
+/** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link pushRunValues}. */
+function insertRunsSql(n: number): string {
+  let text = insertSql[n];
+  if (text === undefined) {
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)";
+    text = `INSERT INTO runs (${r.INSERT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`;
+    insertSql[n] = text;
+  }
+  return text;
+}
+
+function pushRunValues(out: unknown[], run: NewRun, now: number): void {
+  out.push(
+    run.id,
+    run.taskId,
+    run.queue,
+    run.concurrencyKey,
+    run.status,
+    run.payload,
+    run.priority,
+    run.runAt,
+    now,
+    now,
+    run.maxAttempts,
+    run.idempotencyKey,
+    run.idempotencyExpiresAt,
+    run.expiresAt,
+    run.tags.length === 0 ? "[]" : JSON.stringify(run.tags),
+    run.parentRunId,
+    run.scheduleId,
+  );
+}
+
 export function runParams(run: NewRun, now: number): Record<string, unknown> {
   return {
     id: run.id,
@@ -57,10 +94,13 @@ export function createTx(sql: Sql): RulesTx {
   const waits = (text: string, params: object): StoredWait[] => sql.all<WaitRow>(text, params).map(toWait);
   return {
     insertRuns(runs, now) {
-      for (const run of runs) {
-        sql.run(r.INSERT_RUN, runParams(run, now));
-        insertTags(run);
+      for (let i = 0; i < runs.length; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, runs.length - i);
+        const values: unknown[] = [];
+        for (let j = i; j < i + n; j++) pushRunValues(values, runs[j]!, now);
+        sql.run(insertRunsSql(n), values);
       }
+      for (const run of runs) if (run.tags.length > 0) insertTags(run);
     },
     insertRunIfKeyFree(run, now) {
       if (sql.run(r.INSERT_RUN_IF_KEY_FREE, runParams(run, now)).changes === 0) return false;
@@ -75,7 +115,11 @@ export function createTx(sql: Sql): RulesTx {
       sql.run(r.RELEASE_IDEMPOTENCY_KEY, { id });
     },
     finishUnfinished: (id, status, error, now) => parentOf(sql.get(l.FINISH_RUN, { id, status, error, now })),
-    expireUnstarted: (now, error) => sql.all<FinishedRow>(l.EXPIRE_UNSTARTED, { now, error }).map(toFinished),
+    expireUnstarted(now, error) {
+      const due = sql.rows(l.EXPIRABLE, { now });
+      if (due.length === 0) return [];
+      return sql.all<FinishedRow>(l.EXPIRE, { ids: ids(due.map((x) => x[0] as string)), now, error }).map(toFinished);
+    },
     exhaustedLeases: (now) => sql.all<{ id: string; attempt: number }>(l.EXHAUSTED_LEASES, { now }),
     failHeld: (id, worker, error, now) => parentOf(sql.get(l.FAIL_FINAL, { id, worker, error, now })),
     retryHeld: (id, worker, error, retryAt, now) => sql.run(l.FAIL_RETRY, { id, worker, error, retry_at: retryAt, now }).changes === 1,

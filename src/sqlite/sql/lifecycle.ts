@@ -28,17 +28,19 @@ UPDATE runs SET status = @status, error = coalesce(@error, error), finished_at =
 WHERE id = @id AND status NOT IN ${FINISHED_SQL}
 RETURNING parent_run_id`;
 
-// INDEXED BY: without statistics the planner prefers a full index on status plus a sort of the whole backlog.
-export const EXPIRE_UNSTARTED = `
+// INDEXED BY: without statistics the planner may prefer the status index and read the whole backlog.
+export const EXPIRABLE = `
+SELECT id FROM runs INDEXED BY runs_expiry
+WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed') AND started_at IS NULL
+LIMIT 500`;
+
+export const EXPIRE = `
 UPDATE runs SET status = 'expired', error = @error, finished_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id IN (
-  SELECT id FROM runs INDEXED BY runs_expiry
-  WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed') AND started_at IS NULL
-  LIMIT 500)
+WHERE id IN (SELECT value FROM json_each(@ids)) AND status IN ('queued', 'delayed')
 RETURNING id, parent_run_id, status, output, error`;
 
 export const EXHAUSTED_LEASES = `
-SELECT id, attempt FROM runs INDEXED BY runs_lease
+SELECT id, attempt FROM runs INDEXED BY runs_running
 WHERE status = 'running' AND lease_expires_at <= @now AND attempt >= max_attempts
 LIMIT 500`;
 
