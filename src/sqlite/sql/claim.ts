@@ -46,7 +46,8 @@ RETURNING id`;
 
 export const RELEASE = `
 UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id IN (SELECT value FROM json_each(@ids)) AND worker_id = @worker AND status = 'running'`;
+WHERE id IN (SELECT value FROM json_each(@ids)) AND worker_id = @worker AND status = 'running'
+RETURNING queue`;
 
 /** Completes one run held by the worker (output, now, now, id, worker); changes = 1 if it did. */
 export const COMPLETE = `
