@@ -9,6 +9,7 @@ import type { ClaimedRun, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import {
   Effects,
+  onceUntilFailure,
   pickUnderLimits,
   resolveDueTimers,
   ruleMethods,
@@ -57,7 +58,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   };
   const queries = createQueries(r, compact);
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
-  let migrated: Promise<void> | null = null;
   let limited: { at: number; limits: Map<string, number> } | null = null;
   let closed = false;
 
@@ -135,13 +135,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     ...rules,
     name: `postgres:${r.label}`,
 
-    migrate() {
-      migrated ??= migrate(r).catch((error: unknown) => {
-        migrated = null;
-        throw error;
-      });
-      return migrated;
-    },
+    migrate: onceUntilFailure(() => migrate(r)),
 
     async close() {
       if (closed) return;

@@ -1,13 +1,16 @@
 /**
  * The SQLite store: the embedded default. One connection per store; every multi-row change is one
  * BEGIN IMMEDIATE transaction, so several processes can share one database file (WAL mode), and
- * queue limits checked inside the claim transaction hold across all of them. The rules (what a
+ * queue limits checked inside the claim transaction hold across all of them. A call locked out by
+ * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
 import type { ClaimedRun, Store, StoreNotification } from "../store/types.ts";
+import { claimedRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
+  onceUntilFailure,
   pickUnderLimits,
   resolveDueTimers,
   ruleMethods,
@@ -16,56 +19,48 @@ import {
   Slots,
   stepsByRun,
   sweep,
-  type ClaimCandidate,
+  type FinishedRun,
   type Program,
   type RunningCount,
 } from "../store/rules/index.ts";
-import { Sql } from "./driver.ts";
+import { retryBusy } from "./busy.ts";
+import { connect } from "./conn.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
 import { createQueries } from "./queries.ts";
-import { toRun, toStep, type RunRow, type StepRow } from "./rows.ts";
+import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
 import { createTx } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
 
-interface Candidate extends ClaimCandidate {
-  readonly started_at: number | null;
-}
-
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */
 export function sqliteStore(options: SqliteStoreOptions): Store {
   validateOptions(options);
   const opened = openDatabase(options);
-  const sql: Sql = opened.sql;
-  const tx = createTx(sql);
+  const conn = connect(opened.sql, opened.busyTimeoutMs, opened.label);
+  const { sql, counts, transact, call } = conn;
+  const tx = createTx(sql, counts);
   const channel = notifier(opened.memory ? null : opened.label);
-  const queries = createQueries(sql);
-  let migrated: Promise<void> | null = null;
   let closed = false;
 
   const notify = (queue: string | null = null) => channel.emit({ kind: "available", queue });
 
   /** Runs store rules in one write transaction; wakes the runs they resolved and notifies after commit. */
-  const write = <T>(now: number, body: (effects: Effects) => Program<T>): T => {
-    const effects = new Effects();
-    let available = false;
-    const result = sql.write(() => {
-      const out = runSync(body(effects), tx);
-      available = runSync(settle(effects, now), tx);
-      return out;
+  const write = async <T>(now: number, body: (effects: Effects) => Program<T>): Promise<T> => {
+    const { out, available } = await transact(() => {
+      const effects = new Effects();
+      const result = runSync(body(effects), tx);
+      return { out: result, available: runSync(settle(effects, now), tx) };
     });
     if (available) notify();
-    return result;
+    return out;
   };
 
   const store: Store = {
+    ...ruleMethods(write),
     name: `sqlite:${opened.label}`,
 
-    async migrate() {
-      migrated ??= Promise.resolve().then(() => migrate(sql, opened.label));
-      return migrated;
-    },
+    migrate: onceUntilFailure(() => retryBusy(() => migrate(sql, opened.label), opened.busyTimeoutMs, opened.label)),
 
     async close() {
       if (closed) return;
@@ -75,7 +70,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async upsertQueues({ queues }) {
-      sql.write(() => {
+      await transact(() => {
         for (const q of queues) sql.run(r.UPSERT_QUEUE, { name: q.name, concurrency_limit: q.concurrencyLimit });
       });
     },
@@ -90,29 +85,38 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 
     async heartbeat({ workerId, runIds, leaseMs, now }) {
       if (runIds.length === 0) return [];
-      const rows = sql.all<{ id: string }>(c.HEARTBEAT, { ids: JSON.stringify(runIds), worker: workerId, lease: now + leaseMs });
+      const rows = await call(() => sql.all<{ id: string }>(c.HEARTBEAT, { ids: JSON.stringify(runIds), worker: workerId, lease: now + leaseMs }));
       return rows.map((x) => x.id);
     },
 
     async releaseRuns({ workerId, runIds, now }) {
       if (runIds.length === 0) return;
-      const { changes } = sql.run(c.RELEASE, { ids: JSON.stringify(runIds), worker: workerId, now });
-      if (changes > 0) notify();
+      const released = await transact(() => {
+        const rows = sql.all<{ queue: string }>(c.RELEASE, { ids: JSON.stringify(runIds), worker: workerId, now });
+        for (const row of rows) counts.add(row.queue, "queued", 1);
+        return rows.length;
+      });
+      if (released > 0) notify();
     },
 
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       return write(now, function* (effects) {
-        const outputs = `{${items.map((i) => `${JSON.stringify(i.runId)}:${i.output}`).join(",")}}`;
-        const rows = sql.all<{ id: string; parent_run_id: string | null; output: string }>(c.COMPLETE_MANY, { outputs, worker: workerId, now });
-        const done = rows.map((x) => ({ id: x.id, parentRunId: x.parent_run_id, status: "completed" as const, output: x.output, error: null }));
+        const done: FinishedRun[] = [];
+        for (const { runId, output } of items) {
+          // parentRunId is not read back (RETURNING costs more than the rules' one lookup of child waits).
+          if (sql.run(c.COMPLETE, [output, now, now, runId, workerId]).changes === 1) {
+            done.push({ id: runId, parentRunId: undefined, status: "completed", output, error: null });
+          }
+        }
+        counts.add("", "completed", done.length);
         yield* afterFinish(done, now, effects);
         return done.map((d) => d.id);
       });
     },
 
     async saveStep({ workerId, runId, step }) {
-      return sql.write(() => {
+      return transact(() => {
         if (!tx.lockHeld(runId, workerId)) return false;
         sql.run(r.UPSERT_STEP, {
           run_id: runId,
@@ -131,8 +135,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
-    ...ruleMethods(write),
-    ...queries,
+    ...createQueries(conn),
 
     subscribe(listener: (n: StoreNotification) => void) {
       return channel.subscribe(listener);
@@ -145,23 +148,25 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     const running = limits.size === 0 ? [] : sql.all<RunningCount>(c.RUNNING_COUNTS, { queues: JSON.stringify([...limits.keys()]) });
     const slots = new Slots(limits, running);
     const queuesJson = queues === null ? null : JSON.stringify(queues);
-    const chosen = pickUnderLimits(sql.all<Candidate>(c.LEASE_EXPIRED, { now, limit, queues: queuesJson }), slots, limit);
-    const pageSize = Math.max(limit * 2, 32);
+    const chosen = pickUnderLimits(sql.rows(c.LEASE_EXPIRED, { now, limit, queues: queuesJson }).map(runFromValues), slots, limit);
+    // Without limits every candidate fits: read exactly the missing ones. With limits, read ahead.
+    const pageSize = limits.size === 0 ? limit : Math.max(limit * 2, 32);
     for (let offset = 0, pages = 0; chosen.length < limit && pages < 8; offset += pageSize, pages++) {
+      const size = limits.size === 0 ? limit - chosen.length : pageSize;
       const page =
         queuesJson === null
-          ? sql.all<Candidate>(c.CANDIDATES_ALL, { now, limit: pageSize, offset })
-          : sql.all<Candidate>(c.CANDIDATES_IN_QUEUES, { now, limit: pageSize, offset, queues: queuesJson });
-      pickUnderLimits(page, slots, limit, chosen);
-      if (page.length < pageSize) break;
+          ? sql.rows(c.CANDIDATES_ALL, { now, limit: size, offset })
+          : sql.rows(c.CANDIDATES_IN_QUEUES, { now, limit: size, offset, queues: queuesJson });
+      pickUnderLimits(page.map(runFromValues), slots, limit, chosen);
+      if (page.length < size) break;
     }
     if (chosen.length === 0) return [];
     runSync(resolveDueTimers(chosen.filter((x) => x.status === "waiting").map((x) => x.id), now), tx);
-    const rows = sql.all<RunRow>(c.MARK_CLAIMED, { ids: JSON.stringify(chosen.map((x) => x.id)), worker: workerId, lease, now });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const withHistory = chosen.filter((x) => x.started_at !== null).map((x) => x.id);
+    sql.run(c.MARK_CLAIMED, { ids: JSON.stringify(chosen.map((x) => x.id)), worker: workerId, lease, now });
+    for (const x of chosen) counts.add(x.queue, x.status, -1);
+    const withHistory = chosen.filter((x) => x.startedAt !== null).map((x) => x.id);
     const steps = stepsByRun(withHistory.length === 0 ? [] : sql.all<StepRow>(c.STEPS_OF_RUNS, { ids: JSON.stringify(withHistory) }).map(toStep));
-    return chosen.map((x) => ({ run: toRun(byId.get(x.id)!), steps: steps.get(x.id) ?? [] }));
+    return chosen.map((x) => ({ run: claimedRun(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
   }
 
   return store;

@@ -5,6 +5,7 @@
 import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
 import type { Sql } from "./driver.ts";
+import type { RunCounts } from "./counts.ts";
 import { toRun, toWait, type RunRow, type WaitRow } from "./rows.ts";
 import * as l from "./sql/lifecycle.ts";
 import * as r from "./sql/runs.ts";
@@ -13,7 +14,43 @@ type RunResult = { status: RunStatus; output: string | null; error: string | nul
 type FinishedRow = { id: string; parent_run_id: string | null; status: RunStatus; output: string | null; error: string | null };
 
 const ids = (xs: readonly string[]): string => JSON.stringify(xs);
-const parentOf = (row: { parent_run_id: string | null } | undefined) => (row === undefined ? null : { parentRunId: row.parent_run_id });
+
+/** Rows per multi-row INSERT (16 parameters a row, far below SQLite's limit of 32,766). */
+const ROWS_PER_INSERT = 64;
+const insertSql: string[] = [];
+
+/** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link pushRunValues}. */
+function insertRunsSql(n: number): string {
+  let text = insertSql[n];
+  if (text === undefined) {
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)";
+    text = `INSERT INTO runs (${r.INSERT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`;
+    insertSql[n] = text;
+  }
+  return text;
+}
+
+function pushRunValues(out: unknown[], run: NewRun, now: number): void {
+  out.push(
+    run.id,
+    run.taskId,
+    run.queue,
+    run.concurrencyKey,
+    run.status,
+    run.payload,
+    run.priority,
+    run.runAt,
+    now,
+    now,
+    run.maxAttempts,
+    run.idempotencyKey,
+    run.idempotencyExpiresAt,
+    run.expiresAt,
+    run.tags.length === 0 ? "[]" : JSON.stringify(run.tags),
+    run.parentRunId,
+    run.scheduleId,
+  );
+}
 
 export function runParams(run: NewRun, now: number): Record<string, unknown> {
   return {
@@ -50,21 +87,27 @@ function waitParams(runId: string, w: NewWait): Record<string, unknown> {
   };
 }
 
-export function createTx(sql: Sql): RulesTx {
+/** The primitives on one connection; every status change is also recorded in `counts`. */
+export function createTx(sql: Sql, counts: RunCounts): RulesTx {
   const insertTags = (run: NewRun) => {
     for (const tag of new Set(run.tags)) sql.run(r.INSERT_TAG, { tag, run_id: run.id });
   };
   const waits = (text: string, params: object): StoredWait[] => sql.all<WaitRow>(text, params).map(toWait);
   return {
     insertRuns(runs, now) {
-      for (const run of runs) {
-        sql.run(r.INSERT_RUN, runParams(run, now));
-        insertTags(run);
+      for (let i = 0; i < runs.length; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, runs.length - i);
+        const values: unknown[] = [];
+        for (let j = i; j < i + n; j++) pushRunValues(values, runs[j]!, now);
+        sql.run(insertRunsSql(n), values);
       }
+      for (const run of runs) counts.add(run.queue, run.status, 1);
+      for (const run of runs) if (run.tags.length > 0) insertTags(run);
     },
     insertRunIfKeyFree(run, now) {
       if (sql.run(r.INSERT_RUN_IF_KEY_FREE, runParams(run, now)).changes === 0) return false;
       insertTags(run);
+      counts.add(run.queue, run.status, 1);
       return true;
     },
     runByIdempotencyKey(taskId, key) {
@@ -74,20 +117,45 @@ export function createTx(sql: Sql): RulesTx {
     releaseIdempotencyKey(id) {
       sql.run(r.RELEASE_IDEMPOTENCY_KEY, { id });
     },
-    finishUnfinished: (id, status, error, now) => parentOf(sql.get(l.FINISH_RUN, { id, status, error, now })),
-    expireUnstarted: (now, error) => sql.all<FinishedRow>(l.EXPIRE_UNSTARTED, { now, error }).map(toFinished),
+    finishUnfinished(id, status, error, now) {
+      const row = sql.get<{ status: RunStatus; queue: string; parent_run_id: string | null }>(l.UNFINISHED_RUN, { id });
+      if (row === undefined) return null;
+      sql.run(l.FINISH_RUN, { id, status, error, now });
+      counts.move(row.queue, row.status, status);
+      return { parentRunId: row.parent_run_id };
+    },
+    expireUnstarted(now, error) {
+      const due = sql.rows(l.EXPIRABLE, { now });
+      if (due.length === 0) return [];
+      for (const [, queue, status] of due) counts.move(queue as string, status as RunStatus, "expired");
+      return sql.all<FinishedRow>(l.EXPIRE, { ids: ids(due.map((x) => x[0] as string)), now, error }).map(toFinished);
+    },
     exhaustedLeases: (now) => sql.all<{ id: string; attempt: number }>(l.EXHAUSTED_LEASES, { now }),
-    failHeld: (id, worker, error, now) => parentOf(sql.get(l.FAIL_FINAL, { id, worker, error, now })),
-    retryHeld: (id, worker, error, retryAt, now) => sql.run(l.FAIL_RETRY, { id, worker, error, retry_at: retryAt, now }).changes === 1,
+    failHeld(id, worker, error, now) {
+      const row = sql.get<{ parent_run_id: string | null }>(l.FAIL_FINAL, { id, worker, error, now });
+      if (row === undefined) return null;
+      counts.add("", "failed", 1);
+      return { parentRunId: row.parent_run_id };
+    },
+    retryHeld(id, worker, error, retryAt, now) {
+      const row = sql.get<{ queue: string }>(l.FAIL_RETRY, { id, worker, error, retry_at: retryAt, now });
+      if (row !== undefined) counts.add(row.queue, "delayed", 1);
+      return row !== undefined;
+    },
     unfinishedChildren: (id) => sql.all<{ id: string }>(l.UNFINISHED_CHILDREN, { id }).map((x) => x.id),
     runResult: (id) => sql.get<RunResult>(l.RUN_RESULT, { id }) ?? null,
-    wakeRuns: (runIds, now) => sql.run(l.WAKE_RUNS, { ids: ids(runIds), now }).changes,
+    wakeRuns(runIds, now) {
+      const woken = sql.all<{ queue: string }>(l.WAKE_RUNS, { ids: ids(runIds), now });
+      for (const w of woken) counts.move(w.queue, "waiting", "queued");
+      return woken.length;
+    },
     lockHeld: (id, worker) => sql.get(l.HELD, { id, worker }) !== undefined,
     requeueHeld(id, now) {
-      sql.run(l.REQUEUE_HELD, { id, now });
+      const row = sql.get<{ queue: string }>(l.REQUEUE_HELD, { id, now });
+      if (row !== undefined) counts.add(row.queue, "queued", 1);
     },
     markWaiting(id, runAt, now) {
-      sql.run(l.MARK_WAITING, { id, run_at: runAt, now });
+      if (sql.run(l.MARK_WAITING, { id, run_at: runAt, now }).changes === 1) counts.add("", "waiting", 1);
     },
     nextTimer: (runId) => sql.get<{ at: number | null }>(l.NEXT_TIMER, { run_id: runId })?.at ?? null,
     insertWaits(runId, list) {

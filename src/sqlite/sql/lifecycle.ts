@@ -12,7 +12,8 @@ export const RESOLVE_WAIT = `UPDATE waits SET resolved_at = @now WHERE run_id = 
 
 export const WAKE_RUNS = `
 UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now
-WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'waiting'`;
+WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'waiting'
+RETURNING queue`;
 
 export const CLOSE_WAITS_OF_RUNS = `
 UPDATE waits SET resolved_at = @now
@@ -22,23 +23,27 @@ export const OPEN_CHILD_WAITS = `
 SELECT * FROM waits
 WHERE child_run_id IN (SELECT value FROM json_each(@ids)) AND resolved_at IS NULL AND kind = 'child'`;
 
+/** The state a run is finished from (read first: RETURNING gives only the new values). */
+export const UNFINISHED_RUN = `SELECT status, queue, parent_run_id FROM runs WHERE id = @id AND status NOT IN ${FINISHED_SQL}`;
+
 export const FINISH_RUN = `
 UPDATE runs SET status = @status, error = coalesce(@error, error), finished_at = @now, updated_at = @now,
   worker_id = NULL, lease_expires_at = NULL
-WHERE id = @id AND status NOT IN ${FINISHED_SQL}
-RETURNING parent_run_id`;
+WHERE id = @id`;
 
-// INDEXED BY: without statistics the planner prefers a full index on status plus a sort of the whole backlog.
-export const EXPIRE_UNSTARTED = `
+// INDEXED BY: without statistics the planner may prefer the status index and read the whole backlog.
+export const EXPIRABLE = `
+SELECT id, queue, status FROM runs INDEXED BY runs_expiry
+WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed') AND started_at IS NULL
+LIMIT 500`;
+
+export const EXPIRE = `
 UPDATE runs SET status = 'expired', error = @error, finished_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id IN (
-  SELECT id FROM runs INDEXED BY runs_expiry
-  WHERE expires_at IS NOT NULL AND expires_at <= @now AND status IN ('queued', 'delayed') AND started_at IS NULL
-  LIMIT 500)
+WHERE id IN (SELECT value FROM json_each(@ids)) AND status IN ('queued', 'delayed')
 RETURNING id, parent_run_id, status, output, error`;
 
 export const EXHAUSTED_LEASES = `
-SELECT id, attempt FROM runs INDEXED BY runs_lease
+SELECT id, attempt FROM runs INDEXED BY runs_running
 WHERE status = 'running' AND lease_expires_at <= @now AND attempt >= max_attempts
 LIMIT 500`;
 
@@ -63,7 +68,8 @@ SELECT min(wake_at) AS at FROM waits WHERE run_id = @run_id AND resolved_at IS N
 
 export const REQUEUE_HELD = `
 UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id = @id`;
+WHERE id = @id
+RETURNING queue`;
 
 export const MARK_WAITING = `
 UPDATE runs SET status = 'waiting', run_at = @run_at, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
@@ -83,7 +89,8 @@ ORDER BY created_at`;
 export const FAIL_RETRY = `
 UPDATE runs SET status = 'delayed', run_at = @retry_at, attempt = attempt + 1, error = @error,
   updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id = @id AND worker_id = @worker AND status = 'running'`;
+WHERE id = @id AND worker_id = @worker AND status = 'running'
+RETURNING queue`;
 
 export const FAIL_FINAL = `
 UPDATE runs SET status = 'failed', error = @error, finished_at = @now, updated_at = @now,

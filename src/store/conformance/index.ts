@@ -14,6 +14,7 @@ import { payloadsConformance } from "./payloads.ts";
 import { queriesConformance } from "./queries.ts";
 import { runsConformance } from "./runs.ts";
 import { schedulesConformance } from "./schedules.ts";
+import { statsConformance } from "./stats.ts";
 import { stepsWaitsConformance } from "./steps-waits.ts";
 
 export type { ConformanceOptions, OpenedStore } from "./harness.ts";
@@ -28,5 +29,6 @@ export function runStoreConformance(options: ConformanceOptions): void {
   stepsWaitsConformance(options);
   eventsChildrenConformance(options);
   queriesConformance(options);
+  statsConformance(options);
   schedulesConformance(options);
 }

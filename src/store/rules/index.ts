@@ -10,3 +10,5 @@ export { EXPIRED_ERROR, FINISHED_SQL, isFinished, leaseLostError } from "./paylo
 export { childResultJson } from "../child-result.ts";
 export { checkBucket, pageLimit, stepsByRun, stepsInOrder, toPage, waitAsStep, zeroByStatus } from "./reads.ts";
 export { ruleMethods, type RuleMethods, type Write } from "./methods.ts";
+export { PRUNE_BATCH, pruneInBatches } from "./prune.ts";
+export { onceUntilFailure } from "./once.ts";

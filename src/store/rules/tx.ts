@@ -25,7 +25,8 @@ export interface StoredWait {
 /** A run that has just reached a final status, as the rules need it to resolve its parent's wait. */
 export interface FinishedRun {
   readonly id: string;
-  readonly parentRunId: string | null;
+  /** undefined when the store did not read it: the rules then look for a parent's wait on the run anyway. */
+  readonly parentRunId: string | null | undefined;
   readonly status: RunStatus;
   readonly output: string | null;
   readonly error: string | null;
