@@ -38,7 +38,7 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
     stored,
     signal,
     now: () => host.now(),
-    save: (step) => host.store.saveStep({ workerId: host.workerId, runId: run.id, step, now: host.now() }),
+    save: (step) => host.saveStep(run.id, step),
     suspending: () => suspending,
     releaseKeysUnder: (path: string) => {
       const prefix = `${path}/`;
@@ -131,7 +131,7 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
     if (logs.length === 0) return;
     const batch = logs;
     logs = [];
-    await host.store.appendLogs({ runId: run.id, logs: batch });
+    await host.appendLogs(run.id, batch);
   };
 
   const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
@@ -251,7 +251,7 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
       if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {
         throw new TypeError(`ctx.progress: \`fraction\` must be a number from 0 to 1, got ${String(fraction)}`);
       }
-      await host.store.setProgress({ runId: run.id, progress: fraction, message: message ?? null, now: host.now() });
+      await host.reportProgress(run.id, fraction, message ?? null);
     },
   };
 

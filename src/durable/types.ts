@@ -3,7 +3,7 @@
  * helper owns the implementation; the engine calls {@link CreateRunContext} per attempt. The task
  * and run-context types users see are in `task.ts`.
  */
-import type { ClaimedRun, NewWait, Store, RunRecord } from "../store/types.ts";
+import type { ClaimedRun, NewLog, NewStep, NewWait, RunRecord } from "../store/types.ts";
 import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
 import type { AnyTask, RunContext } from "./task.ts";
 
@@ -14,11 +14,19 @@ export interface ChildTrigger {
   readonly options: TriggerOptions;
 }
 
-/** What the engine provides to a run attempt. */
+/**
+ * What the engine provides to a run attempt: the few store operations durable code performs, already
+ * bound to the worker that holds the run (fencing by lease is the host's business), and the clock.
+ */
 export interface DurableHost {
-  readonly store: Store;
-  readonly workerId: string;
+  /** The engine's clock (epoch ms): every stored time comes from it. */
   now(): number;
+  /** Stores a finished step; false when this worker no longer holds the run (nothing is written). */
+  saveStep(runId: string, step: NewStep): Promise<boolean>;
+  /** Appends log lines (a line whose key is already stored is skipped: replays write nothing twice). */
+  appendLogs(runId: string, logs: readonly NewLog[]): Promise<void>;
+  /** Stores the run's progress and tells whoever watches the worker (`run:progress`). */
+  reportProgress(runId: string, progress: number, message: string | null): Promise<void>;
   /** Validates and inserts runs (one transaction) with `parentRunId` set; idempotency keys come from the caller. */
   triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
 }

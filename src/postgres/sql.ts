@@ -1,4 +1,6 @@
 /** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
+import { FINISHED_SQL } from "../store/rules/payloads.ts";
+import { countChanges, countFinished } from "./counts.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
@@ -13,34 +15,82 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
 
 /**
  * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
- * (attempt + 1) first, then ready runs by priority, runAt, id.
- * $1 now, $2 queues|null, $3 limited queues, $4 limit, $5 worker, $6 lease.
+ * (attempt + 1) first, then ready runs by priority, runAt, id. Never claims a run that is due to
+ * expire (ttl passed before it started) or whose lease expired with no attempts left; instead it
+ * reports in `due` that such runs exist, and the store then expires or fails them (MAINTENANCE_*).
+ * Always returns at least one row: with no run claimed, one row whose `id` is null carries `due`.
+ * `history` lists the claimed runs that started before (their steps must be loaded).
+ * $1 now, $2 limit (≤ `cap`), $3 worker, $4 lease. `filter` is `""` or SQL narrowing the queues
+ * (see {@link queueFilter}), with the queue names as literals.
+ *
+ * Planning. A claim must run on a generic plan (planned once per connection): planning this
+ * statement costs more than executing it for a small batch. PostgreSQL keeps re-planning a named
+ * statement while a plan for the actual values looks cheaper than the generic one, which it does
+ * when the planner can see `now` (how many runs are due) and the limit; so both reach the planner
+ * only as `(SELECT $n)`, a value it cannot see in either plan. And the generic plan must be the
+ * right one: one named statement per cap and filter, `cap` a constant (a power of two) and the
+ * queue names literals in the text; with `LIMIT $n` or `queue = ANY($n)` the generic plan reads
+ * and sorts the whole backlog (bitmap scan plus sort, O(backlog) per claim) instead of walking
+ * runs_claim in order. The sub-selects stop at `cap`; the outer limit stops pulling (and so
+ * locking) at the exact limit, as a `WITH` query runs only as far as its reader asks.
  */
-export const CLAIM_FREE = `
+export function claimFree(cap: number, filter: string): string {
+  return `
 WITH lost AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 0 AS part, priority, run_at FROM :S.runs
-  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
-  LIMIT $4
+  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
+  WHERE status = 'running' AND lease_expires_at <= (SELECT $1::bigint) AND attempt < max_attempts${filter}
+  LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), ready AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 1 AS part, priority, run_at FROM :S.runs
-  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
+  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
+  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= (SELECT $1::bigint)
+    AND (expires_at IS NULL OR expires_at > (SELECT $1::bigint) OR started_at IS NOT NULL)${filter}
   ORDER BY priority DESC, run_at, id
-  LIMIT $4
+  LIMIT ${cap}
   FOR UPDATE SKIP LOCKED
 ), c AS (
-  SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
-  ORDER BY part, priority DESC, run_at, id LIMIT $4
+  -- Takeovers first, then ready runs in claim order; no sort, so nothing beyond the limit is read.
+  SELECT * FROM lost UNION ALL SELECT * FROM ready LIMIT (SELECT $2::int)
+), claimed AS (
+  -- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
+  -- hash join over the whole table.
+  UPDATE :S.runs r SET status = 'running', worker_id = $3, lease_expires_at = $4,
+    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
+    started_at = coalesce(r.started_at, $1), updated_at = $1
+  WHERE r.id = ANY(ARRAY(SELECT id FROM c))
+  RETURNING r.*
+), counted AS (
+  ${countChanges("c", "old_status", "'running'")}
 )
--- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
--- hash join over the whole table.
-UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $1), updated_at = $1
-WHERE r.id = ANY(ARRAY(SELECT id FROM c))
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
+-- One-row subqueries (evaluated once), never a lookup per claimed row.
+SELECT claimed.*, m.history, m.due FROM (
+  SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("(SELECT $1::bigint)")} AS due
+) AS m LEFT JOIN claimed ON true`;
+}
+
+/**
+ * SQL narrowing a claim to `queues` (null = every queue) minus the `limited` ones, names as literals
+ * (`quote` makes a string literal).
+ */
+export function queueFilter(queues: readonly string[] | null, limited: readonly string[], quote: (s: string) => string): string {
+  const list = (xs: readonly string[]) => xs.map(quote).join(", ");
+  const only = queues === null ? "" : queues.length === 0 ? " AND false" : ` AND queue IN (${list(queues)})`;
+  const not = limited.length === 0 ? "" : ` AND queue NOT IN (${list(limited)})`;
+  return only + not;
+}
+
+/** The `cap` of {@link claimFree} for a claim of `limit` runs: the next power of two, at least 64. */
+export function claimCap(limit: number): number {
+  let cap = 64;
+  while (cap < limit) cap *= 2;
+  return cap;
+}
+
+/** Whether runs are due to expire or to fail for a lost lease (index probes on runs_expiry and runs_running). */
+function dueSql(now: string): string {
+  return `(EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= ${now} AND status IN ('queued', 'delayed') AND started_at IS NULL)
+    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= ${now} AND attempt >= max_attempts))`;
+}
 
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
 
@@ -60,29 +110,41 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED`;
 
 export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at AS prev_started FROM :S.runs WHERE id = ANY($1))
-UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $4), updated_at = $4
-WHERE r.id = ANY($1)
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
+WITH c AS (SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs WHERE id = ANY($1)),
+claimed AS (
+  UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
+    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
+    started_at = coalesce(r.started_at, $4), updated_at = $4
+  WHERE r.id = ANY($1)
+  RETURNING r.*
+), counted AS (
+  ${countChanges("c", "old_status", "'running'")}
+)
+SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
 
 /**
  * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
  * waits, and for each parent waiting on one of them stores the child's result as the wait's step,
  * resolves the wait, wakes the parent and sends one NOTIFY.
- * $1 ids, $2 outputs, $3 worker, $4 now, $5 channel.
+ * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
+ * (The object is looked up per row; joining the rows with unnest($1, $outputs) could be planned as a
+ * nested loop that rescans the array for every row, O(batch²).)
  */
 export const COMPLETE = `
 WITH locked AS (
   -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 AND status = 'running' ORDER BY id FOR UPDATE
+  -- worker_id is set exactly while a run is running, so it is the whole check. (A condition on
+  -- status would let the planner walk every running run through runs_running, per row.)
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 ORDER BY id FOR UPDATE
 ), done AS (
-  UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
+  UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
-  FROM unnest($1::text[], $2::text[]) AS x(id, output), locked
-  WHERE r.id = x.id AND r.id = locked.id
-  RETURNING r.id, r.parent_run_id, r.output
+  WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
+  RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
+), counted AS (
+  ${countChanges("done", "'running'", "status")}
+), minutes AS (
+  ${countFinished("done")}
 ), closed AS (
   UPDATE :S.waits w SET resolved_at = $4 FROM done
   WHERE w.run_id = done.id AND w.resolved_at IS NULL
@@ -104,7 +166,9 @@ WITH locked AS (
 ), wk AS (
   UPDATE :S.runs r SET status = 'queued', run_at = $4, updated_at = $4
   WHERE r.id IN (SELECT run_id FROM pw) AND r.status = 'waiting'
-  RETURNING 1
+  RETURNING r.queue
+), woken AS (
+  ${countChanges("wk", "'waiting'", "'queued'")}
 ), nt AS (
   SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
 )
@@ -112,39 +176,51 @@ SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
 export const HEARTBEAT = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
 )
 UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
 RETURNING r.id`;
 
-export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
+export const INSERT_RUNS = `
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 /** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($17 = channel). */
 export const INSERT_RUNS_NOTIFY = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING 1)
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($17, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
-export const INSERT_RUN_IDEMPOTENT = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
-ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+/** Inserts the run unless its (task, idempotency key) is taken; one row back when it was inserted. */
+export const INSERT_RUN_IDEMPOTENT = `
+WITH ins AS (
+  INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
+  ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING queue, status
+), counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
 
 export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
 
 export const EXPIRE_UNSTARTED = `
-UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
-WHERE r.id IN (
-  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
-  LIMIT 500 FOR UPDATE SKIP LOCKED)
-RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs
+  WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
+  LIMIT 500 FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.status, r.output, r.error, r.queue, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id, status, output, error FROM u`;
 
-/** Cheap index-only check whether a claim must first expire runs or fail exhausted lease takeovers. */
-export const MAINTENANCE_DUE = `
-SELECT EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL)
-    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts) AS due`;
 
 export const LOST_LEASES_EXHAUSTED = `
-SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
+SELECT id, attempt FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
 LIMIT 500 FOR UPDATE SKIP LOCKED`;
 
 export const DUE_TIMERS = `
@@ -156,20 +232,31 @@ export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDE
 
 export const RELEASE = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
-)
-UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-FROM locked WHERE r.id = locked.id`;
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
+), u AS (
+  UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  FROM locked WHERE r.id = locked.id
+  RETURNING r.queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
 export const FAIL_RETRY = `
-UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
-  worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
+    worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'delayed'")})
+SELECT 1 FROM u`;
 
 export const FAIL_FINAL = `
-UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'
-RETURNING parent_run_id`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING parent_run_id, queue, status, started_at, finished_at
+), counted AS (${countChanges("u", "'running'", "status")}),
+minutes AS (${countFinished("u")})
+SELECT parent_run_id FROM u`;
 
 export const HELD_FOR_UPDATE = `SELECT 1 FROM :S.runs WHERE id = $1 AND worker_id = $2 AND status = 'running' FOR UPDATE`;
 
@@ -182,11 +269,23 @@ export const WAITS_BY_KEYS = `SELECT * FROM :S.waits WHERE run_id = $1 AND key =
 
 export const NEXT_TIMER = `SELECT min(wake_at) AS at FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL AND wake_at IS NOT NULL`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const REQUEUE_HELD = `
-UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const MARK_WAITING = `
-UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'waiting'")})
+SELECT 1 FROM u`;
 
 /** Upserts a step if the worker holds the run; returns held = 1 or 0. */
 export const SAVE_STEP = `
@@ -209,8 +308,44 @@ SELECT * FROM :S.waits WHERE kind = 'event' AND event_name = $1 AND resolved_at 
 ORDER BY created_at FOR UPDATE`;
 
 export const UNFINISHED_CHILDREN = `
-SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;
+SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL}`;
 
 export const UPSERT_QUEUES = `
 INSERT INTO :S.queues (name, concurrency_limit) SELECT * FROM unnest($1::text[], $2::int[])
 ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+
+// --- run and wait transitions (the store-rule primitives of src/postgres/tx.ts)
+
+export const INSERT_WAIT_STEP = `
+INSERT INTO :S.steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+VALUES ($1, $2, $3, $4, 'completed', $5, NULL, 1, $6, $7, $8)
+ON CONFLICT (run_id, key) DO UPDATE SET status = 'completed', output = excluded.output, error = NULL, finished_at = excluded.finished_at
+WHERE :S.steps.status <> 'completed'`;
+
+export const RESOLVE_WAIT = `UPDATE :S.waits SET resolved_at = $3 WHERE run_id = $1 AND key = $2`;
+
+export const WAKE_RUNS = `
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2 WHERE id = ANY($1) AND status = 'waiting'
+  RETURNING queue
+), counted AS (${countChanges("u", "'waiting'", "'queued'")})
+SELECT 1 FROM u`;
+
+export const CLOSE_WAITS_OF_RUNS = `UPDATE :S.waits SET resolved_at = $2 WHERE resolved_at IS NULL AND run_id = ANY($1)`;
+
+export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child'`;
+
+export const FINISH_RUN = `
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs WHERE id = $1 AND status NOT IN ${FINISHED_SQL} FOR UPDATE
+), u AS (
+  UPDATE :S.runs r SET status = $2, error = coalesce($3, r.error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.queue, r.status, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id FROM u`;
+
+export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY created_at, seq`;
+
+export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1`;

@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import type { SqliteDatabaseLike } from "./driver.ts";
 import { Sql } from "./driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
 
 export interface SqliteStoreOptions {
   /** File path of the database (created if missing), or ":memory:". Give this or `database`. */
@@ -11,12 +12,18 @@ export interface SqliteStoreOptions {
   readonly database?: SqliteDatabaseLike;
   /** PRAGMA synchronous: "NORMAL" (fast; a power loss may lose the last commits) or "FULL". @default "NORMAL" */
   readonly synchronous?: "NORMAL" | "FULL";
-  /** How long a writer waits for another process's lock before failing. @default 5000 */
+  /**
+   * How long a call waits for another process's lock before failing with `SqliteBusyError`. The wait
+   * does not block the event loop: the store retries the call from the loop with backoff.
+   * @default 5000
+   */
   readonly busyTimeoutMs?: number;
 }
 
 export interface Opened {
   readonly sql: Sql;
+  /** The option `busyTimeoutMs`: how long a locked-out call is retried (asynchronously). */
+  readonly busyTimeoutMs: number;
   readonly owned: boolean;
   readonly label: string;
   readonly memory: boolean;
@@ -56,13 +63,15 @@ export function openDatabase(options: SqliteStoreOptions): Opened {
       db = new Database(options.path!, { timeout }) as unknown as SqliteDatabaseLike;
       owned = true;
     }
-    db.pragma(`busy_timeout = ${timeout}`);
+    // SQLite's busy handler blocks the event loop: keep it to a few ms and retry asynchronously (busy.ts).
+    db.pragma(`busy_timeout = ${Math.min(timeout, SYNC_BUSY_MS)}`);
     const memory = label === ":memory:" || label === "";
     if (!memory) setWal(db, timeout);
     db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
     db.pragma("foreign_keys = OFF");
-    return { sql: new Sql(db), owned, label, memory };
+    return { sql: new Sql(db), owned, label, memory, busyTimeoutMs: timeout };
   } catch (error) {
+    if (isBusy(error)) throw error; // retried by the store
     throw openError(label, error);
   }
 }
@@ -106,6 +115,7 @@ export function migrate(sql: Sql, label: string): void {
       }
     });
   } catch (error) {
+    if (isBusy(error)) throw error; // retried by the store
     throw openError(label, error);
   }
 }

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { createEngine, defineTask, type AnyTask } from "errand";
 import { sqliteStore } from "errand/sqlite";
 import { createRunContext, LeaseLostError } from "../../src/durable/index.ts";
+import { createDurableHost } from "../../src/engine/durable-host.ts";
 import { newId } from "../../src/store/ids.ts";
 import { tempDb, until } from "../support/temp.ts";
 
@@ -173,7 +174,7 @@ describe("lease lost (unit level, real SQLite store)", () => {
     const handle = createRunContext({
       claimed,
       signal: new AbortController().signal,
-      host: { store, workerId: "worker-b", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) },
+      host: createDurableHost({ store, workerId: "worker-b", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) }),
     });
     const outcome = await handle.settle(handle.ctx.step("s", () => ++fnCalls));
     assert.equal(outcome.kind, "failed");
@@ -241,7 +242,7 @@ describe("log flushing when the store fails", () => {
       const handle = createRunContext({
         claimed,
         signal: new AbortController().signal,
-        host: { store, workerId: "w", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) },
+        host: createDurableHost({ store, workerId: "w", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) }),
       });
       await store.close();
       for (let i = 0; i < 250; i++) handle.ctx.log.info(`line ${i}`);

@@ -1,0 +1,144 @@
+/**
+ * One run a worker holds, and the only place its state changes (docs/ARCHITECTURE.md, "Held run"):
+ *
+ *   buffered ──start──► executing ──settled──► writing ──written──► released
+ *      │                   │   └──settled, nothing to write──────────────▲
+ *      │                   └──lose──► lost ──settled─────────────────────┤
+ *      └──lose───────────────────────────────────────────────────────────┘
+ *
+ * - buffered: claimed ahead, waiting for a slot (prefetch);
+ * - executing: its function runs and holds a slot;
+ * - lost: canceled, lease lost or worker stopped while executing: the function was aborted and may
+ *   still be winding down (it keeps its slot until it settles); its outcome is never written;
+ * - writing: the function returned, its slot is free, its outcome is being written;
+ * - released: no longer this worker's.
+ *
+ * The worker's counts (slots in use, buffered, unwritten outcomes) are the tally of these states,
+ * moved only by {@link HeldRun.#moveTo}; nothing else keeps a counter.
+ */
+import type { ClaimedRun } from "../../store/types.ts";
+import type { RunInfo } from "../../vocabulary/runs.ts";
+
+export type HeldState = "buffered" | "executing" | "lost" | "writing" | "released";
+
+const ALLOWED: Readonly<Record<HeldState, readonly HeldState[]>> = {
+  buffered: ["executing", "released"],
+  executing: ["writing", "lost", "released"],
+  lost: ["released"],
+  writing: ["released"],
+  released: [],
+};
+
+/** Told of every state change (the registry keeps the tally and its by-id index with it). */
+export interface HeldRunObserver {
+  moved(run: HeldRun, from: HeldState, to: HeldState): void;
+}
+
+/** How {@link HeldRun.lose} left the run. */
+export type LossEffect =
+  /** Never started: released at once, nothing to abort. */
+  | "released"
+  /** Executing: aborted; it is released once its function settles, and its outcome is dropped. */
+  | "aborted"
+  /** Writing (the store decides) or already lost/released: nothing changed. */
+  | "unchanged";
+
+export class HeldRun {
+  #state: HeldState = "buffered";
+  readonly claimed: ClaimedRun;
+  /** The lease this worker last secured for the run expires at this time (engine clock). */
+  leaseUntil: number;
+  /** Set on start. */
+  info: RunInfo | null = null;
+  startedAt = 0;
+  #controller: AbortController | null = null;
+  #interrupt: ((reason: unknown) => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #observer: HeldRunObserver;
+
+  constructor(claimed: ClaimedRun, leaseUntil: number, observer: HeldRunObserver) {
+    this.claimed = claimed;
+    this.leaseUntil = leaseUntil;
+    this.#observer = observer;
+  }
+
+  get id(): string {
+    return this.claimed.run.id;
+  }
+
+  get state(): HeldState {
+    return this.#state;
+  }
+
+  /**
+   * buffered → executing. Returns the attempt's abort signal and a promise that rejects (with the
+   * abort reason) when the worker interrupts it; `timeoutMs` arms the task's timeout.
+   */
+  start(info: RunInfo, now: number, timeout: { ms: number; error: () => unknown } | null): { signal: AbortSignal; interrupted: Promise<never> } {
+    this.#moveTo("executing");
+    this.info = info;
+    this.startedAt = now;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const interrupted = new Promise<never>((_, reject) => (this.#interrupt = reject));
+    interrupted.catch(() => {}); // never an unhandled rejection, whoever listens
+    if (timeout !== null) this.#timer = setTimeout(() => this.#abort(timeout.error()), timeout.ms);
+    return { signal: controller.signal, interrupted };
+  }
+
+  /**
+   * The function settled: executing → writing when `outcome` is to be written, else → released
+   * (lost runs always end here: their outcome is dropped). Returns whether to write it.
+   */
+  settled(outcome: boolean): boolean {
+    this.#clearTimer();
+    this.#controller = null;
+    this.#interrupt = null;
+    if (this.#state === "executing" && outcome) {
+      this.#moveTo("writing");
+      return true;
+    }
+    if (this.#state === "executing" || this.#state === "lost") this.#moveTo("released");
+    return false;
+  }
+
+  /** The outcome is written (or given up on): writing → released. */
+  written(): void {
+    if (this.#state === "writing") this.#moveTo("released");
+  }
+
+  /** Aborts an executing run without losing it (its outcome, e.g. a timeout failure, is still written). */
+  abort(reason: unknown): void {
+    if (this.#state === "executing") this.#abort(reason);
+  }
+
+  /** The run is no longer this worker's to finish (canceled, lease lost, handed back, worker stopped). */
+  lose(reason: unknown): LossEffect {
+    if (this.#state === "buffered") {
+      this.#moveTo("released");
+      return "released";
+    }
+    if (this.#state !== "executing") return "unchanged";
+    this.#moveTo("lost");
+    this.#abort(reason);
+    return "aborted";
+  }
+
+  #abort(reason: unknown): void {
+    this.#clearTimer();
+    this.#controller?.abort(reason);
+    this.#interrupt?.(reason);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #moveTo(to: HeldState): void {
+    const from = this.#state;
+    if (!ALLOWED[from].includes(to)) throw new Error(`held run ${this.id}: no transition ${from} → ${to} (a worker bug)`);
+    this.#state = to;
+    this.#observer.moved(this, from, to);
+  }
+}
