@@ -23,16 +23,12 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   const run = h.claimed.run;
   const task = w.host.tasks.get(run.taskId);
   const timeoutMs = task?.options.timeoutMs;
-  const timeout =
-    timeoutMs === undefined
-      ? null
-      : { ms: timeoutMs, error: () => new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`) };
-  const { signal, interrupted } = h.start(toRunInfo(run), w.host.now(), timeout);
+  h.start(toRunInfo(run), w.host.now(), timeoutMs === undefined ? null : { ms: timeoutMs, error: timeoutError });
   if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
   const attempt: Promise<AttemptReport> =
     task === undefined
       ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
-      : executeAttempt(task, h.claimed, signal, w.durable, interrupted);
+      : executeAttempt(task, h.claimed, h.info!, w.durable, h);
   attempt.then(
     (report) => settle(w, h, report),
     (error: unknown) => {
@@ -41,6 +37,11 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
       startBuffered(w);
     },
   );
+}
+
+function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
+  const r = run.claimed.run;
+  return new TaskTimeoutError(`task "${r.taskId}" timed out after ${ms} ms (attempt ${r.attempt})`);
 }
 
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
