@@ -45,6 +45,7 @@ function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
 }
 
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
+  w.prefetch.observe(w.host.now() - h.startedAt);
   const write = h.settled(true);
   startBuffered(w);
   for (const e of report.hookErrors) w.reportError(e);

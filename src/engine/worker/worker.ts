@@ -18,6 +18,7 @@ import { HeldRuns } from "./held-runs.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { validateWorkerOptions } from "./options.ts";
 import { createPersist } from "./persist.ts";
+import { Prefetch } from "./prefetch.ts";
 
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
   const opts = validateWorkerOptions(options);
@@ -54,8 +55,10 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       }
     },
   });
+  const prefetch = new Prefetch(opts);
   const core: WorkerCore = {
     id,
+    prefetch,
     host,
     store,
     opts,
@@ -71,17 +74,23 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     reportError,
   };
   const leases = createLeaseKeeper(core);
-  const capacity = opts.concurrency + opts.prefetch;
-  /** Claim once this many places are free, so that claims stay large when prefetching. */
-  const claimAt = opts.prefetch === 0 ? 1 : Math.max(1, Math.ceil(capacity / 2));
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
   let loopDone: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | null = null;
 
-  /** Places free for claiming: capacity minus runs buffered or running, minus a backlog of unwritten outcomes beyond `capacity`. */
-  const room = () => capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
+  /**
+   * Claims when enough places are free: half the capacity (slots plus prefetch buffer, so that claims
+   * stay large), or any free slot with nothing buffered to start. Places: capacity minus runs buffered
+   * or running, minus a backlog of unwritten outcomes beyond the capacity.
+   */
+  function claimLimit(): number {
+    const capacity = opts.concurrency + prefetch.size;
+    const room = capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
+    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && held.running < opts.concurrency)) return room;
+    return 0;
+  }
 
   function claim(limit: number): void {
     wantClaim = false;
@@ -119,8 +128,8 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     if (state === "running") {
       startBuffered(core);
       if (claiming === null && wantClaim) {
-        const want = room();
-        if (want >= claimAt || (want > 0 && held.buffered === 0 && held.running < opts.concurrency)) claim(want);
+        const limit = claimLimit();
+        if (limit > 0) claim(limit);
       }
     }
     if (!completions.idle) void completions.send();
