@@ -10,11 +10,21 @@ import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } f
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
-/** Starts buffered runs while the worker runs and has free slots. */
+/**
+ * Starts buffered runs while the worker runs and has free slots, within this turn's budget: runs that
+ * settle at once (no-op runs) would otherwise drain the whole buffer in one chain of microtasks, and the
+ * worker could not claim the next batch (nor send completions) until the buffer is empty. Out of budget,
+ * it rings the doorbell: the next turn sends completions, claims if half the buffer is gone, and goes on.
+ */
 export function startBuffered(w: WorkerCore): void {
   while (w.state === "running" && w.held.running < w.opts.concurrency) {
+    if (w.turn.startsLeft <= 0) {
+      w.bell.ring();
+      return;
+    }
     const run = w.held.nextBuffered();
     if (run === undefined) return;
+    w.turn.startsLeft--;
     startAttempt(w, run);
   }
 }

@@ -38,6 +38,8 @@ export interface WorkerCore {
   readonly prefetch: Prefetch;
   /** Runs a store write, retrying transient errors; rejects when it gives up. */
   persist<T>(write: () => Promise<T>): Promise<T>;
+  /** Runs this turn may still start; the loop sets it on each wake-up (see startBuffered). */
+  readonly turn: { startsLeft: number };
   /** Set when the worker starts. */
   durable: DurableHost;
   readonly state: WorkerState;

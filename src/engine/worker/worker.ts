@@ -59,6 +59,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   const core: WorkerCore = {
     id,
     prefetch,
+    turn: { startsLeft: 0 },
     host,
     store,
     opts,
@@ -126,6 +127,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   /** One pass of the loop. */
   function pump(): void {
     if (state === "running") {
+      core.turn.startsLeft = Math.max(opts.concurrency, Math.ceil((opts.concurrency + prefetch.size) / 2));
       startBuffered(core);
       if (claiming === null && wantClaim) {
         const limit = claimLimit();
