@@ -45,11 +45,13 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     persist,
     written(batch, done) {
       const now = host.now();
+      const tell = events.has("run:completed");
+      const wake = host.local.has("finished");
       for (const c of batch) {
         // `delete`: a run id twice in one batch (an own takeover) completes once.
         if (done.delete(c.run.id)) {
-          events.emit("run:completed", { run: c.run.info!, output: c.output, durationMs: now - c.run.startedAt });
-          host.local.emit("finished", { id: c.run.id });
+          if (tell) events.emit("run:completed", { run: c.run.info!, output: c.output, durationMs: now - c.run.startedAt });
+          if (wake) host.local.emit("finished", { id: c.run.id });
         }
         c.run.written();
       }
