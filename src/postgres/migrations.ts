@@ -5,6 +5,7 @@
  */
 import type { Migration } from "../store/types.ts";
 import { COUNTERS_MIGRATION } from "./counts.ts";
+import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
 
 export type { Migration };
 
@@ -152,5 +153,10 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     version: 3,
     name: "run counters (per queue and status) and finished runs per minute, for stats() and metrics()",
     sql: COUNTERS_MIGRATION,
+  },
+  {
+    version: 4,
+    name: "events with idempotency keys, runs started by events, waitpoint tokens",
+    sql: EVENTS_TOKENS_MIGRATION,
   },
 ];

@@ -138,7 +138,7 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
           ).rows;
           if (ids.length === 0) return { n: 0, last: from };
           const list = ids.map((x) => x.id);
-          for (const table of ["steps", "waits", "logs"]) await c.query(S(`DELETE FROM :S.${table} WHERE run_id = ANY($1)`), [list]);
+          for (const table of ["steps", "waits", "logs", "tokens", "run_events"]) await c.query(S(`DELETE FROM :S.${table} WHERE run_id = ANY($1)`), [list]);
           await c.query(S(PRUNE_RUNS), [list]);
           return { n: ids.length, last: Number(ids[ids.length - 1]!.finished_at) };
         });

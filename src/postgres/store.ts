@@ -26,6 +26,7 @@ import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
 import { scrubError } from "../store/redact.ts";
 import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
+import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
@@ -230,6 +231,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     },
 
     ...wrapQueries(queries, guard),
+    ...wrapQueries(eventTokenQueries(r), guard),
 
     subscribe(listener_) {
       return listener.subscribe(listener_);

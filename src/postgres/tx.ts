@@ -5,6 +5,7 @@
 import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx } from "../store/rules/tx.ts";
 import type { Queryable } from "./driver.ts";
+import { eventTokenTx } from "./events-tokens.ts";
 import { toRun, toWait, type WaitRow } from "./rows.ts";
 import * as q from "./sql.ts";
 
@@ -69,6 +70,7 @@ export function createTx(c: Queryable, S: Schema): RulesTx {
   };
   const waits = async (text: string, values: unknown[]) => (await rows<WaitRow>(text, values)).map(toWait);
   return {
+    ...eventTokenTx(c, S),
     insertRuns: (runs, now) => exec(q.INSERT_RUNS, insertParams(runs, now)),
     insertRunIfKeyFree: async (run, now) => (await count(q.INSERT_RUN_IDEMPOTENT, insertParams([run], now))) === 1,
     runByIdempotencyKey: async (taskId, key) => {

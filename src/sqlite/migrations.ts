@@ -4,6 +4,7 @@
  * starting at once apply each migration exactly once.
  */
 import type { Migration } from "../store/types.ts";
+import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
 
 export type { Migration };
 
@@ -157,5 +158,10 @@ INSERT INTO run_counts (queue, status, n)
   SELECT CASE WHEN status IN ('queued', 'delayed') THEN queue ELSE '' END, status, count(*)
   FROM runs WHERE status <> 'running' GROUP BY 1, 2;
 `,
+  },
+  {
+    version: 3,
+    name: "events with idempotency keys, runs started by events, waitpoint tokens",
+    sql: EVENTS_TOKENS_MIGRATION,
   },
 ];

@@ -29,13 +29,13 @@ DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < @
 export function createQueries(conn: Conn): StoreQueries {
   const { sql, counts, call, transact } = conn;
 
-  /** Deletes up to `limit` finished runs (with their steps, waits, logs, tags) in one transaction. */
+  /** Deletes up to `limit` finished runs (with their steps, waits, logs, tags, tokens, event links) in one transaction. */
   const pruneBatch = (before: number, limit: number) =>
     transact(() => {
       const rows = sql.all<{ id: string; status: RunStatus }>(PRUNABLE, { before, limit });
       if (rows.length === 0) return 0;
       const ids = JSON.stringify(rows.map((x) => x.id));
-      for (const table of ["steps", "waits", "logs", "run_tags"]) {
+      for (const table of ["steps", "waits", "logs", "run_tags", "tokens", "run_events"]) {
         sql.run(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(@ids))`, { ids });
       }
       sql.run("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(@ids))", { ids });

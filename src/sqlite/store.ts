@@ -26,6 +26,7 @@ import {
 import { retryBusy } from "./busy.ts";
 import { connect } from "./conn.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
+import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
@@ -136,6 +137,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ...createQueries(conn),
+    ...eventTokenQueries(conn),
 
     subscribe(listener: (n: StoreNotification) => void) {
       return channel.subscribe(listener);

@@ -6,6 +6,7 @@ import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
 import type { Sql } from "./driver.ts";
 import type { RunCounts } from "./counts.ts";
+import { eventTokenTx } from "./events-tokens.ts";
 import { toRun, toWait, type RunRow, type WaitRow } from "./rows.ts";
 import * as l from "./sql/lifecycle.ts";
 import * as r from "./sql/runs.ts";
@@ -94,6 +95,7 @@ export function createTx(sql: Sql, counts: RunCounts): RulesTx {
   };
   const waits = (text: string, params: object): StoredWait[] => sql.all<WaitRow>(text, params).map(toWait);
   return {
+    ...eventTokenTx(sql),
     insertRuns(runs, now) {
       for (let i = 0; i < runs.length; i += ROWS_PER_INSERT) {
         const n = Math.min(ROWS_PER_INSERT, runs.length - i);

@@ -13,8 +13,10 @@
  *   still holds (fencing), and report which runs they actually changed.
  */
 import type { SerializedError } from "../vocabulary/serialize-error.ts";
+import type { NewToken, RunEventRecord, TokenCompletion, TokenRecord } from "./events-tokens.ts";
 
 export type { SerializedError };
+export type { NewToken, RunEventRecord, TokenCompletion, TokenRecord, TokenRefusal, TokenStatus } from "./events-tokens.ts";
 
 export const RUN_STATUSES = [
   "queued",
@@ -99,6 +101,18 @@ export interface CreatedRun {
   readonly created: boolean;
 }
 
+/** What `emitEvent` did. */
+export interface EmittedEvent {
+  /** The stored event's id; for a repeated idempotency key, the first send's. */
+  readonly eventId: string;
+  /** false when the idempotency key was taken: nothing was written, started or woken. */
+  readonly created: boolean;
+  /** The runs the event started, in input order; for a repeat, the runs the first send started (`created: false`). */
+  readonly runs: readonly CreatedRun[];
+  /** Event waits resolved (0 for a repeat). */
+  readonly woken: number;
+}
+
 export interface QueueConfig {
   readonly name: string;
   /** null = unlimited. Applies per queue, or per (queue, concurrencyKey) for runs that have a key. */
@@ -106,7 +120,7 @@ export interface QueueConfig {
 }
 
 export type StepStatus = "completed" | "failed" | "waiting";
-export type StepKind = "step" | "task" | "sleep" | "event" | "child";
+export type StepKind = "step" | "task" | "sleep" | "event" | "child" | "token";
 
 export interface StepRecord {
   readonly runId: string;
@@ -142,12 +156,16 @@ export interface NewStep {
  * waits resolves; resolving a wait writes a completed step with the wait's key:
  * - sleep: output `null` once `wakeAt` passes;
  * - event: output = the event payload, or `null` when `wakeAt` (the timeout) passes first;
- * - child: output = JSON `{ ok: true, id, output } | { ok: false, id, error }` when the child finishes.
+ * - child: output = JSON `{ ok: true, id, output } | { ok: false, id, error }` when the child finishes;
+ * - token: output = JSON `{ ok: true, output }` when the run's token with key `parentKey` is completed,
+ *   or `{ ok: false, error }` (a `WaitpointTimeoutError`) when it expires first. Its timer is the
+ *   token's `timeoutAt`, which the store fills in (the caller's `wakeAt` is ignored).
  */
 export interface NewWait {
   readonly key: string;
+  /** For a token wait: the key of the token waited for. */
   readonly parentKey: string | null;
-  readonly kind: "sleep" | "event" | "child";
+  readonly kind: "sleep" | "event" | "child" | "token";
   /** When the wait began (the call time in the first execution that reached it). */
   readonly createdAt: number;
   /** Timer: sleep end or event timeout. null = no timer. */
@@ -332,6 +350,42 @@ export interface Store {
    */
   sendEvent(p: { readonly id: string; readonly name: string; readonly payload: string; readonly now: number }): Promise<number>;
 
+  /**
+   * Sends an event, in one transaction: unless `idempotencyKey` is already stored for an event of this
+   * name, stores the event, inserts `runs` (the runs of the tasks listening to it, as `createRuns`)
+   * recorded as started by it, and resolves the waits it matches (as `sendEvent`). With a taken key
+   * nothing is written: the result has `created: false`, the runs the first send started and `woken: 0`.
+   * The key holds as long as the first event is stored (`prune` deletes old events).
+   */
+  emitEvent(p: {
+    readonly id: string;
+    readonly name: string;
+    readonly payload: string;
+    readonly idempotencyKey: string | null;
+    readonly runs: readonly NewRun[];
+    readonly now: number;
+  }): Promise<EmittedEvent>;
+
+  /** Which event started each of these runs (runs not started by an event are left out). */
+  getRunEvents(p: { readonly runIds: readonly string[] }): Promise<readonly RunEventRecord[]>;
+
+  /**
+   * Stores a waitpoint token of a run held by `workerId` together with `step` (the step that records
+   * it; saved as `saveStep` does), in one transaction. False (nothing written) when not held.
+   */
+  createToken(p: { readonly workerId: string; readonly runId: string; readonly token: NewToken; readonly step: NewStep; readonly now: number }): Promise<boolean>;
+
+  /**
+   * Completes a waiting token with `output` (JSON text) and resolves its run's wait on it (waking the
+   * run). The first completion wins; refused when the token is unknown, completed already, expired
+   * (`timeoutAt` <= now) or its run has finished. Two completers racing from any processes: exactly one wins.
+   */
+  completeToken(p: { readonly id: string; readonly output: string; readonly now: number }): Promise<TokenCompletion>;
+
+  getToken(p: { readonly id: string }): Promise<TokenRecord | null>;
+  /** The tokens of a run, oldest first. */
+  listTokens(p: { readonly runId: string }): Promise<readonly TokenRecord[]>;
+
   /** Inserts logs, ignoring keys already stored for the run. */
   appendLogs(p: { readonly runId: string; readonly logs: readonly NewLog[] }): Promise<void>;
   getLogs(p: { readonly runId: string }): Promise<readonly LogRecord[]>;
@@ -362,7 +416,7 @@ export interface Store {
   cancelRun(p: { readonly id: string; readonly error: string; readonly now: number }): Promise<readonly string[]>;
 
   /**
-   * Deletes finished runs (and their steps, waits, logs) finished before `finishedBefore`; old events
+   * Deletes finished runs (and their steps, waits, logs, tokens) finished before `finishedBefore`; old events
    * too. Returns runs deleted. Works in small transactions (see `pruneInBatches`) so that workers keep
    * claiming and completing while a million runs are deleted.
    */

@@ -6,6 +6,7 @@
  * duplicate idempotency keys, concurrent claims, schedule CAS) into real two-connection races.
  */
 import { claimsConformance } from "./claims.ts";
+import { eventRunsConformance } from "./event-runs.ts";
 import { eventsChildrenConformance } from "./events-children.ts";
 import { finishConformance } from "./finish.ts";
 import type { ConformanceOptions } from "./harness.ts";
@@ -16,6 +17,7 @@ import { runsConformance } from "./runs.ts";
 import { schedulesConformance } from "./schedules.ts";
 import { statsConformance } from "./stats.ts";
 import { stepsWaitsConformance } from "./steps-waits.ts";
+import { tokensConformance } from "./tokens.ts";
 
 export type { ConformanceOptions, OpenedStore } from "./harness.ts";
 export { reopenable } from "./harness.ts";
@@ -28,6 +30,8 @@ export function runStoreConformance(options: ConformanceOptions): void {
   payloadsConformance(options);
   stepsWaitsConformance(options);
   eventsChildrenConformance(options);
+  eventRunsConformance(options);
+  tokensConformance(options);
   queriesConformance(options);
   statsConformance(options);
   schedulesConformance(options);

@@ -3,7 +3,9 @@ export { call, runAsync, runSync, type Maybe, type Program } from "./program.ts"
 export type { FinalStatus, FinishedRun, RulesTx, StoredWait } from "./tx.ts";
 export { Effects, settle } from "./effects.ts";
 export { afterFinish, cancelCascade, failAttempt, finishRun, sweep } from "./finish.ts";
-export { deliverEvent, resolveDueTimers, resolveWait, suspend, tryResolveNow } from "./waits.ts";
+export { deliverEvent, resolveDueTimers, resolveEventWaits, resolveWait, suspend, tryResolveNow } from "./waits.ts";
+export { emitEvent } from "./events.ts";
+export { completeToken, createToken } from "./tokens.ts";
 export { groupKey, pickUnderLimits, Slots, type ClaimCandidate, type RunningCount } from "./limits.ts";
 export { createRuns, keyHolds } from "./create.ts";
 export { EXPIRED_ERROR, FINISHED_SQL, isFinished, leaseLostError } from "./payloads.ts";

@@ -5,14 +5,19 @@
 import type { Store } from "../types.ts";
 import { createRuns } from "./create.ts";
 import type { Effects } from "./effects.ts";
+import { emitEvent } from "./events.ts";
 import { cancelCascade, failAttempt } from "./finish.ts";
 import type { Program } from "./program.ts";
+import { completeToken, createToken } from "./tokens.ts";
 import { deliverEvent, suspend } from "./waits.ts";
 
 /** Runs a program in one write transaction of the store (synchronously or not). */
 export type Write = <T>(now: number, body: (effects: Effects) => Program<T>) => T | Promise<T>;
 
-export type RuleMethods = Pick<Store, "createRuns" | "failRun" | "suspendRun" | "sendEvent" | "cancelRun">;
+export type RuleMethods = Pick<
+  Store,
+  "createRuns" | "failRun" | "suspendRun" | "sendEvent" | "cancelRun" | "emitEvent" | "createToken" | "completeToken"
+>;
 
 export function ruleMethods(write: Write): RuleMethods {
   return {
@@ -26,5 +31,8 @@ export function ruleMethods(write: Write): RuleMethods {
     suspendRun: async (p) => write(p.now, (effects) => suspend(p, effects)),
     sendEvent: async (p) => write(p.now, (effects) => deliverEvent(p, effects)),
     cancelRun: async ({ id, error, now }) => write(now, (effects) => cancelCascade(id, error, now, effects)),
+    emitEvent: async (p) => write(p.now, (effects) => emitEvent(p, effects)),
+    createToken: async (p) => write(p.now, () => createToken(p)),
+    completeToken: async (p) => write(p.now, (effects) => completeToken(p, effects)),
   };
 }

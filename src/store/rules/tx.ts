@@ -3,7 +3,7 @@
  * SQL and row mapping (src/sqlite/tx.ts, src/postgres/tx.ts); every call runs inside the caller's
  * write transaction. Records cross this boundary already mapped (numbers as numbers).
  */
-import type { NewRun, NewWait, RunRecord, RunStatus } from "../types.ts";
+import type { NewRun, NewStep, NewToken, NewWait, RunRecord, RunStatus, TokenRecord } from "../types.ts";
 
 /** A value, or a promise of it: SQLite primitives return values, PostgreSQL primitives promises. */
 export type Maybe<T> = T | PromiseLike<T>;
@@ -86,4 +86,32 @@ export interface RulesTx {
   openEventWaits(name: string, now: number): Maybe<readonly StoredWait[]>;
   /** Payloads of events named `name` sent in [since, now], in the order they were sent. */
   eventsSince(name: string, since: number, now: number): Maybe<readonly string[]>;
+
+  // --- events that start runs (rules/events.ts)
+  /** Inserts an event with an idempotency key unless an event of this name holds the key; returns whether it inserted. */
+  insertEventIfKeyFree(id: string, name: string, payload: string, key: string, now: number): Maybe<boolean>;
+  /** The id of the event of this name holding `key`, or null. */
+  eventIdByKey(name: string, key: string): Maybe<string | null>;
+  /** Records that the event started these runs. */
+  linkEventRuns(eventId: string, eventName: string, runIds: readonly string[]): Maybe<void>;
+  /** The runs the event started, oldest first. */
+  runsOfEvent(eventId: string): Maybe<readonly RunRecord[]>;
+
+  // --- waitpoint tokens (rules/tokens.ts, rules/token-waits.ts)
+  insertToken(runId: string, token: NewToken): Maybe<void>;
+  /** Saves a step of a run this transaction holds, as `Store.saveStep` does (a completed step is never overwritten). */
+  saveHeldStep(runId: string, workerId: string, step: NewStep): Maybe<void>;
+  /** The token; with `lock`, locked for this transaction where the database locks rows. */
+  tokenById(id: string, lock: boolean): Maybe<TokenRecord | null>;
+  /** The run's token created under `key`, locked for this transaction where the database locks rows. */
+  tokenByKey(runId: string, key: string): Maybe<TokenRecord | null>;
+  /** Gives a waiting token its final status (and, when completed, its output). */
+  finishToken(id: string, status: "completed" | "expired", output: string | null, now: number): Maybe<void>;
+  /** The run's status, locked for this transaction where the database locks rows; null when missing. */
+  lockRunStatus(id: string): Maybe<RunStatus | null>;
+  /**
+   * Open waits on the run's token `tokenKey`. Where the database locks rows, a wait another transaction
+   * holds is skipped: that transaction (a due timer, a suspend) resolves it from the token's state.
+   */
+  openTokenWaits(runId: string, tokenKey: string): Maybe<readonly StoredWait[]>;
 }

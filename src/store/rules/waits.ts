@@ -9,6 +9,7 @@ import { NEVER, type NewWait } from "../types.ts";
 import { Effects } from "./effects.ts";
 import { isFinished } from "./payloads.ts";
 import { call, type Program } from "./program.ts";
+import { tokenWaitOutput, withTokenTimer } from "./token-waits.ts";
 import type { StoredWait } from "./tx.ts";
 
 /** Writes the wait's step (completed with `output`), marks the wait resolved, wakes its run. */
@@ -17,8 +18,13 @@ export function* resolveWait(w: StoredWait, output: string, now: number, effects
   effects.woken.add(w.runId);
 }
 
-/** Tries to resolve an open wait from what is stored already (a passed timer, an event, a finished child). */
+/** Tries to resolve an open wait from what is stored already (a passed timer, an event, a finished child, a token). */
 export function* tryResolveNow(w: StoredWait, now: number, effects: Effects): Program<boolean> {
+  if (w.kind === "token") {
+    const output = yield* tokenWaitOutput(w, now, false);
+    if (output !== null) yield* resolveWait(w, output, now, effects);
+    return output !== null;
+  }
   if (w.wakeAt !== null && w.wakeAt <= now) {
     yield* resolveWait(w, "null", now, effects);
     return true;
@@ -53,7 +59,9 @@ export function* suspend(
 ): Program<"waiting" | "queued" | null> {
   const { workerId, runId, waits, now } = p;
   if (!(yield* call((tx) => tx.lockHeld(runId, workerId)))) return null;
-  if (waits.length > 0) yield* call((tx) => tx.insertWaits(runId, waits));
+  const toInsert: NewWait[] = [];
+  for (const w of waits) toInsert.push(yield* withTokenTimer(runId, w));
+  if (toInsert.length > 0) yield* call((tx) => tx.insertWaits(runId, toInsert));
   const stored = yield* call((tx) => tx.waitsByKeys(runId, waits.map((w) => w.key)));
   // The run is held (running) here: resolving its own waits must not "wake" it; it is requeued below.
   const own = new Effects();
@@ -78,6 +86,11 @@ export function* deliverEvent(
 ): Program<number> {
   const { id, name, payload, now } = p;
   yield* call((tx) => tx.insertEvent(id, name, payload, now));
+  return yield* resolveEventWaits(name, payload, now, effects);
+}
+
+/** Resolves every open wait on event `name` whose match the payload satisfies. Returns how many. */
+export function* resolveEventWaits(name: string, payload: string, now: number, effects: Effects): Program<number> {
   let resolved = 0;
   for (const w of yield* call((tx) => tx.openEventWaits(name, now))) {
     if (!matchesJson(w.match, payload)) continue;
@@ -92,5 +105,5 @@ export function* resolveDueTimers(runIds: readonly string[], now: number): Progr
   if (runIds.length === 0) return;
   const due = yield* call((tx) => tx.dueTimers(runIds, now));
   const own = new Effects(); // the runs are being claimed: nothing to wake
-  for (const w of due) yield* resolveWait(w, "null", now, own);
+  for (const w of due) yield* resolveWait(w, w.kind === "token" ? ((yield* tokenWaitOutput(w, now, true)) ?? "null") : "null", now, own);
 }
