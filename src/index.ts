@@ -7,6 +7,7 @@ export type { Task, BoundTask, Context, ContextOptions, PersistHook, AllResult, 
 // Durable tasks (DESIGN.md §2)
 export {
   defineTask,
+  defineEvent,
   createEngine,
   NonRetriableError,
   RetryAfterError,
@@ -19,6 +20,7 @@ export {
   LeaseLostError,
   UnstorableValueError,
   StoreConnectionError,
+  EventValidationError,
 } from "./engine/index.ts";
 export type {
   EngineOptions,
@@ -46,6 +48,19 @@ export type {
   CreateScheduleOptions,
   TaskInput,
   TaskOutput,
+  EventDefinition,
+  EventInput,
+  EventPayload,
+  EventRef,
+  SendEventOptions,
+  SentEvent,
+  TokensApi,
+  TokenView,
+  TokenCompleteResult,
+  TokenRefusal,
+  TokenResult,
+  WaitpointToken,
+  CreateTokenOptions,
 } from "./engine/index.ts";
 export type { RunContext, StepScope, StepOptions, Logger, WaitForEventOptions } from "./durable/index.ts";
 export type { RunStatus } from "./store/index.ts";

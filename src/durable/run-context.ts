@@ -16,13 +16,16 @@
 import { createContext, extendContext } from "../core/index.ts";
 import type { NewWait, RunRecord, StepKind, StepRecord } from "../store/types.ts";
 import { toMs, type Duration } from "../vocabulary/duration.ts";
-import { fromJson, toJson } from "../vocabulary/json.ts";
+import { fromJson } from "../vocabulary/json.ts";
 import { childResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+import type { WaitpointToken } from "../vocabulary/tokens.ts";
+import { checkKey } from "./keys.ts";
 import { toRunInfo } from "./run-info.ts";
 import { executeStep, type StepRuntime } from "./steps.ts";
 import { RunLogs } from "./run-logs.ts";
-import type { AnyTask, RunContext, StepOptions, StepScope, WaitForEventOptions } from "./task.ts";
+import type { AnyTask, CreateTokenOptions, RunContext, StepOptions, StepScope, WaitForEventOptions } from "./task.ts";
+import { createToken, waitForEvent, waitForToken } from "./waits.ts";
 import type { AttemptHandle, AttemptOutcome, AttemptSetup, CreateRunContext, DurableHost } from "./types.ts";
 
 type WaitInput = Omit<NewWait, "createdAt" | "parentKey"> & { parentKey?: string | null };
@@ -182,12 +185,6 @@ class Execution implements StepRuntime {
   }
 }
 
-function checkKey(key: unknown, what: string): string {
-  if (typeof key !== "string" || key === "") throw new TypeError(`${what}: the key must be a non-empty string`);
-  if (key.includes("/")) throw new TypeError(`${what}: the key "${key}" must not contain "/" (it separates nested step keys)`);
-  return key;
-}
-
 function checkTask(task: AnyTask, what: string): void {
   if (task === null || typeof task !== "object" || typeof task.id !== "string") {
     throw new TypeError(`${what}: the first argument must be a task made by defineTask()`);
@@ -300,21 +297,16 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
       return ex.parked();
     },
 
-    waitForEvent<T = unknown>(key: string, options: WaitForEventOptions): Promise<T | null> {
-      try {
-        const path = checkKey(key, "ctx.waitForEvent");
-        if (options === null || typeof options !== "object" || typeof options.event !== "string" || options.event === "") {
-          throw new TypeError(`ctx.waitForEvent("${path}"): option \`event\` must be a non-empty string`);
-        }
-        const timeout = options.timeoutMs === undefined ? null : toMs(options.timeoutMs, `ctx.waitForEvent("${path}"): option \`timeoutMs\``);
-        const match = options.match === undefined ? null : toJson(options.match, `ctx.waitForEvent("${path}"): option \`match\``);
-        ex.claimKey(path, "ctx.waitForEvent");
-        const done = stored.get(path);
-        if (done?.status === "completed") return Promise.resolve(fromJson<T | null>(done.output));
-        return ex.wait<T | null>({ key: path, kind: "event", wakeAt: timeout === null ? null : host.now() + timeout, eventName: options.event, match, childRunId: null });
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    waitForEvent(key: string, options: WaitForEventOptions): Promise<unknown> {
+      return waitForEvent(ex, key, options);
+    },
+
+    createToken(key: string, options?: CreateTokenOptions) {
+      return createToken(ex, key, options);
+    },
+
+    waitForToken(token: WaitpointToken | string) {
+      return waitForToken(ex, token);
     },
 
     log,

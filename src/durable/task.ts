@@ -11,6 +11,8 @@ import type { RetryOptions } from "../vocabulary/retry.ts";
 import type { TaskResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { SerializedError } from "../vocabulary/serialize-error.ts";
+import type { TokenResult, WaitpointToken } from "../vocabulary/tokens.ts";
+import type { AnyEvent, EventInput, EventPayload, EventRef } from "./event.ts";
 
 export interface QueueOptions {
   /** @default the task id */
@@ -51,6 +53,12 @@ export interface TaskOptions<TPayload, TOutput> {
   /** Per attempt; aborts `ctx.signal` and fails the attempt. @default none */
   readonly timeoutMs?: number;
   readonly schedule?: ScheduleOptions;
+  /**
+   * Events that start a run of this task: each `engine.sendEvent` of one of them starts one run, whose
+   * payload is the event's. A name, a typed event (`defineEvent`), or a list. Without a `schema`, a
+   * task listening to typed events takes their payload type, and their schemas check its payload.
+   */
+  readonly on?: EventRef | readonly EventRef[];
   run(payload: TPayload, ctx: RunContext): Promise<TOutput> | TOutput;
   init?(params: HookParams<TPayload>): Promise<void> | void;
   middleware?(params: HookParams<TPayload> & { readonly next: () => Promise<void> }): Promise<void>;
@@ -104,11 +112,21 @@ export interface Logger {
   error(message: string, data?: unknown): void;
 }
 
-export interface WaitForEventOptions {
-  readonly event: string;
+/** Every property optional, recursively (arrays are matched whole). */
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+export interface WaitForEventOptions<E extends EventRef = EventRef> {
+  /** The event's name, or a typed event (then the payload is typed by its schema). */
+  readonly event: E;
+  /** Resolve to null if no matching event came within this long. @default no timeout */
   readonly timeoutMs?: Duration;
   /** Data, not code: a partial payload the event payload must contain (deep subset). */
-  readonly match?: unknown;
+  readonly match?: E extends AnyEvent ? DeepPartial<EventInput<E>> : unknown;
+}
+
+export interface CreateTokenOptions {
+  /** The token expires this long after it was created: a wait for it then resolves to `{ ok: false, error }`. @default never */
+  readonly timeout?: Duration;
 }
 
 /**
@@ -134,7 +152,19 @@ export interface RunContext extends Context {
     payloads: readonly TaskInput<T>[],
     options?: TriggerOptions,
   ): Promise<TaskResult<TaskOutput<T>>[]>;
-  waitForEvent<T = unknown>(key: string, options: WaitForEventOptions): Promise<T | null>;
+  /** The payload of the first matching event sent after the wait began (typed by a typed event's schema), or null on timeout. */
+  waitForEvent<E extends AnyEvent>(key: string, options: WaitForEventOptions<E>): Promise<EventPayload<E> | null>;
+  waitForEvent<T = unknown>(key: string, options: WaitForEventOptions<string>): Promise<T | null>;
+  /**
+   * Creates a waitpoint token, recorded like a step (a replay returns the same token). Complete it from
+   * anywhere with `engine.tokens.complete(id, data)` or `POST <dashboard>/api/tokens/<id>/complete`.
+   */
+  createToken<TOutput = unknown>(key: string, options?: CreateTokenOptions): Promise<WaitpointToken<TOutput>>;
+  /**
+   * Waits for a token this run created: `{ ok: true, output }` with the data it was completed with, or
+   * `{ ok: false, error }` when it timed out first. The run is suspended (its worker slot freed) meanwhile.
+   */
+  waitForToken<TOutput>(token: WaitpointToken<TOutput> | string): Promise<TokenResult<TOutput>>;
   readonly log: Logger;
   progress(fraction: number, message?: string): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * helper owns the implementation; the engine calls {@link CreateRunContext} per attempt. The task
  * and run-context types users see are in `task.ts`.
  */
-import type { ClaimedRun, NewLog, NewStep, NewWait, RunRecord } from "../store/types.ts";
+import type { ClaimedRun, NewLog, NewStep, NewToken, NewWait, RunRecord } from "../store/types.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { AnyTask, RunContext } from "./task.ts";
 
@@ -29,6 +29,10 @@ export interface DurableHost {
   reportProgress(runId: string, progress: number, message: string | null): Promise<void>;
   /** Validates and inserts runs (one transaction) with `parentRunId` set; idempotency keys come from the caller. */
   triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
+  /** Stores a waitpoint token of the run with the step recording it; false when this worker no longer holds the run. */
+  createToken(runId: string, token: NewToken, step: NewStep): Promise<boolean>;
+  /** Where the token can be completed over HTTP, when the engine knows (`createEngine({ dashboardUrl })`); else null. */
+  tokenUrl(id: string): string | null;
 }
 
 export type AttemptOutcome =

@@ -1,7 +1,9 @@
 /** `defineTask`: a durable task definition, validated when it is defined. */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { AnyEvent, EventInput, EventPayload } from "../durable/event.ts";
 import { retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
 import { validateSchedule } from "./cron.ts";
+import { listenedEvents, payloadSchemaOf } from "./listeners.ts";
 import type { Task, TaskOptions } from "./types.ts";
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -11,7 +13,13 @@ export interface TaskInternals {
   readonly retry: RetryPolicy;
   readonly queue: string;
   readonly concurrencyLimit: number | null;
+  /** Events that start runs of the task (`on`): names, with their typed definitions where given. */
+  readonly on: readonly { readonly name: string; readonly event: AnyEvent | null }[];
 }
+
+/** What receivers of one of these events get. */
+type OnPayload<TOn> = TOn extends readonly (infer E)[] ? EventPayload<E> : EventPayload<TOn>;
+type OnInput<TOn> = TOn extends readonly (infer E)[] ? EventInput<E> : EventInput<TOn>;
 
 const internals = new WeakMap<object, TaskInternals>();
 
@@ -23,6 +31,10 @@ export function taskInternals(task: unknown): TaskInternals | undefined {
 export function defineTask<TSchema extends StandardSchemaV1, TOutput>(
   options: TaskOptions<StandardSchemaV1.InferOutput<TSchema>, TOutput> & { readonly schema: TSchema },
 ): Task<StandardSchemaV1.InferOutput<TSchema>, Awaited<TOutput>, StandardSchemaV1.InferInput<TSchema>>;
+/** Defines a task started by typed events (`on`); without a schema of its own, the payload is theirs. */
+export function defineTask<TOn extends AnyEvent | readonly AnyEvent[], TOutput>(
+  options: TaskOptions<OnPayload<TOn>, TOutput> & { readonly on: TOn; readonly schema?: undefined },
+): Task<OnPayload<TOn>, Awaited<TOutput>, OnInput<TOn>>;
 export function defineTask<TPayload = void, TOutput = unknown>(
   options: TaskOptions<TPayload, TOutput>,
 ): Task<TPayload, Awaited<TOutput>, TPayload>;
@@ -72,7 +84,10 @@ export function defineTask(options: TaskOptions<unknown, unknown>): Task {
   if (options.schedule !== undefined) {
     validateSchedule(options.schedule, `${where}: option \`schedule\``);
   }
-  const task: Task = Object.freeze({ id, options });
-  internals.set(task, { retry, queue, concurrencyLimit });
+  const on = listenedEvents(options.on, `${where}: option \`on\``);
+  // A task listening to typed events, with no schema of its own, checks its payload with theirs.
+  const schema = options.schema === undefined ? payloadSchemaOf(on) : undefined;
+  const task: Task = Object.freeze({ id, options: schema === undefined ? options : Object.freeze({ ...options, schema }) });
+  internals.set(task, { retry, queue, concurrencyLimit, on });
   return task;
 }

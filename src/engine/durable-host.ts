@@ -13,6 +13,8 @@ export interface DurableHostDeps {
   readonly workerId: string;
   now(): number;
   triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
+  /** Where a token can be completed over HTTP, or null (`createEngine({ dashboardUrl })`). */
+  tokenUrl?(id: string): string | null;
   /** Told once a progress update is stored (the worker emits `run:progress`). */
   onProgress?(runId: string, progress: number, message: string | null): void;
 }
@@ -28,5 +30,7 @@ export function createDurableHost(deps: DurableHostDeps): DurableHost {
       onProgress?.(runId, progress, message);
     },
     triggerChildren: (parent, items) => deps.triggerChildren(parent, items),
+    createToken: (runId, token, step) => store.createToken({ workerId, runId, token, step, now: now() }),
+    tokenUrl: (id) => deps.tokenUrl?.(id) ?? null,
   };
 }

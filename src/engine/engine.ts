@@ -1,14 +1,15 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import { newId } from "../store/ids.ts";
 import type { RunRecord, Store } from "../store/types.ts";
-import { toJson } from "../vocabulary/json.ts";
 import { taskInternals } from "./define-task.ts";
 import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";
+import { eventTable } from "./listeners.ts";
 import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
+import { createEventSender } from "./send-event.ts";
+import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { prepareRun, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
@@ -20,6 +21,12 @@ export interface EngineOptions {
   readonly tasks: readonly AnyTask[];
   /** Clock for all stored times (tests pass their own). @default Date.now */
   readonly clock?: () => number;
+  /**
+   * The public URL of the dashboard serving this engine's store (origin and base path, e.g.
+   * `https://ops.example.com/errand`). Waitpoint tokens then carry a `url` to complete them over HTTP:
+   * `<dashboardUrl>/api/tokens/<id>/complete`. @default none (tokens have no `url`)
+   */
+  readonly dashboardUrl?: string;
 }
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
@@ -32,6 +39,8 @@ export function createEngine(options: EngineOptions): Engine {
   }
   if (!Array.isArray(taskList)) throw new TypeError("createEngine: option `tasks` must be an array of tasks made by defineTask()");
   if (typeof clock !== "function") throw new TypeError("createEngine: option `clock` must be a function returning epoch ms");
+  const dashboard = dashboardBase(options.dashboardUrl);
+  const tokenUrl = (id: string) => (dashboard === null ? null : `${dashboard}/api/tokens/${id}/complete`);
   const tasks = new Map<string, AnyTask>();
   taskList.forEach((t, i) => {
     if (taskInternals(t) === undefined) {
@@ -40,6 +49,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (tasks.has(t.id)) throw new TypeError(`createEngine: two tasks have the id "${t.id}"; task ids must be unique`);
     tasks.set(t.id, t);
   });
+  const events = eventTable(tasks.values(), (t) => taskInternals(t)!.on);
 
   const now = () => clock();
   const local = new Emitter<{ finished: { id: string }; cancel: { id: string } }>();
@@ -107,7 +117,7 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     now,
     ready,
-    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress }),
+    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
   };
@@ -161,13 +171,8 @@ export function createEngine(options: EngineOptions): Engine {
       return w;
     },
 
-    async sendEvent(event, payload = null) {
-      if (typeof event !== "string" || event === "") throw new TypeError("engine.sendEvent: `event` must be a non-empty string");
-      const json = toJson(payload, `the payload of event "${event}"`);
-      await ready();
-      const t = now();
-      return store.sendEvent({ id: newId(t), name: event, payload: json, now: t });
-    },
+    sendEvent: createEventSender({ store, table: events, now, ready }),
+    tokens: createTokensApi({ store, now, ready, tokenUrl }),
 
     runs,
     schedules: createScheduleApi(scheduleDeps, ready),

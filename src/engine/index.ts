@@ -1,5 +1,6 @@
 // Durable tasks: public surface of the engine layer.
 export { defineTask } from "./define-task.ts";
+export { defineEvent } from "../durable/event.ts";
 export { createEngine, type EngineOptions } from "./engine.ts";
 export {
   NonRetriableError,
@@ -13,6 +14,7 @@ export {
   LeaseLostError,
   UnstorableValueError,
   StoreConnectionError,
+  EventValidationError,
 } from "../vocabulary/errors.ts";
 export { toMs } from "../vocabulary/duration.ts";
 export { backoffMs, type RetryPolicy } from "../vocabulary/retry.ts";

@@ -27,7 +27,9 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
     async get(id) {
       await deps.ready();
       const run = await store.getRun({ id });
-      return run === null ? null : toRunView(run);
+      if (run === null) return null;
+      const [started] = await store.getRunEvents({ runIds: [id] });
+      return toRunView(run, started === undefined ? null : { id: started.eventId, name: started.eventName });
     },
 
     async list(options: ListRunsOptions = {}) {
@@ -44,7 +46,12 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
         limit: options.limit ?? 50,
         cursor: options.cursor ?? null,
       });
-      return { runs: page.runs.map(toRunView), nextCursor: page.nextCursor };
+      const started = new Map((await store.getRunEvents({ runIds: page.runs.map((r) => r.id) })).map((e) => [e.runId, e]));
+      const runs = page.runs.map((r) => {
+        const e = started.get(r.id);
+        return toRunView(r, e === undefined ? null : { id: e.eventId, name: e.eventName });
+      });
+      return { runs, nextCursor: page.nextCursor };
     },
 
     async cancel(id) {

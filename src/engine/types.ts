@@ -5,7 +5,10 @@
  * engine's users (CLI, dashboard, entry point) find every public type in one place.
  */
 import type { LogLevel, RunStats, RunStatus, StepKind, StepStatus } from "../store/types.ts";
+import type { AnyEvent, EventInput } from "../durable/event.ts";
 import type { AnyTask, TaskInput, TaskOutput } from "../durable/task.ts";
+import type { SendEventOptions, SentEvent } from "./send-event.ts";
+import type { TokensApi } from "./tokens.ts";
 import type { TaskResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { SerializedError } from "../vocabulary/serialize-error.ts";
@@ -27,6 +30,11 @@ export type { RetryOptions } from "../vocabulary/retry.ts";
 export type { TaskResult } from "../vocabulary/results.ts";
 export type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 export type { RunStats } from "../store/types.ts";
+export type { AnyEvent, EventDefinition, EventInput, EventPayload, EventRef } from "../durable/event.ts";
+export type { CreateTokenOptions, DeepPartial, WaitForEventOptions } from "../durable/task.ts";
+export type { TokenRefusal, TokenResult, WaitpointToken } from "../vocabulary/tokens.ts";
+export type { SendEventOptions, SentEvent } from "./send-event.ts";
+export type { TokenCompleteResult, TokensApi, TokenView } from "./tokens.ts";
 
 /** A run as the engine's query API returns it (JSON fields parsed). */
 export interface RunView {
@@ -54,6 +62,8 @@ export interface RunView {
   readonly workerId: string | null;
   readonly progress: number | null;
   readonly progressMessage: string | null;
+  /** The event that started the run (a task's `on`), or null. */
+  readonly event: { readonly id: string; readonly name: string } | null;
 }
 
 export interface StepView {
@@ -210,7 +220,15 @@ export interface Engine extends AsyncDisposable {
   execute<T extends AnyTask>(task: T, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
   execute(taskId: string, payload: unknown): Promise<TaskResult<unknown>>;
   worker(options?: WorkerOptions): Worker;
-  sendEvent(event: string, payload?: unknown): Promise<number>;
+  /**
+   * Sends an event: starts one run of every task listening to it (`on`) and wakes the runs waiting for
+   * it (`ctx.waitForEvent`), in one transaction. A typed event's payload is checked by its schema, and
+   * each listener's by the listener's schema, before anything is written.
+   */
+  sendEvent<E extends AnyEvent>(event: E, payload: EventInput<E>, options?: SendEventOptions): Promise<SentEvent>;
+  sendEvent(event: string, payload?: unknown, options?: SendEventOptions): Promise<SentEvent>;
+  /** Waitpoint tokens: complete them (`complete(id, data)`), read them. */
+  readonly tokens: TokensApi;
   readonly runs: RunsApi;
   readonly schedules: ScheduleApi;
   prune(options: { readonly olderThanMs: number }): Promise<number>;

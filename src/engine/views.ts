@@ -10,7 +10,8 @@ export { toRunInfo };
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function toRunView(r: RunRecord): RunView {
+/** `event`: the event that started the run, when it was (see `Store.getRunEvents`). */
+export function toRunView(r: RunRecord, event: RunView["event"] = null): RunView {
   return {
     id: r.id,
     taskId: r.taskId,
@@ -36,6 +37,7 @@ export function toRunView(r: RunRecord): RunView {
     workerId: r.workerId,
     progress: r.progress,
     progressMessage: r.progressMessage,
+    event,
   };
 }
 

@@ -7,6 +7,10 @@
  * `"token"` whose `parentKey` is the token's key (and whose key is `<token key>/wait`); the store
  * resolves that wait when the token is completed or expires.
  */
+import type { TokenRefusal } from "../vocabulary/tokens.ts";
+
+export type { TokenRefusal };
+
 /** `waiting` until completed (first completion wins) or expired (its timeout passed first). */
 export type TokenStatus = "waiting" | "completed" | "expired";
 
@@ -29,8 +33,6 @@ export interface TokenRecord extends NewToken {
   readonly finishedAt: number | null;
 }
 
-/** Why a completion was refused. */
-export type TokenRefusal = "notFound" | "alreadyCompleted" | "expired" | "runFinished";
 
 export type TokenCompletion =
   | { readonly completed: true; readonly token: TokenRecord }
@@ -53,10 +55,13 @@ export function tokenCompletedJson(output: string | null): string {
   return `{"ok":true,"output":${output ?? "null"}}`;
 }
 
-/** An expired token's wait output: `{ ok: false, error }` with a `WaitpointTimeoutError`. */
-export function tokenExpiredJson(tokenId: string, timeoutAt: number | null): string {
+/**
+ * An expired token's wait output: `{ ok: false, error }` with a `WaitpointTimeoutError`. The message
+ * names the token by its key, never by its id (the id is a credential).
+ */
+export function tokenExpiredJson(tokenKey: string, timeoutAt: number | null): string {
   const when = timeoutAt === null ? "" : ` at ${new Date(timeoutAt).toISOString()}`;
-  return JSON.stringify({ ok: false, error: { name: "WaitpointTimeoutError", message: `waitpoint token ${tokenId} timed out${when} before it was completed` } });
+  return JSON.stringify({ ok: false, error: { name: "WaitpointTimeoutError", message: `waitpoint token "${tokenKey}" timed out${when} before it was completed` } });
 }
 
 /** The output of a token wait whose token is not stored (deleted, or never created by the run). */

@@ -52,6 +52,18 @@ export class PayloadValidationError extends NonRetriableError {
   }
 }
 
+/** A payload failed its event's schema (`engine.sendEvent` with a typed event); nothing was sent. */
+export class EventValidationError extends NonRetriableError {
+  override readonly name: string = "EventValidationError";
+  readonly event: string;
+  readonly issues: readonly Issue[];
+  constructor(event: string, issues: readonly Issue[]) {
+    super(`invalid payload for event "${event}": ${issues.map(formatIssue).join("; ")}`);
+    this.event = event;
+    this.issues = issues;
+  }
+}
+
 /**
  * This worker no longer holds the run (its lease expired and another worker took it, or the run
  * finished elsewhere): a step's result cannot be stored, and a running attempt is aborted with it.

@@ -95,10 +95,10 @@ describe("ctx.waitForEvent", () => {
     const a = await engine.trigger(waiter, { orderId: 1, timeoutMs: 20_000 });
     const b = await engine.trigger(waiter, { orderId: 2, timeoutMs: 300 });
     await until(async () => (await engine.runs.get(a.id))?.status === "waiting", "a waits");
-    assert.equal(await engine.sendEvent("order.paid", { orderId: 3, paid: true }), 0, "no waiter matches order 3");
+    assert.equal((await engine.sendEvent("order.paid", { orderId: 3, paid: true })).woken, 0, "no waiter matches order 3");
     await sleep(100);
     assert.equal((await engine.runs.get(a.id))!.status, "waiting", "a non-matching event does not wake it");
-    assert.equal(await engine.sendEvent("order.paid", { orderId: 1, paid: true, extra: "x" }), 1);
+    assert.equal((await engine.sendEvent("order.paid", { orderId: 1, paid: true, extra: "x" })).woken, 1);
     const ra = await engine.runs.wait(a.id, { timeoutMs: 10_000 });
     assert.deepEqual(ra.ok && ra.output, { orderId: 1, paid: true, extra: "x" });
     const rb = await engine.runs.wait(b.id, { timeoutMs: 10_000 });

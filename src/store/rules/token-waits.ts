@@ -16,10 +16,10 @@ export function* tokenWaitOutput(w: StoredWait, now: number, timerDue: boolean):
   const token = key === null ? null : yield* call((tx) => tx.tokenByKey(w.runId, key));
   if (token === null) return tokenMissingJson(w.runId, key ?? w.key);
   if (token.status === "completed") return tokenCompletedJson(token.output);
-  if (token.status === "expired") return tokenExpiredJson(token.id, token.timeoutAt);
+  if (token.status === "expired") return tokenExpiredJson(token.key, token.timeoutAt);
   if (timerDue || (token.timeoutAt !== null && token.timeoutAt <= now)) {
     yield* call((tx) => tx.finishToken(token.id, "expired", null, now));
-    return tokenExpiredJson(token.id, token.timeoutAt);
+    return tokenExpiredJson(token.key, token.timeoutAt);
   }
   return null;
 }

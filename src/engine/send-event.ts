@@ -1,0 +1,73 @@
+/**
+ * `engine.sendEvent` (DESIGN.md §8): checks the payload against the event's schema and each listening
+ * task's schema, then, in one store transaction, stores the event, starts one run per listening task
+ * and wakes the runs waiting for it. Anything refused is refused before anything is written.
+ */
+import { eventNameOf, isEventDefinition, validateEvent, type AnyEvent } from "../durable/event.ts";
+import { newId } from "../store/ids.ts";
+import type { Store } from "../store/types.ts";
+import { toJson } from "../vocabulary/json.ts";
+import type { RunHandle } from "../vocabulary/runs.ts";
+import type { EventTable } from "./listeners.ts";
+import { prepareRun } from "./trigger.ts";
+
+export interface SendEventOptions {
+  /** The same key sent again for this event name starts and wakes nothing (as long as the first event is stored). */
+  readonly idempotencyKey?: string;
+}
+
+/** What `engine.sendEvent` did. */
+export interface SentEvent {
+  /** The stored event's id (for a repeated idempotency key: the first send's). */
+  readonly id: string;
+  /** false when the idempotency key had been sent already: nothing was started or woken this time. */
+  readonly created: boolean;
+  /** One run per task listening to the event (for a repeat: the runs the first send started, `created: false`). */
+  readonly runs: RunHandle[];
+  /** How many waiting runs the event woke (`ctx.waitForEvent`). */
+  readonly woken: number;
+}
+
+export interface EventSenderDeps {
+  readonly store: Store;
+  readonly table: EventTable;
+  now(): number;
+  ready(): Promise<void>;
+}
+
+export function createEventSender(deps: EventSenderDeps) {
+  const { store, table } = deps;
+  return async function sendEvent(event: string | AnyEvent, payload: unknown = null, options?: SendEventOptions): Promise<SentEvent> {
+    const where = "engine.sendEvent";
+    const name = eventNameOf(event, `${where}: \`event\``);
+    const key = idempotencyKeyOf(options, where);
+    const typed = isEventDefinition(event) ? event : (table.typed.get(name) ?? null);
+    if (typed !== null) await validateEvent(typed, payload);
+    const json = toJson(payload, `the payload of event "${name}"`);
+    await deps.ready();
+    const t = deps.now();
+    // Each listener's schema checks the payload too; a refusal here writes nothing.
+    const runs = await Promise.all((table.listeners.get(name) ?? []).map((task) => prepareRun(task, payload, undefined, t)));
+    const out = await store.emitEvent({ id: newId(t), name, payload: json, idempotencyKey: key, runs, now: t });
+    return {
+      id: out.eventId,
+      created: out.created,
+      runs: out.runs.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created })),
+      woken: out.woken,
+    };
+  };
+}
+
+function idempotencyKeyOf(options: SendEventOptions | undefined, where: string): string | null {
+  if (options === undefined) return null;
+  if (options === null || typeof options !== "object") throw new TypeError(`${where}: options must be an object { idempotencyKey? }`);
+  for (const k of Object.keys(options)) {
+    if (k !== "idempotencyKey") throw new TypeError(`${where}: unknown option \`${k}\` (known: idempotencyKey)`);
+  }
+  const key = options.idempotencyKey;
+  if (key === undefined) return null;
+  if (typeof key !== "string" || key.length === 0 || key.length > 512) {
+    throw new TypeError(`${where}: option \`idempotencyKey\` must be a non-empty string (at most 512 characters)`);
+  }
+  return key;
+}
