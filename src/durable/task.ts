@@ -164,7 +164,9 @@ export interface RunContext extends Context {
    * Waits for a token this run created: `{ ok: true, output }` with the data it was completed with, or
    * `{ ok: false, error }` when it timed out first. The run is suspended (its worker slot freed) meanwhile.
    */
-  waitForToken<TOutput>(token: WaitpointToken<TOutput> | string): Promise<TokenResult<TOutput>>;
+  waitForToken<TOutput>(token: WaitpointToken<TOutput>): Promise<TokenResult<TOutput>>;
+  /** Waits for a token given by id, or typed here (`waitForToken<T>(token)`). */
+  waitForToken<TOutput = unknown>(token: WaitpointToken | string): Promise<TokenResult<TOutput>>;
   readonly log: Logger;
   progress(fraction: number, message?: string): Promise<void>;
 }
