@@ -2,10 +2,11 @@
  * The JSON API under `<basePath>/api/…` (same auth as the pages; POSTs need the CSRF token when
  * authenticated by the session cookie):
  *   GET  /api/stats · /api/metrics?minutes=60 · /api/runs?status&task&tag&q&cursor&limit
- *   GET  /api/runs/:id (run, steps, logs) · /api/tasks · /api/schedules
+ *   GET  /api/runs/:id (run, steps, logs, tokens) · /api/tasks · /api/schedules
  *   POST /api/runs/:id/cancel · /api/runs/:id/replay · /api/tasks/:id/trigger {payload, tags?}
  * GET answers carry an ETag and answer 304 to a matching If-None-Match (cheap polling).
  */
+import { taskEvents } from "../engine/define-task.ts";
 import type { Engine } from "../engine/types.ts";
 import { parseRunFilters, toListOptions } from "./filters.ts";
 import { jsonError, jsonResponse } from "./respond.ts";
@@ -36,8 +37,8 @@ export async function apiGet(engine: Engine, req: Request, parts: readonly strin
     if (!RUN_ID.test(id)) return jsonError(400, "malformed run id");
     const run = await engine.runs.get(id);
     if (run === null) return jsonError(404, `no run ${id}`);
-    const [steps, logs] = await Promise.all([engine.runs.steps(id), engine.runs.logs(id)]);
-    return jsonResponse(req, { run, steps, logs });
+    const [steps, logs, tokens] = await Promise.all([engine.runs.steps(id), engine.runs.logs(id), engine.tokens.list({ runId: id })]);
+    return jsonResponse(req, { run, steps, logs, tokens });
   }
   if (what === "tasks" && parts.length === 1) {
     const tasks = [...engine.tasks.values()].map((t) => ({
@@ -46,6 +47,7 @@ export async function apiGet(engine: Engine, req: Request, parts: readonly strin
       description: t.options.description ?? null,
       queue: t.options.queue?.name ?? t.id,
       schedule: t.options.schedule ?? null,
+      on: taskEvents(t),
       hasSchema: t.options.schema !== undefined,
     }));
     return jsonResponse(req, { tasks });

@@ -3,6 +3,7 @@
  * build step. It:
  * - polls the current page for its live region (`[data-live]`) with `X-Errand-Live: 1` and
  *   `If-None-Match`, and swaps the region's markup (escaped by the server) when the ETag changed;
+ *   once the user types into a field of the region (a form being filled in), it stops swapping;
  * - asks for confirmation on forms marked `data-confirm`;
  * - submits filter forms when a select changes.
  */
@@ -14,6 +15,7 @@ export const CLIENT_JS = `"use strict";
   var etag = region ? region.getAttribute("data-etag") : null;
   var timer = null;
   var busy = false;
+  var editing = false;
   function rowIds() {
     var ids = {};
     region.querySelectorAll("tr[data-run-id]").forEach(function (tr) { ids[tr.getAttribute("data-run-id")] = true; });
@@ -24,7 +26,7 @@ export const CLIENT_JS = `"use strict";
     timer = setTimeout(tick, ms);
   }
   function tick() {
-    if (!region || busy) return;
+    if (!region || busy || editing) return;
     if (document.visibilityState === "hidden") { schedule(base); return; }
     busy = true;
     var started = Date.now();
@@ -59,6 +61,7 @@ export const CLIENT_JS = `"use strict";
       });
   }
   if (region) {
+    region.addEventListener("input", function () { editing = true; });
     if (badge) badge.classList.add("on");
     schedule(base);
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") schedule(0); });

@@ -16,6 +16,7 @@ import { clientKey, createLoginLimiter } from "./login-limit.ts";
 import { loginRoute } from "./login.ts";
 import { clientAddressOf, publicOriginOf, type ClientInfo } from "./origin.ts";
 import { getPage, postAction } from "./routes.ts";
+import { isTokenRoute, tokenRoute } from "./token-route.ts";
 
 export interface Dashboard {
   /**
@@ -42,9 +43,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   });
   const limiter = createLoginLimiter();
 
-  function pageContext(url: URL, auth: Authed): PageContext {
+  function pageContext(req: Request, url: URL, auth: Authed): PageContext {
     return {
-      base, url, now: Date.now(), title: opts.title, liveIntervalMs: opts.liveIntervalMs,
+      base, url, now: Date.now(), title: opts.title, liveIntervalMs: opts.liveIntervalMs, origin: publicOriginOf(req, origins),
       csrf: auth.session === null ? "" : security.csrfToken(auth.session),
       canLogout: auth.via === "cookie",
     };
@@ -79,6 +80,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     const method = req.method.toUpperCase();
     const isApi = parts[0] === "api";
+    // Waitpoint token completion: the token id is the credential (no dashboard token); see token-route.ts.
+    if (isTokenRoute(parts)) {
+      return tokenRoute({ engine, security, limiter, client: clientKey(clientAddressOf(req, info, origins)) }, req, method, parts[2]!);
+    }
     if (parts.length === 1 && parts[0] === "login" && opts.token !== null) {
       return loginRoute({ base, title: opts.title, security, limiter, origins }, req, method, info);
     }
@@ -106,7 +111,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         return new Response(CLIENT_JS, { headers: securityHeaders({ "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache", ...cookie }) });
       }
       if (isApi) return apiGet(engine, req, parts.slice(1), url);
-      const ctx = pageContext(url, auth);
+      const ctx = pageContext(req, url, auth);
       return renderPage(req, ctx, await getPage(engine, ctx, parts), cookie);
     }
     if (method !== "POST") return jsonError(405, "method not allowed", { Allow: "GET, HEAD, POST" });
@@ -124,7 +129,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if ([...form.keys()].some((k) => k !== "_csrf")) return jsonError(415, "API requests take a JSON body (Content-Type: application/json)");
       return apiPost(engine, parts.slice(1), body.kind === "json" ? body.value : undefined);
     }
-    const ctx = pageContext(url, auth);
+    const ctx = pageContext(req, url, auth);
     const result = await postAction(engine, ctx, parts, form);
     return result instanceof Response ? result : renderPage(req, ctx, result, cookie);
   }

@@ -13,6 +13,8 @@ export interface PageContext {
   readonly canLogout: boolean;
   readonly liveIntervalMs: number;
   readonly url: URL;
+  /** The public origin browsers use (publicOrigin / trustProxy), e.g. "https://ops.example.com". */
+  readonly origin: string;
   readonly now: number;
 }
 
@@ -36,6 +38,12 @@ const NOTICES: Readonly<Record<string, { readonly kind: "ok" | "bad"; readonly t
   canceled: { kind: "ok", text: "Run canceled." },
   "not-canceled": { kind: "bad", text: "The run had already finished; nothing was canceled." },
   triggered: { kind: "ok", text: "Run triggered." },
+  "token-completed": { kind: "ok", text: "Waitpoint token completed: the run resumes." },
+  "token-alreadyCompleted": { kind: "bad", text: "Not completed: the token was completed already (the first completion counts)." },
+  "token-expired": { kind: "bad", text: "Not completed: the token timed out." },
+  "token-runFinished": { kind: "bad", text: "Not completed: the run has finished." },
+  "token-notFound": { kind: "bad", text: "Not completed: there is no such token." },
+  "token-bad-json": { kind: "bad", text: "Not completed: the data is not valid JSON." },
 };
 
 /** `etag` null = a page answering a POST: not refreshed live (its URL is not a page to poll). */

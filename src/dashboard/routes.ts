@@ -9,6 +9,7 @@ import { runsPage } from "./pages/runs.ts";
 import { runDetailPage } from "./pages/run-detail.ts";
 import { taskPage, tasksPage } from "./pages/tasks.ts";
 import { schedulesPage } from "./pages/schedules.ts";
+import { completeFromForm } from "./pages/tokens.ts";
 import { parseTags, triggerFromDashboard } from "./trigger.ts";
 
 export function notFound(ctx: PageContext, what: string): Page {
@@ -46,6 +47,9 @@ export async function postAction(engine: Engine, ctx: PageContext, parts: readon
       const handle = await engine.runs.replay(id);
       return redirect(`${base}/runs/${handle.id}?notice=replayed`);
     }
+  }
+  if (first === "runs" && id !== undefined && RUN_ID.test(id) && parts.length === 5 && action === "tokens" && parts[4] === "complete") {
+    return (await completeFromForm(engine, ctx, id, parts[3]!, form)) ?? notFound(ctx, "This run has no such waitpoint token.");
   }
   if (first === "tasks" && id !== undefined && action === "trigger" && parts.length === 3) {
     const task = engine.tasks.get(id);

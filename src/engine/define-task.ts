@@ -91,3 +91,8 @@ export function defineTask(options: TaskOptions<unknown, unknown>): Task {
   internals.set(task, { retry, queue, concurrencyLimit, on });
   return task;
 }
+
+/** The names of the events that start runs of `task` (its `on` option), in the order given. */
+export function taskEvents(task: unknown): readonly string[] {
+  return taskInternals(task)?.on.map((x) => x.name) ?? [];
+}

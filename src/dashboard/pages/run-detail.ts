@@ -1,5 +1,5 @@
 /** Run detail: payload, output, error with stack, attempts, step waterfall, logs, progress, parent and children. */
-import type { Engine, LogView, RunView, StepView } from "../../engine/types.ts";
+import type { Engine, LogView, RunView, StepView, TokenView } from "../../engine/types.ts";
 import { failedWithoutRetry } from "../../engine/views.ts";
 import { FINISHED_STATUSES, type SerializedError } from "../../store/types.ts";
 import { html, prettyJson, type SafeHtml } from "../html.ts";
@@ -8,6 +8,7 @@ import { fmtDuration, fmtTime, runDuration, shortId, statusBadge, tags } from ".
 import { progressBar } from "../charts.ts";
 import { stepWaterfall } from "../waterfall.ts";
 import { runsTable } from "./runs.ts";
+import { tokensCard } from "./tokens.ts";
 
 export function errorBlock(error: SerializedError): SafeHtml {
   const head = `${error.name}: ${error.message}`;
@@ -40,15 +41,24 @@ function logList(logs: readonly LogView[]): SafeHtml {
 export async function runDetailPage(engine: Engine, ctx: PageContext, id: string): Promise<Page | null> {
   const run = await engine.runs.get(id);
   if (run === null) return null;
-  const [steps, logs, children] = await Promise.all([
+  const [steps, logs, children, tokens] = await Promise.all([
     engine.runs.steps(id),
     engine.runs.logs(id),
     engine.runs.list({ parentRunId: id, limit: 50 }),
+    engine.tokens.list({ runId: id }),
   ]);
-  return { title: `Run ${id}`, nav: "runs", live: renderRun(ctx, run, steps, logs, children.runs, children.nextCursor !== null) };
+  return { title: `Run ${id}`, nav: "runs", live: renderRun(ctx, run, steps, logs, children.runs, children.nextCursor !== null, tokens) };
 }
 
-function renderRun(ctx: PageContext, run: RunView, steps: readonly StepView[], logs: readonly LogView[], children: readonly RunView[], moreChildren: boolean): SafeHtml {
+function renderRun(
+  ctx: PageContext,
+  run: RunView,
+  steps: readonly StepView[],
+  logs: readonly LogView[],
+  children: readonly RunView[],
+  moreChildren: boolean,
+  tokens: readonly TokenView[],
+): SafeHtml {
   const finished = FINISHED_STATUSES.includes(run.status);
   const actions = html`<div class="actions">
 ${finished ? "" : html`<form method="post" action="${ctx.base}/runs/${run.id}/cancel" data-confirm="Cancel this run?">${csrfField(ctx)}<button class="danger" type="submit">Cancel run</button></form>`}
@@ -71,6 +81,7 @@ ${opt("Idempotency key", run.idempotencyKey)}
 ${run.tags.length > 0 ? html`<dt>Tags</dt><dd>${tags(run.tags)}</dd>` : ""}
 ${opt("Worker", run.workerId)}
 ${opt("Schedule", run.scheduleId)}
+${run.event !== null ? html`<dt>Started by event</dt><dd><span class="mono">${run.event.name}</span> <span class="muted small mono">${run.event.id}</span></dd>` : ""}
 ${run.parentRunId !== null ? html`<dt>Parent</dt><dd><a href="${ctx.base}/runs/${run.parentRunId}">${shortId(run.parentRunId)}</a></dd>` : ""}
 ${run.progress !== null ? html`<dt>Progress</dt><dd>${progressBar(run.progress)} ${Math.round(run.progress * 100)}%${run.progressMessage ? html` — ${run.progressMessage}` : ""}</dd>` : ""}
 </dl>`;
@@ -79,6 +90,7 @@ ${run.progress !== null ? html`<dt>Progress</dt><dd>${progressBar(run.progress)}
 <div class="card"><h2>Payload</h2><pre class="payload">${prettyJson(run.payload)}</pre>
 ${run.status === "completed" ? html`<h2>Output</h2><pre class="output">${prettyJson(run.output)}</pre>` : ""}
 ${run.error !== null ? html`<h2>${run.status === "failed" || run.status === "expired" ? "Error" : run.status === "canceled" ? "Canceled" : "Error of an earlier attempt"}</h2><div class="error">${errorBlock(run.error)}</div>` : ""}</div></div>
+${tokensCard(ctx, run, tokens)}
 <div class="card"><h2>Steps</h2>${stepWaterfall(run, steps, ctx.now)}${stepsTable(ctx, steps)}</div>
 <div class="card"><h2>Logs</h2>${logList(logs)}</div>
 ${children.length > 0 ? html`<div class="card"><h2>Child runs${moreChildren ? " (first 50)" : ""}</h2>${runsTable(ctx, children, "")}</div>` : ""}`;

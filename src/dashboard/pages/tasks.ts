@@ -1,4 +1,5 @@
 /** Tasks list (id, title, description, schedule, run counts) and a task's page with its trigger form. */
+import { taskEvents } from "../../engine/define-task.ts";
 import type { AnyTask, Engine } from "../../engine/types.ts";
 import type { RunStatus } from "../../store/types.ts";
 import { html, type SafeHtml } from "../html.ts";
@@ -38,9 +39,9 @@ export async function tasksPage(engine: Engine, ctx: PageContext): Promise<Page>
   };
   const body = tasks.length === 0
     ? html`<div class="empty">No tasks are registered with this engine.</div>`
-    : html`<table><thead><tr><th>Task</th><th>Description</th><th>Queue</th><th>Schedule</th>${GROUPS.map((g) => html`<th class="right">${g.label}</th>`)}</tr></thead><tbody>
+    : html`<table><thead><tr><th>Task</th><th>Description</th><th>Queue</th><th>Schedule</th><th>Events</th>${GROUPS.map((g) => html`<th class="right">${g.label}</th>`)}</tr></thead><tbody>
 ${tasks.map((t, i) => html`<tr><td><a class="mono" href="${ctx.base}/tasks/${encodeURIComponent(t.id)}">${t.id}</a>${t.options.title ? html`<div>${t.options.title}</div>` : ""}</td>
-<td class="muted">${t.options.description ?? ""}</td><td class="mono">${t.options.queue?.name ?? t.id}</td><td class="mono">${scheduleText(t)}</td>
+<td class="muted">${t.options.description ?? ""}</td><td class="mono">${t.options.queue?.name ?? t.id}</td><td class="mono">${scheduleText(t)}</td><td class="mono">${taskEvents(t).join(", ")}</td>
 ${GROUPS.map((g) => cell(t.id, g.label, counts[i]![g.label]))}</tr>`)}</tbody></table>`;
   return { title: "Tasks", nav: "tasks", head: html`<h1>Tasks</h1>`, live: html`<div class="card">${body}<p class="muted small">Pending = queued or delayed, active = running or waiting. Counts stop at ${COUNT_CAP}+ to keep this page cheap with millions of runs.</p></div>` };
 }
@@ -70,6 +71,7 @@ ${o.description ? html`<dt>Description</dt><dd>${o.description}</dd>` : ""}
 <dt>Retries</dt><dd>${o.retry?.maxAttempts ?? 3} attempts</dd>
 ${o.timeoutMs !== undefined ? html`<dt>Timeout</dt><dd>${o.timeoutMs} ms</dd>` : ""}
 ${scheduleText(task) !== "" ? html`<dt>Schedule</dt><dd class="mono">${scheduleText(task)}</dd>` : ""}
+${taskEvents(task).length > 0 ? html`<dt>Started by events</dt><dd class="mono">${taskEvents(task).join(", ")}</dd>` : ""}
 <dt>Schema</dt><dd>${o.schema ? o.schema["~standard"].vendor : "none"}</dd></dl></div>
 ${triggerForm(ctx, task, state ?? { payloadText: "{}", tagsText: "", errors: [] })}</div>`;
   return {
