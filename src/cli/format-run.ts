@@ -1,5 +1,5 @@
 /** Human text for runs, steps and logs (`errand runs`, `errand runs show`, `errand run`). */
-import type { LogView, RunView, StepView } from "../engine/types.ts";
+import type { LogView, RunView, StepView, TokenView } from "../engine/types.ts";
 import { attemptText } from "../engine/views.ts";
 import type { SerializedError } from "../store/types.ts";
 import { formatDuration } from "./duration.ts";
@@ -60,7 +60,16 @@ export function stepsTimeline(run: RunView, steps: readonly StepView[], out: Out
     .join("\n");
 }
 
-export function runDetail(run: RunView, steps: readonly StepView[], logs: readonly LogView[], out: Out): string {
+/** A run's waitpoint tokens: key, status, timeout, and the id to complete a waiting one with. */
+export function tokensText(tokens: readonly TokenView[], out: Out): string {
+  const rows = tokens.map((t) => [t.key, t.status, t.timeoutAt === null ? "never" : timeText(t.timeoutAt), t.status === "waiting" ? t.id : "-"]);
+  return table(["TOKEN", "STATUS", "TIMES OUT", "COMPLETE WITH: errand tokens complete <id>"], rows, out)
+    .split("\n")
+    .map((l) => "  " + l)
+    .join("\n");
+}
+
+export function runDetail(run: RunView, steps: readonly StepView[], logs: readonly LogView[], out: Out, tokens: readonly TokenView[] = []): string {
   const c = out.color;
   const lines = [
     `${c.bold("run")}       ${run.id}`,
@@ -73,10 +82,12 @@ export function runDetail(run: RunView, steps: readonly StepView[], logs: readon
   if (run.tags.length > 0) lines.push(`${c.bold("tags")}      ${run.tags.join(", ")}`);
   if (run.parentRunId !== null) lines.push(`${c.bold("parent")}    ${run.parentRunId}`);
   if (run.scheduleId !== null) lines.push(`${c.bold("schedule")}  ${run.scheduleId}`);
+  if (run.event !== null) lines.push(`${c.bold("event")}     ${run.event.name} (${run.event.id})`);
   lines.push(`${c.bold("payload")}   ${JSON.stringify(run.payload)}`);
   if (run.status === "completed") lines.push(`${c.bold("output")}    ${JSON.stringify(run.output)}`);
   if (run.error !== null) lines.push(`${c.bold("error")}     ${c.red(errorText(run.error))}`);
   lines.push("", c.bold("steps"), stepsTimeline(run, steps, out));
+  if (tokens.length > 0) lines.push("", c.bold("waitpoint tokens"), tokensText(tokens, out));
   lines.push("", c.bold("logs"), logs.length === 0 ? c.dim("  (no logs)") : logs.map((l) => "  " + logLine(l, out)).join("\n"));
   return lines.join("\n");
 }

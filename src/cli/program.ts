@@ -1,6 +1,7 @@
 /** The `errand` command tree (commander). */
 import { Command } from "commander";
 import { registerAdminCommands } from "./commands/admin.ts";
+import { registerEventCommands } from "./commands/events.ts";
 import { registerRunCommands } from "./commands/run.ts";
 import { registerRunsCommands } from "./commands/runs.ts";
 import { registerWorkerCommand } from "./commands/worker.ts";
@@ -17,5 +18,6 @@ export function createProgram(): Command {
   registerWorkerCommand(program, session);
   registerRunsCommands(program, session);
   registerAdminCommands(program, session);
+  registerEventCommands(program, session);
   return program;
 }

@@ -1,5 +1,6 @@
 /** `errand tasks`, `errand schedules`, `errand migrate`, `errand prune`, `errand dashboard`. */
 import type { Command } from "commander";
+import { taskEvents } from "../../engine/define-task.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { CliError } from "../errors.ts";
 import { table, timeText } from "../output.ts";
@@ -8,7 +9,7 @@ import { untilSignal, type Session } from "../session.ts";
 export function registerAdminCommands(program: Command, session: Session): void {
   program
     .command("tasks")
-    .description("List the tasks of the config: ids, titles, descriptions, queues, schedules.")
+    .description("List the tasks of the config: ids, titles, descriptions, queues, schedules, the events that start them.")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
       const config = await session.config();
@@ -19,18 +20,20 @@ export function registerAdminCommands(program: Command, session: Session): void 
         queue: t.options.queue?.name ?? t.id,
         concurrencyLimit: t.options.queue?.concurrencyLimit ?? null,
         schedule: t.options.schedule === undefined ? null : typeof t.options.schedule === "string" ? { cron: t.options.schedule, timezone: null } : { cron: t.options.schedule.cron, timezone: t.options.schedule.timezone ?? null },
+        on: taskEvents(t),
       }));
       if (opts.json === true) return session.out.json(tasks);
       if (tasks.length === 0) return session.out.line(`no tasks in ${config.path}`);
       const c = session.out.color;
       session.out.line(
         table(
-          ["ID", "TITLE", "QUEUE", "SCHEDULE", "DESCRIPTION"],
+          ["ID", "TITLE", "QUEUE", "SCHEDULE", "EVENTS", "DESCRIPTION"],
           tasks.map((t) => [
             c.bold(t.id),
             t.title ?? "-",
             t.concurrencyLimit !== null ? `${t.queue} (limit ${t.concurrencyLimit})` : t.queue,
             t.schedule === null ? "-" : `${t.schedule.cron}${t.schedule.timezone !== null ? ` ${t.schedule.timezone}` : ""}`,
+            t.on.length === 0 ? "-" : t.on.join(", "),
             t.description ?? "",
           ]),
           session.out,

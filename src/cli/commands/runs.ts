@@ -40,14 +40,14 @@ export function registerRunsCommands(program: Command, session: Session): void {
   runs
     .command("show <id>")
     .description("Show one run: payload, output or error, steps as a timeline, logs. A unique id prefix is enough.")
-    .option("--json", "print JSON { run, steps, logs }")
+    .option("--json", "print JSON { run, steps, logs, tokens }")
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
       await session.withEngine(async (engine) => {
         const run = await findRun(engine, id);
-        const [steps, logs] = await Promise.all([engine.runs.steps(run.id), engine.runs.logs(run.id)]);
-        if (json) session.out.json({ run, steps, logs });
-        else session.out.line(runDetail(run, steps, logs, session.out));
+        const [steps, logs, tokens] = await Promise.all([engine.runs.steps(run.id), engine.runs.logs(run.id), engine.tokens.list({ runId: run.id })]);
+        if (json) session.out.json({ run, steps, logs, tokens });
+        else session.out.line(runDetail(run, steps, logs, session.out, tokens));
       });
     });
 
