@@ -11,7 +11,7 @@ CREATE TABLE :S.run_events (
   event_id text NOT NULL,
   event_name text NOT NULL
 );
-CREATE INDEX run_events_event ON :S.run_events (event_id);
+CREATE INDEX run_events_event ON :S.run_events (event_id, run_id);
 
 CREATE TABLE :S.tokens (
   id text COLLATE "C" PRIMARY KEY,

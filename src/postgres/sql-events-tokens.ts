@@ -10,7 +10,7 @@ export const LINK_EVENT_RUNS = `
 INSERT INTO :S.run_events (run_id, event_id, event_name) SELECT unnest($1::text[]), $2, $3`;
 
 export const RUNS_OF_EVENT = `
-SELECT r.* FROM :S.run_events e JOIN :S.runs r ON r.id = e.run_id WHERE e.event_id = $1 ORDER BY r.id`;
+SELECT r.* FROM :S.run_events e JOIN :S.runs r ON r.id = e.run_id WHERE e.event_id = $1 ORDER BY e.run_id`;
 
 export const RUN_EVENTS = `SELECT run_id, event_id, event_name FROM :S.run_events WHERE run_id = ANY($1)`;
 

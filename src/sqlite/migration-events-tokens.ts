@@ -11,7 +11,7 @@ CREATE TABLE run_events (
   event_id TEXT NOT NULL,
   event_name TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX run_events_event ON run_events (event_id);
+CREATE INDEX run_events_event ON run_events (event_id, run_id);
 
 CREATE TABLE tokens (
   id TEXT PRIMARY KEY,

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { sqliteStore } from "errand/sqlite";
 import type { Store } from "errand/store";
-import { newRun, T0, wait } from "../../src/store/conformance/harness.ts";
+import { newRun, step, T0, wait } from "../../src/store/conformance/harness.ts";
 
 interface Captured {
   readonly db: Database.Database;
@@ -46,7 +46,7 @@ function planProblems(db: Database.Database, expanded: string): string[] {
   let lastTable = ""; // the last table (or subquery) the plan read, skipping json_each id lists
   let lastIndex = "";
   for (const { detail } of rows) {
-    if (/^SCAN (runs|steps|waits|logs|events|run_tags)\b(?!.*USING)/.test(detail)) problems.push(detail);
+    if (/^SCAN (runs|steps|waits|logs|events|run_tags|run_events|tokens)\b(?!.*USING)/.test(detail)) problems.push(detail);
     const read = /^(?:SCAN|SEARCH) (\S+)/.exec(detail);
     if (read !== null && read[1] !== "json_each") {
       lastTable = read[1]!;
@@ -127,6 +127,31 @@ describe("sqlite query plans", () => {
         await s.listRuns({ ...f, limit: 20, cursor });
       });
     }
+    await s.close();
+    c.db.close();
+  });
+
+  it("events that start runs and waitpoint tokens use indexes", async () => {
+    const c = await open();
+    const s = c.store;
+    await s.createRuns({ runs: Array.from({ length: 2000 }, () => newRun()), now: T0 });
+    for (let i = 0; i < 300; i++) {
+      await s.emitEvent({ id: `e${i}`, name: `ev${i % 7}`, payload: "{}", idempotencyKey: `k${i}`, runs: [newRun({ queue: "listeners" })], now: T0 });
+    }
+    await assertIndexed(c, "emitEvent (new key)", () => s.emitEvent({ id: "e-new", name: "ev1", payload: "{}", idempotencyKey: "new", runs: [newRun()], now: T0 + 1 }));
+    await assertIndexed(c, "emitEvent (repeated key)", () => s.emitEvent({ id: "e-again", name: "ev1", payload: "{}", idempotencyKey: "k1", runs: [newRun()], now: T0 + 1 }));
+    const [held] = (await s.claimRuns({ workerId: "w", queues: ["default"], limit: 1, leaseMs: 60_000, now: T0 + 2 })).map((x) => x.run.id);
+    await assertIndexed(c, "getRunEvents", () => s.getRunEvents({ runIds: [held!, "x", "y"] }));
+    const token = { id: "wpt_x", key: "t", createdAt: T0, timeoutAt: T0 + 100 };
+    await assertIndexed(c, "createToken", () => s.createToken({ workerId: "w", runId: held!, token, step: step("t", { kind: "token" }), now: T0 + 2 }));
+    await assertIndexed(c, "suspendRun on a token", () =>
+      s.suspendRun({ workerId: "w", runId: held!, waits: [wait({ key: "t/wait", parentKey: "t", kind: "token" })], now: T0 + 3 }),
+    );
+    await assertIndexed(c, "completeToken", () => s.completeToken({ id: "wpt_x", output: "1", now: T0 + 4 }));
+    await assertIndexed(c, "getToken, listTokens", async () => {
+      await s.getToken({ id: "wpt_x" });
+      await s.listTokens({ runId: held! });
+    });
     await s.close();
     c.db.close();
   });

@@ -10,7 +10,7 @@ export const LINK_EVENT_RUNS = `
 INSERT INTO run_events (run_id, event_id, event_name) SELECT value, @event_id, @event_name FROM json_each(@ids)`;
 
 export const RUNS_OF_EVENT = `
-SELECT runs.* FROM run_events JOIN runs ON runs.id = run_events.run_id WHERE run_events.event_id = @event_id ORDER BY runs.id`;
+SELECT runs.* FROM run_events JOIN runs ON runs.id = run_events.run_id WHERE run_events.event_id = @event_id ORDER BY run_events.run_id`;
 
 export const RUN_EVENTS = `
 SELECT run_id, event_id, event_name FROM run_events WHERE run_id IN (SELECT value FROM json_each(@ids))`;
