@@ -27,7 +27,8 @@ export class TestEngineClosedError extends Error {
 }
 
 export async function settle(engine: Engine, watched: WatchedStore): Promise<void> {
-  const worker = engine.worker({ pollIntervalMs: NO_POLLING });
+  // Closing the test engine mid-drive aborts the runs in flight at once (no graceful wait).
+  const worker = engine.worker({ pollIntervalMs: NO_POLLING, gracefulStopMs: 0 });
   let finish!: (error?: unknown) => void;
   const idle = new Promise<void>((resolve, reject) => {
     let settled = false;
