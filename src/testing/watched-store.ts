@@ -74,7 +74,8 @@ export function watchStore(inner: Store): WatchedStore {
         end();
         throw error;
       }
-      if (result instanceof Promise) return result.finally(end);
+      // (a thenable test, not instanceof: test runners such as jest load modules in other realms)
+      if (typeof (result as PromiseLike<unknown> | null)?.then === "function") return Promise.resolve(result).finally(end);
       end();
       return result;
     };
