@@ -99,7 +99,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   };
   const drive = () => settle(engine, watched);
 
-  const waitFor = async <T>(where: string, id: string, timeoutMs: number | undefined): Promise<TaskResult<T>> => {
+  const waitFor = async <T = unknown>(where: string, id: string, timeoutMs: number | undefined): Promise<TaskResult<T>> => {
     const deadline = timeoutMs === undefined ? Infinity : clock.now() + timeoutMs;
     for (let jumps = 0; ; jumps++) {
       await drive();
@@ -122,17 +122,17 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     }
   };
 
-  const runs: Engine["runs"] = {
-    ...engine.runs,
-    wait<T = unknown>(id: string, waitOptions: { readonly timeoutMs?: number } = {}) {
-      const timeoutMs = waitOptions?.timeoutMs;
-      if (typeof id !== "string" || id === "") return Promise.reject(new TypeError("t.runs.wait: `id` must be a non-empty string"));
-      if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
-        return Promise.reject(new TypeError("t.runs.wait: option `timeoutMs` must be a number >= 0"));
-      }
-      return serial(() => waitFor<T>("t.runs.wait", id, timeoutMs));
-    },
+  /** `runs.wait` in virtual time; takes what `engine.runs.wait` takes (a run id, or a run handle). */
+  const wait = (run: string | { readonly id: string }, waitOptions: { readonly timeoutMs?: number } = {}) => {
+    const id = typeof run === "string" ? run : run?.id;
+    const timeoutMs = waitOptions?.timeoutMs;
+    if (typeof id !== "string" || id === "") return Promise.reject(new TypeError("t.runs.wait: `id` must be a non-empty string"));
+    if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
+      return Promise.reject(new TypeError("t.runs.wait: option `timeoutMs` must be a number >= 0"));
+    }
+    return serial(() => waitFor("t.runs.wait", id, timeoutMs));
   };
+  const runs: Engine["runs"] = { ...engine.runs, wait: wait as Engine["runs"]["wait"] };
 
   const advance = async (duration: Duration) => {
     const target = clock.now() + toMs(duration, "t.clock.advance: `duration`");
@@ -159,7 +159,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
       },
     },
     async run<T extends AnyTask>(task: T | string, payload: TaskInput<T>, triggerOptions?: TriggerOptions) {
-      const handle = await engine.trigger(task, payload, triggerOptions);
+      const handle = await engine.trigger(task as AnyTask, payload, triggerOptions);
       const name = typeof task === "string" ? task : task.id;
       return serial(() => waitFor<TaskOutput<T>>(`t.run("${name}")`, handle.id, undefined));
     },
