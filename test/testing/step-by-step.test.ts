@@ -193,6 +193,16 @@ describe("step by step", () => {
   });
 });
 
+describe("t.tokens", () => {
+  it("is the engine's waitpoint token API where the engine has one, and absent where it has not", async () => {
+    const noop = defineTask({ id: "noop", run: async (_: null) => null });
+    await using t = createTestEngine({ tasks: [noop] });
+    const engineTokens = (t.engine as unknown as { tokens?: unknown }).tokens;
+    assert.equal("tokens" in t, engineTokens !== undefined);
+    assert.equal((t as unknown as { tokens?: unknown }).tokens, engineTokens);
+  });
+});
+
 describe("bad input", () => {
   const noop = defineTask({ id: "noop", run: async (_: null) => null });
 
