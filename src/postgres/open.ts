@@ -1,6 +1,8 @@
 /** Options, pools, connection errors and migrations of the PostgreSQL store. */
 import pg from "pg";
 import { quoteIdent, transaction, type PgListenClientLike, type PgPoolLike } from "./driver.ts";
+import { StoreConnectionError } from "../vocabulary/errors.ts";
+import { isConnectionError } from "./connection-errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
 export interface PostgresStoreOptions {
@@ -127,7 +129,7 @@ export function connectionError(label: string, error: unknown): Error {
           : e?.code === "3D000"
             ? " — that database does not exist"
             : "";
-  return new Error(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error });
+  return new StoreConnectionError(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error });
 }
 
 /** Applies missing migrations under a transaction-level advisory lock (safe for concurrent starts). */
@@ -146,6 +148,6 @@ export async function migrate(r: Resolved): Promise<void> {
       }
     });
   } catch (error) {
-    throw connectionError(r.label, error);
+    throw isConnectionError(error) ? connectionError(r.label, error) : error;
   }
 }
