@@ -191,11 +191,13 @@ describe("t.run", () => {
       },
     });
     await using t = createTestEngine({ tasks: [slowpoke], startAt: START });
-    const { id } = await t.trigger(slowpoke, null);
+    const handle = await t.trigger(slowpoke, null);
+    const id = handle.id;
     await assert.rejects(t.runs.wait(id, { timeoutMs: DAY }), WaitTimeoutError);
     assert.equal(t.clock.now(), START + DAY, "the clock moved to the deadline");
     assert.equal((await t.runs.get(id))?.status, "waiting");
-    assert.equal((await t.runs.wait(id)).unwrap(), "done");
+    const done: string = (await t.runs.wait(handle)).unwrap(); // a handle, typed by the task's output
+    assert.equal(done, "done");
     assert.equal(t.clock.now(), START + 10 * DAY);
     await assert.rejects(t.runs.wait(id, { timeoutMs: -1 }), /option `timeoutMs` must be a number >= 0/);
     await assert.rejects(t.runs.wait("no-such-run"), /no run with id "no-such-run"/);
