@@ -156,7 +156,7 @@ describe("t.run", () => {
     // The sleep before it was skipped; the run is left waiting, and the event still completes it.
     assert.equal(t.clock.now(), START + 3_600_000);
     assert.equal((await t.runs.get(error.runId))?.status, "waiting");
-    assert.equal(await t.sendEvent("order.paid", { orderId: "o-7", amount: 5 }), 1);
+    assert.equal((await t.sendEvent("order.paid", { orderId: "o-7", amount: 5 })).woken, 1);
     assert.deepEqual((await t.runs.wait(error.runId)).unwrap(), { orderId: "o-7", amount: 5 });
   });
 

@@ -117,7 +117,7 @@ describe("step by step", () => {
     const b = await t.trigger(order, { id: "o2" });
     await t.runUntilIdle();
     assert.equal((await t.runs.get(a.id))?.status, "waiting");
-    assert.equal(await t.sendEvent("order.paid", { orderId: "o1", amount: 30 }), 1);
+    assert.equal((await t.sendEvent("order.paid", { orderId: "o1", amount: 30 })).woken, 1);
     assert.equal((await t.runs.get(a.id))?.status, "queued", "woken, but not run before runUntilIdle");
     await t.runUntilIdle();
     assert.equal((await t.runs.get(a.id))?.output, "paid 30");

@@ -62,7 +62,7 @@ export async function stepByStep() {
     await t.runUntilIdle();
     const before = (await t.runs.get(id))?.status;
     await t.clock.advance({ days: 1 });
-    const woken = await t.sendEvent("order.paid", { orderId: "o-2", amount: 9 });
+    const { woken } = await t.sendEvent("order.paid", { orderId: "o-2", amount: 9 });
     await t.runUntilIdle();
     const after = await t.runs.get(id);
     return { before, woken, status: after?.status, output: after?.output, day: t.clock.now() - START === DAY };
