@@ -15,6 +15,10 @@ export {
   WorkerStoppedError,
   PayloadValidationError,
   WaitTimeoutError,
+  StepTimeoutError,
+  LeaseLostError,
+  UnstorableValueError,
+  StoreConnectionError,
 } from "./engine/index.ts";
 export type {
   EngineOptions,

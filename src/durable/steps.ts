@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { StepKind, StepRecord } from "../store/types.ts";
-import { LeaseLostError } from "../vocabulary/errors.ts";
+import { LeaseLostError, StepTimeoutError, UnstorableValueError } from "../vocabulary/errors.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
 import { backoffMs, retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
 import { serializeError } from "../vocabulary/serialize-error.ts";
@@ -85,8 +85,7 @@ export async function executeStep<T>(
                 work,
                 new Promise<never>((_, reject) => {
                   timer = setTimeout(() => {
-                    const e = new Error(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
-                    e.name = "StepTimeoutError";
+                    const e = new StepTimeoutError(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
                     controller.abort(e);
                     reject(e);
                   }, timeoutMs);
@@ -114,7 +113,7 @@ export async function executeStep<T>(
           rt.stored.set(path, record);
           return fromJson<T>(json);
         } catch (error) {
-          const fatal = error instanceof TypeError && /cannot be stored as JSON/.test(error.message);
+          const fatal = error instanceof UnstorableValueError;
           if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
             await pause(backoffMs(policy, attempt), rt.signal);
             rt.releaseKeysUnder(path);

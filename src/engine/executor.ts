@@ -12,7 +12,7 @@ import { createRunContext } from "../durable/index.ts";
 import type { RunContext } from "../durable/task.ts";
 import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, NewWait } from "../store/types.ts";
-import { NonRetriableError, RetryAfterError } from "../vocabulary/errors.ts";
+import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { backoffMs } from "../vocabulary/retry.ts";
 import { serializeError, type SerializedError } from "../vocabulary/serialize-error.ts";
@@ -151,5 +151,5 @@ function untilInterrupted<T>(work: Promise<T>, interrupted: Promise<never>): Pro
 }
 
 function signalIsCancel(signal: AbortSignal): boolean {
-  return signal.aborted && (signal.reason as { name?: string } | undefined)?.name === "RunCanceledError";
+  return signal.aborted && signal.reason instanceof RunCanceledError;
 }

@@ -9,6 +9,10 @@ export {
   WorkerStoppedError,
   PayloadValidationError,
   WaitTimeoutError,
+  StepTimeoutError,
+  LeaseLostError,
+  UnstorableValueError,
+  StoreConnectionError,
 } from "../vocabulary/errors.ts";
 export { toMs } from "../vocabulary/duration.ts";
 export { backoffMs, type RetryPolicy } from "../vocabulary/retry.ts";
