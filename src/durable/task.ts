@@ -123,7 +123,7 @@ export interface RunContext extends Context {
   step<T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T>;
   sleep(key: string, duration: Duration): Promise<void>;
   sleepUntil(key: string, date: Date | number): Promise<void>;
-  trigger<T extends AnyTask>(task: T, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle>;
+  trigger<T extends AnyTask>(task: T, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle<TaskOutput<T>>>;
   triggerAndWait<T extends AnyTask>(
     task: T,
     payload: TaskInput<T>,

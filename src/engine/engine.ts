@@ -76,7 +76,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** Validates every item first, then inserts all in one store call (one transaction). */
   const triggerMany = async (
     items: readonly { task: AnyTask; payload: unknown; options: TriggerOptions | undefined; internal?: InternalTrigger }[],
-  ): Promise<RunHandle[]> => {
+  ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
     const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, i.internal)));
@@ -115,15 +115,16 @@ export function createEngine(options: EngineOptions): Engine {
   const runs = createRunsApi({ store, now, ready, local });
 
   const engine: Engine = {
-    store,
+    store: { name: store.name, migrate: () => store.migrate() },
     tasks,
 
-    async trigger(task, payload, options) {
+    // One implementation behind the typed overloads: the output type is carried by the handle only.
+    async trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
       const t = resolveTask(task, "engine.trigger");
       return (await triggerMany([{ task: t, payload, options }]))[0]!;
     },
 
-    async batchTrigger(task, items) {
+    async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {
       const t = resolveTask(task, "engine.batchTrigger");
       if (!Array.isArray(items)) throw new TypeError("engine.batchTrigger: `items` must be an array");
       return triggerMany(
@@ -133,7 +134,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
 
-    async execute<T extends AnyTask>(task: T | string, payload: unknown): Promise<TaskResult<never>> {
+    async execute(task: AnyTask | string, payload: unknown): Promise<TaskResult<never>> {
       const t = resolveTask(task, "engine.execute");
       // Runs through the store like any run (steps, logs and retries are recorded), on a private
       // queue served by a private worker in this process.

@@ -4,7 +4,7 @@
  * retries, results, handles, trigger options) in `src/vocabulary/`; both are re-exported here so the
  * engine's users (CLI, dashboard, entry point) find every public type in one place.
  */
-import type { LogLevel, RunStatus, StepKind, StepStatus } from "../store/types.ts";
+import type { LogLevel, RunStats, RunStatus, StepKind, StepStatus } from "../store/types.ts";
 import type { AnyTask, TaskInput, TaskOutput } from "../durable/task.ts";
 import type { TaskResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
@@ -26,6 +26,7 @@ export type { Duration } from "../vocabulary/duration.ts";
 export type { RetryOptions } from "../vocabulary/retry.ts";
 export type { TaskResult } from "../vocabulary/results.ts";
 export type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+export type { RunStats } from "../store/types.ts";
 
 /** A run as the engine's query API returns it (JSON fields parsed). */
 export interface RunView {
@@ -153,30 +154,63 @@ export interface ScheduleApi {
   delete(id: string): Promise<boolean>;
 }
 
+/** Finished runs in one time bucket (`engine.runs.metrics`). */
+export interface MetricsView {
+  /** Start of the bucket. */
+  readonly at: Date;
+  readonly completed: number;
+  readonly failed: number;
+  /** Mean of finishedAt − startedAt over the bucket's finished runs, in ms; null when there were none. */
+  readonly avgDurationMs: number | null;
+  readonly maxDurationMs: number | null;
+}
+
+/**
+ * What `engine.store` shows of the store the engine runs on. Run-level operations (claims,
+ * completions, failures) are the engine's own: they are not handed out.
+ */
+export interface EngineStore {
+  /** Names the database for messages, e.g. `sqlite:/path/errand.db` (never a password). */
+  readonly name: string;
+  /** Applies the store's pending migrations (safe under concurrent starts). The engine also does it before its first use of the store. */
+  migrate(): Promise<void>;
+}
+
+/** `engine.runs`: query, cancel, replay and wait for runs. */
+export interface RunsApi {
+  get(id: string): Promise<RunView | null>;
+  list(options?: ListRunsOptions): Promise<{ runs: RunView[]; nextCursor: string | null }>;
+  cancel(id: string): Promise<boolean>;
+  replay(id: string): Promise<RunHandle>;
+  steps(id: string): Promise<StepView[]>;
+  logs(id: string): Promise<LogView[]>;
+  /** The run's result once it has finished; typed by the task's output when given the handle of `trigger(task, …)`. */
+  wait<TOutput>(run: RunHandle<TOutput>, options?: { readonly timeoutMs?: number }): Promise<TaskResult<TOutput>>;
+  /** The run's result once it has finished; its output is `unknown` unless you say what it is. */
+  wait<TOutput = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<TOutput>>;
+  stats(): Promise<RunStats>;
+  metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly MetricsView[]>;
+}
+
 /** What `createEngine` returns (DESIGN.md §2). */
 export interface Engine extends AsyncDisposable {
-  readonly store: import("../store/types.ts").Store;
+  readonly store: EngineStore;
   /** Registered tasks by id. */
   readonly tasks: ReadonlyMap<string, AnyTask>;
-  trigger<T extends AnyTask>(task: T | string, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle>;
+  /** Enqueues a run; the handle carries the task's output type (for `runs.wait(handle)`). */
+  trigger<T extends AnyTask>(task: T, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle<TaskOutput<T>>>;
+  /** Enqueues a run of the task registered under this id. */
+  trigger(taskId: string, payload: unknown, options?: TriggerOptions): Promise<RunHandle>;
   batchTrigger<T extends AnyTask>(
-    task: T | string,
+    task: T,
     items: readonly (TaskInput<T> | { readonly payload: TaskInput<T>; readonly options?: TriggerOptions })[],
-  ): Promise<RunHandle[]>;
-  execute<T extends AnyTask>(task: T | string, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
+  ): Promise<RunHandle<TaskOutput<T>>[]>;
+  batchTrigger(taskId: string, items: readonly unknown[]): Promise<RunHandle[]>;
+  execute<T extends AnyTask>(task: T, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
+  execute(taskId: string, payload: unknown): Promise<TaskResult<unknown>>;
   worker(options?: WorkerOptions): Worker;
   sendEvent(event: string, payload?: unknown): Promise<number>;
-  readonly runs: {
-    get(id: string): Promise<RunView | null>;
-    list(options?: ListRunsOptions): Promise<{ runs: RunView[]; nextCursor: string | null }>;
-    cancel(id: string): Promise<boolean>;
-    replay(id: string): Promise<RunHandle>;
-    steps(id: string): Promise<StepView[]>;
-    logs(id: string): Promise<LogView[]>;
-    wait<T = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<T>>;
-    stats(): Promise<import("../store/types.ts").RunStats>;
-    metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly import("../store/types.ts").MetricsBucket[]>;
-  };
+  readonly runs: RunsApi;
   readonly schedules: ScheduleApi;
   prune(options: { readonly olderThanMs: number }): Promise<number>;
   close(): Promise<void>;

@@ -58,6 +58,20 @@ export function toLogView(l: LogRecord): LogView {
   return { level: l.level, message: l.message, data: fromJson(l.data), at: new Date(l.at), attempt: l.attempt };
 }
 
+/**
+ * Whether a run failed with attempts left: its last error was final (a `NonRetriableError`, a payload
+ * its schema refused, `catchError` returning `skipRetrying`), so it was not retried. A run that used
+ * up its attempts, or whose lease expired beyond them, has `attempt >= maxAttempts` and is not counted.
+ */
+export function failedWithoutRetry(run: Pick<RunView, "status" | "attempt" | "maxAttempts">): boolean {
+  return run.status === "failed" && run.attempt < run.maxAttempts;
+}
+
+/** The attempt column of run lists: `2/3`, or `1 (not retried)` for {@link failedWithoutRetry}. */
+export function attemptText(run: Pick<RunView, "status" | "attempt" | "maxAttempts">): string {
+  return failedWithoutRetry(run) ? `${run.attempt} (not retried)` : `${run.attempt}/${run.maxAttempts}`;
+}
+
 /** The result of a finished run record, or null if it has not finished. */
 export function resultOf<T>(r: RunRecord): TaskResult<T> | null {
   switch (r.status) {

@@ -25,6 +25,7 @@ import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
 import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
+import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
@@ -69,7 +70,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     try {
       return await fn();
     } catch (error) {
-      throw isConnectionError(error) ? connectionError(r.label, error) : error;
+      throw isConnectionError(error) ? connectionError(r.label, error, r.redact) : scrubError(error, r.redact);
     }
   };
 

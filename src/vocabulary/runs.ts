@@ -10,11 +10,14 @@ export interface RunInfo {
   readonly parentRunId: string | null;
 }
 
-export interface RunHandle {
+/** What a trigger returns. `TOutput` is the output type of the run's task, when known. */
+export interface RunHandle<TOutput = unknown> {
   readonly id: string;
   readonly taskId: string;
   /** false when an idempotency key matched an existing run, which is returned instead. */
   readonly created: boolean;
+  /** Phantom field for type inference only (`runs.wait(handle)`); never set. */
+  readonly __output?: TOutput;
 }
 
 export interface TriggerOptions {
