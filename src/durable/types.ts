@@ -4,7 +4,7 @@
  * and run-context types users see are in `task.ts`.
  */
 import type { ClaimedRun, NewLog, NewStep, NewWait, RunRecord } from "../store/types.ts";
-import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
+import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { AnyTask, RunContext } from "./task.ts";
 
 /** One child run to insert for a parent (engine's trigger path: validation, defaults, idempotency). */
@@ -39,9 +39,14 @@ export type AttemptOutcome =
 
 export interface AttemptSetup {
   readonly claimed: ClaimedRun;
-  /** Aborted on cancel, timeout and shutdown. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted on cancel, timeout and shutdown: the signal, or a function that makes it on first use
+   * (most runs never look at their signal, and an AbortSignal is costly to make).
+   */
+  readonly signal: AbortSignal | (() => AbortSignal);
   readonly host: DurableHost;
+  /** `ctx.run`, when the caller already built it from `claimed.run`. */
+  readonly info?: RunInfo;
 }
 
 export interface AttemptHandle {

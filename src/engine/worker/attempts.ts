@@ -10,11 +10,21 @@ import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } f
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
-/** Starts buffered runs while the worker runs and has free slots. */
+/**
+ * Starts buffered runs while the worker runs and has free slots, within this turn's budget: runs that
+ * settle at once (no-op runs) would otherwise drain the whole buffer in one chain of microtasks, and the
+ * worker could not claim the next batch (nor send completions) until the buffer is empty. Out of budget,
+ * it rings the doorbell: the next turn sends completions, claims if half the buffer is gone, and goes on.
+ */
 export function startBuffered(w: WorkerCore): void {
   while (w.state === "running" && w.held.running < w.opts.concurrency) {
+    if (w.turn.startsLeft <= 0) {
+      w.bell.ring();
+      return;
+    }
     const run = w.held.nextBuffered();
     if (run === undefined) return;
+    w.turn.startsLeft--;
     startAttempt(w, run);
   }
 }
@@ -23,16 +33,12 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   const run = h.claimed.run;
   const task = w.host.tasks.get(run.taskId);
   const timeoutMs = task?.options.timeoutMs;
-  const timeout =
-    timeoutMs === undefined
-      ? null
-      : { ms: timeoutMs, error: () => new TaskTimeoutError(`task "${run.taskId}" timed out after ${timeoutMs} ms (attempt ${run.attempt})`) };
-  const { signal, interrupted } = h.start(toRunInfo(run), w.host.now(), timeout);
+  h.start(toRunInfo(run), w.host.now(), timeoutMs === undefined ? null : { ms: timeoutMs, error: timeoutError });
   if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
   const attempt: Promise<AttemptReport> =
     task === undefined
       ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
-      : executeAttempt(task, h.claimed, signal, w.durable, interrupted);
+      : executeAttempt(task, h.claimed, h.info!, w.durable, h);
   attempt.then(
     (report) => settle(w, h, report),
     (error: unknown) => {
@@ -43,7 +49,13 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   );
 }
 
+function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
+  const r = run.claimed.run;
+  return new TaskTimeoutError(`task "${r.taskId}" timed out after ${ms} ms (attempt ${r.attempt})`);
+}
+
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
+  w.prefetch.observe(w.host.now() - h.startedAt);
   const write = h.settled(true);
   startBuffered(w);
   for (const e of report.hookErrors) w.reportError(e);

@@ -7,6 +7,7 @@ import type { CompletionBatcher } from "./completions.ts";
 import type { Doorbell } from "./doorbell.ts";
 import type { HeldRuns } from "./held-runs.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
+import type { Prefetch } from "./prefetch.ts";
 
 /** What a worker needs from its engine. */
 export interface WorkerHost {
@@ -34,8 +35,11 @@ export interface WorkerCore {
   readonly held: HeldRuns;
   readonly bell: Doorbell;
   readonly completions: CompletionBatcher;
+  readonly prefetch: Prefetch;
   /** Runs a store write, retrying transient errors; rejects when it gives up. */
   persist<T>(write: () => Promise<T>): Promise<T>;
+  /** Runs this turn may still start; the loop sets it on each wake-up (see startBuffered). */
+  readonly turn: { startsLeft: number };
   /** Set when the worker starts. */
   durable: DurableHost;
   readonly state: WorkerState;

@@ -18,6 +18,7 @@
  */
 import type { ClaimedRun } from "../../store/types.ts";
 import type { RunInfo } from "../../vocabulary/runs.ts";
+import type { AttemptControl } from "../executor.ts";
 
 export type HeldState = "buffered" | "executing" | "lost" | "writing" | "released";
 
@@ -43,7 +44,7 @@ export type LossEffect =
   /** Writing (the store decides) or already lost/released: nothing changed. */
   | "unchanged";
 
-export class HeldRun {
+export class HeldRun implements AttemptControl {
   #state: HeldState = "buffered";
   readonly claimed: ClaimedRun;
   /** The lease this worker last secured for the run expires at this time (engine clock). */
@@ -52,6 +53,7 @@ export class HeldRun {
   info: RunInfo | null = null;
   startedAt = 0;
   #controller: AbortController | null = null;
+  #abortReason: unknown = undefined;
   #interrupt: ((reason: unknown) => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   readonly #observer: HeldRunObserver;
@@ -70,20 +72,32 @@ export class HeldRun {
     return this.#state;
   }
 
-  /**
-   * buffered → executing. Returns the attempt's abort signal and a promise that rejects (with the
-   * abort reason) when the worker interrupts it; `timeoutMs` arms the task's timeout.
-   */
-  start(info: RunInfo, now: number, timeout: { ms: number; error: () => unknown } | null): { signal: AbortSignal; interrupted: Promise<never> } {
+  /** buffered → executing; `timeout` arms the task's timeout. */
+  start(info: RunInfo, now: number, timeout: { ms: number; error: (run: HeldRun, ms: number) => unknown } | null): void {
     this.#moveTo("executing");
     this.info = info;
     this.startedAt = now;
-    const controller = new AbortController();
-    this.#controller = controller;
-    const interrupted = new Promise<never>((_, reject) => (this.#interrupt = reject));
-    interrupted.catch(() => {}); // never an unhandled rejection, whoever listens
-    if (timeout !== null) this.#timer = setTimeout(() => this.#abort(timeout.error()), timeout.ms);
-    return { signal: controller.signal, interrupted };
+    if (timeout !== null) this.#timer = setTimeout(() => this.#abort(timeout.error(this, timeout.ms)), timeout.ms);
+  }
+
+  /** The attempt's abort signal, made on first use: an AbortSignal is costly and most runs never look. */
+  signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#abortReason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
+    return this.#controller.signal;
+  }
+
+  get abortReason(): unknown {
+    return this.#abortReason;
+  }
+
+  /** `work`, or a rejection with the abort reason as soon as the run is aborted (timeout, cancel, stop). */
+  interruptible<T>(work: Promise<T>): Promise<T> {
+    if (this.#abortReason !== undefined) return Promise.reject(this.#abortReason);
+    return new Promise<T>((resolve, reject) => {
+      this.#interrupt = reject;
+      work.then(resolve, reject);
+    });
   }
 
   /**
@@ -92,7 +106,6 @@ export class HeldRun {
    */
   settled(outcome: boolean): boolean {
     this.#clearTimer();
-    this.#controller = null;
     this.#interrupt = null;
     if (this.#state === "executing" && outcome) {
       this.#moveTo("writing");
@@ -126,8 +139,10 @@ export class HeldRun {
 
   #abort(reason: unknown): void {
     this.#clearTimer();
-    this.#controller?.abort(reason);
-    this.#interrupt?.(reason);
+    if (this.#abortReason !== undefined) return; // the first reason stands, as with an AbortSignal
+    this.#abortReason = reason ?? new Error("aborted");
+    this.#controller?.abort(this.#abortReason);
+    this.#interrupt?.(this.#abortReason);
   }
 
   #clearTimer(): void {
