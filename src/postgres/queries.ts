@@ -72,8 +72,19 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
       }
       if (p.cursor !== undefined && p.cursor !== null) add("id < ?", p.cursor);
       values.push(limit + 1);
-      const text = S(`SELECT * FROM :S.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT $${values.length}`);
-      return toPage((await pool.query(text, values)).rows, limit, toRun);
+      const n = `$${values.length}`;
+      const select = (extra: string | null) => {
+        const all = extra === null ? where : [...where, extra];
+        return `SELECT * FROM :S.runs${all.length ? ` WHERE ${all.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${n}`;
+      };
+      // runs_task_id leaves out running runs (a claim then adds no entry to it): a task filter reads
+      // it for the others and runs_running for the running ones, newest first from both.
+      const statuses = p.status ?? [];
+      let text: string;
+      if (p.taskId === undefined || (statuses.length > 0 && statuses.every((x) => x === "running"))) text = select(null);
+      else if (statuses.length > 0 && !statuses.includes("running")) text = select("status <> 'running'");
+      else text = `SELECT * FROM ((${select("status <> 'running'")}) UNION ALL (${select("status = 'running'")})) AS u ORDER BY id DESC LIMIT ${n}`;
+      return toPage((await pool.query(S(text), values)).rows, limit, toRun);
     },
 
     async stats() {

@@ -129,17 +129,16 @@ SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claim
  * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
  * (The object is looked up per row; joining the rows with unnest($1, $outputs) could be planned as a
  * nested loop that rescans the array for every row, O(batch²).)
+ * Rows are not locked ahead (one WAL record and a page write less per run): the heartbeat, the other
+ * multi-row writer of a worker's runs, never waits for a row lock, so the two cannot deadlock.
+ * worker_id is set exactly while a run is running, so it is the whole fencing check (a condition on
+ * status would also let the planner walk every running run through runs_running, per row).
  */
 export const COMPLETE = `
-WITH locked AS (
-  -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  -- worker_id is set exactly while a run is running, so it is the whole check. (A condition on
-  -- status would let the planner walk every running run through runs_running, per row.)
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 ORDER BY id FOR UPDATE
-), done AS (
+WITH done AS (
   UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
-  WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
+  WHERE r.id = ANY($1) AND r.worker_id = $3
   RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
 ), counted AS (
   ${countChanges("done", "'running'", "status")}
@@ -174,12 +173,19 @@ WITH locked AS (
 )
 SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
+/**
+ * Renews the leases of the runs this worker holds. Rows locked by someone else right now (this
+ * worker's own completion, a cancel, a takeover) are skipped rather than waited for, so a heartbeat
+ * never deadlocks with a completion; they are still reported held if they were at the start of the
+ * statement (the next heartbeat settles them: a canceled or taken-over run is reported lost then).
+ */
 export const HEARTBEAT = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 FOR UPDATE SKIP LOCKED
+), renewed AS (
+  UPDATE :S.runs r SET lease_expires_at = $3 WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
 )
-UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
-RETURNING r.id`;
+SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2`;
 
 export const INSERT_RUNS = `
 WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
