@@ -146,10 +146,11 @@ try {
       ];
     }),
   );
-  const best = Math.max(...procs.filter((k) => k > 1).map((k) => medianOf(so.get(`${k}`), (x) => x.perSec) ?? 0));
+  const more = procs.filter((k) => k > 1).map((k) => medianOf(so.get(`${k}`), (x) => x.perSec) ?? 0);
+  const best = more.length === 0 ? undefined : Math.max(...more);
   const last = so.get(`${procs[procs.length - 1]}`);
   const busy = medianOf(last, (x) => share(x, x.serverCpuMs) + share(x, x.workerCpuMs));
-  const grows = one !== undefined && one > 0 ? best / one : undefined;
+  const grows = one !== undefined && one > 0 && best !== undefined ? best / one : undefined;
   // Met when more processes bring more runs/s, or when the machine is already saturated: the bound
   // is then named by the CPU columns above (server vs workers).
   verdicts.push({
