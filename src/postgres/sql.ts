@@ -7,7 +7,7 @@ const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, prior
 
 const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
     1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
-    ARRAY(SELECT jsonb_array_elements_text(x.tags::jsonb)), x.parent_run_id, x.schedule_id
+    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
               $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
