@@ -3,8 +3,9 @@
  * stops after a page. Status filters need care because the status index leaves out the hot statuses
  * (queued, running, completed) so that claims and completions never touch it:
  * - running runs come from runs_running (a set bounded by the workers' concurrency), sorted;
- * - delayed, waiting, failed, canceled and expired runs from runs_status_rare, in order;
- * - queued runs by walking the primary key newest first, unless they are few against the table
+ * - delayed, waiting, failed, canceled and expired runs from runs_status_rare, in order — also with a
+ *   task or parent filter while the status has at most SMALL runs (the exact counts say so);
+ * - queued runs by walking the primary key (or the task's index) newest first, unless they are few
  *   (the exact counts say so), then from the claim index, sorted;
  * - completed runs by walking the primary key (completed is what a table with history is made of).
  */
@@ -15,14 +16,18 @@ import { RUN_COLUMNS, runFromValues } from "./rows.ts";
 
 const RARE: ReadonlySet<RunStatus> = new Set(["delayed", "waiting", "failed", "canceled", "expired"]);
 
-/** Queued runs are sorted from the claim index when that reads fewer rows than a walk would. */
-function fewQueued(sql: Sql): boolean {
-  const row = sql.get<{ queued: number | null; total: number | null }>(
-    "SELECT sum(CASE WHEN status = 'queued' THEN n END) AS queued, sum(n) AS total FROM run_counts",
-  );
-  const queued = row?.queued ?? 0;
-  // A walk reads about page * total / queued rows; the sort reads every queued run.
-  return queued * queued < 50 * (row?.total ?? 0);
+/** A status with at most this many runs is read from its own index even when other filters narrow the list. */
+const SMALL = 20_000;
+
+/** Runs per status, from the store's exact counts (running runs are not needed here). */
+function counts(sql: Sql): { of(status: RunStatus): number; total: number } {
+  const by = new Map<string, number>();
+  let total = 0;
+  for (const row of sql.all<{ status: string; n: number }>("SELECT status, sum(n) AS n FROM run_counts GROUP BY status")) {
+    by.set(row.status, row.n);
+    total += row.n;
+  }
+  return { of: (status) => by.get(status) ?? 0, total };
 }
 
 export function listRuns(sql: Sql, p: ListRunsParams) {
@@ -59,15 +64,23 @@ export function listRuns(sql: Sql, p: ListRunsParams) {
     params["cursor"] = p.cursor;
   }
   const narrowed = p.tag !== undefined || p.taskId !== undefined || p.parentRunId !== undefined;
+  let known: ReturnType<typeof counts> | null = null;
+  const count = (status: RunStatus) => (known ??= counts(sql)).of(status);
   /** Where the rows of one status come from; statuses are literals (known names only) so SQLite can use the partial indexes. */
   const source = (status: RunStatus | undefined): { from: string; conds: string[] } => {
     if (status === undefined) return { from, conds: where };
     const conds = [...where, `runs.status = '${status}'`];
     if (p.tag !== undefined) return { from, conds };
     if (status === "running") return { from: "runs INDEXED BY runs_running", conds };
-    if (!narrowed && RARE.has(status)) return { from: "runs INDEXED BY runs_status_rare", conds: [...conds, `runs.status IN ('delayed', 'waiting', 'failed', 'canceled', 'expired')`] };
-    if (!narrowed && status === "queued" && fewQueued(sql)) {
-      return { from: "runs INDEXED BY runs_claim", conds: [...conds, "runs.status IN ('queued', 'delayed', 'waiting')"] };
+    if (RARE.has(status) && (!narrowed || count(status) <= SMALL)) {
+      return { from: "runs INDEXED BY runs_status_rare", conds: [...conds, `runs.status IN ('delayed', 'waiting', 'failed', 'canceled', 'expired')`] };
+    }
+    if (status === "queued") {
+      // A walk reads about page × total / queued rows; the sort reads every queued run.
+      const queued = count("queued");
+      if (narrowed ? queued <= SMALL : queued * queued < 50 * known!.total) {
+        return { from: "runs INDEXED BY runs_claim", conds: [...conds, "runs.status IN ('queued', 'delayed', 'waiting')"] };
+      }
     }
     return { from, conds };
   };

@@ -102,13 +102,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       return write(now, function* (effects) {
-        const done: FinishedRun[] = [];
-        for (const { runId, output } of items) {
-          // parentRunId is not read back (RETURNING costs more than the rules' one lookup of child waits).
-          if (sql.run(c.COMPLETE, [output, now, now, runId, workerId]).changes === 1) {
-            done.push({ id: runId, parentRunId: undefined, status: "completed", output, error: null });
-          }
-        }
+        const done = complete(workerId, items, now);
         counts.add("", "completed", done.length);
         yield* afterFinish(done, now, effects);
         return done.map((d) => d.id);
@@ -141,6 +135,33 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       return channel.subscribe(listener);
     },
   };
+
+  /**
+   * Completes the held runs among `items`: 64 per statement; a chunk in which some run is no longer
+   * held (taken over, canceled) is undone and done again one run at a time, to report exactly which.
+   * parentRunId is not read back (RETURNING costs more than the rules' one lookup of child waits).
+   */
+  function complete(workerId: string, items: readonly { runId: string; output: string }[], now: number): FinishedRun[] {
+    const unique = [...new Map(items.map((i) => [i.runId, i.output])).entries()];
+    const done: FinishedRun[] = [];
+    const finished = (id: string, output: string) => done.push({ id, parentRunId: undefined, status: "completed", output, error: null });
+    for (let i = 0; i < unique.length; i += 64) {
+      const chunk = unique.slice(i, i + 64);
+      const values: unknown[] = [now, now];
+      for (const [id, output] of chunk) values.push(id, output);
+      values.push(workerId);
+      sql.run("SAVEPOINT complete");
+      if (sql.run(c.completeMany(chunk.length), values).changes === chunk.length) {
+        sql.run("RELEASE complete");
+        for (const [id, output] of chunk) finished(id, output);
+        continue;
+      }
+      sql.run("ROLLBACK TO complete");
+      sql.run("RELEASE complete");
+      for (const [id, output] of chunk) if (sql.run(c.COMPLETE, [output, now, now, id, workerId]).changes === 1) finished(id, output);
+    }
+    return done;
+  }
 
   /** Picks and marks the runs of one claim (after the sweep, in the same transaction). */
   function claim(workerId: string, queues: readonly string[] | null, limit: number, lease: number, now: number): ClaimedRun[] {
