@@ -29,7 +29,7 @@ import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
-import { claimCap, claimFree, queueFilter } from "./sql.ts";
+import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
 import { createTx, insertParams } from "./tx.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
 const CLAIMS_PER_COMPACTION = 200;
