@@ -70,9 +70,14 @@ export function queueFilter(queues: readonly string[] | null, limited: readonly 
   return only + not;
 }
 
-/** The `cap` of {@link claimFree} for a claim of `limit` runs: the next power of two, at least 64. */
+/**
+ * The `cap` of {@link claimFree} for a claim of `limit` runs: 1024, or the next power of two above.
+ * One cap for every usual limit means one named statement, prepared (five custom plans, then the
+ * generic one) once per connection rather than once per limit a worker happens to ask for; a large
+ * cap costs nothing at run time, as the sub-selects are read only up to the limit.
+ */
 export function claimCap(limit: number): number {
-  let cap = 64;
+  let cap = 1024;
   while (cap < limit) cap *= 2;
   return cap;
 }
