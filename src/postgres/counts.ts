@@ -52,6 +52,8 @@ CREATE TABLE :S.run_minutes (
   duration_n bigint NOT NULL,
   duration_max bigint
 );
+-- The overview reads the last hour out of months of minutes.
+CREATE INDEX run_minutes_minute ON :S.run_minutes (minute);
 INSERT INTO :S.run_counts (queue, status, n) SELECT queue, status, count(*) FROM :S.runs GROUP BY queue, status;
 ${countFinished(":S.runs")};
 `;

@@ -7,90 +7,11 @@ const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, prior
 
 const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
     1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
-    ARRAY(SELECT jsonb_array_elements_text(x.tags::jsonb)), x.parent_run_id, x.schedule_id
+    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
               $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
          max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)`;
-
-/**
- * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
- * (attempt + 1) first, then ready runs by priority, runAt, id. Never claims a run that is due to
- * expire (ttl passed before it started) or whose lease expired with no attempts left; instead it
- * reports in `due` that such runs exist, and the store then expires or fails them (MAINTENANCE_*).
- * Always returns at least one row: with no run claimed, one row whose `id` is null carries `due`.
- * `history` lists the claimed runs that started before (their steps must be loaded).
- * $1 now, $2 limit (≤ `cap`), $3 worker, $4 lease. `filter` is `""` or SQL narrowing the queues
- * (see {@link queueFilter}), with the queue names as literals.
- *
- * Planning. A claim must run on a generic plan (planned once per connection): planning this
- * statement costs more than executing it for a small batch. PostgreSQL keeps re-planning a named
- * statement while a plan for the actual values looks cheaper than the generic one, which it does
- * when the planner can see `now` (how many runs are due) and the limit; so both reach the planner
- * only as `(SELECT $n)`, a value it cannot see in either plan. And the generic plan must be the
- * right one: one named statement per cap and filter, `cap` a constant (a power of two) and the
- * queue names literals in the text; with `LIMIT $n` or `queue = ANY($n)` the generic plan reads
- * and sorts the whole backlog (bitmap scan plus sort, O(backlog) per claim) instead of walking
- * runs_claim in order. The sub-selects stop at `cap`; the outer limit stops pulling (and so
- * locking) at the exact limit, as a `WITH` query runs only as far as its reader asks.
- */
-export function claimFree(cap: number, filter: string): string {
-  return `
-WITH lost AS (
-  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
-  WHERE status = 'running' AND lease_expires_at <= (SELECT $1::bigint) AND attempt < max_attempts${filter}
-  LIMIT ${cap}
-  FOR UPDATE SKIP LOCKED
-), ready AS (
-  SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs
-  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= (SELECT $1::bigint)
-    AND (expires_at IS NULL OR expires_at > (SELECT $1::bigint) OR started_at IS NOT NULL)${filter}
-  ORDER BY priority DESC, run_at, id
-  LIMIT ${cap}
-  FOR UPDATE SKIP LOCKED
-), c AS (
-  -- Takeovers first, then ready runs in claim order; no sort, so nothing beyond the limit is read.
-  SELECT * FROM lost UNION ALL SELECT * FROM ready LIMIT (SELECT $2::int)
-), claimed AS (
-  -- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
-  -- hash join over the whole table.
-  UPDATE :S.runs r SET status = 'running', worker_id = $3, lease_expires_at = $4,
-    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-    started_at = coalesce(r.started_at, $1), updated_at = $1
-  WHERE r.id = ANY(ARRAY(SELECT id FROM c))
-  RETURNING r.*
-), counted AS (
-  ${countChanges("c", "old_status", "'running'")}
-)
--- One-row subqueries (evaluated once), never a lookup per claimed row.
-SELECT claimed.*, m.history, m.due FROM (
-  SELECT (SELECT array_agg(id) FROM c WHERE hist) AS history, ${dueSql("(SELECT $1::bigint)")} AS due
-) AS m LEFT JOIN claimed ON true`;
-}
-
-/**
- * SQL narrowing a claim to `queues` (null = every queue) minus the `limited` ones, names as literals
- * (`quote` makes a string literal).
- */
-export function queueFilter(queues: readonly string[] | null, limited: readonly string[], quote: (s: string) => string): string {
-  const list = (xs: readonly string[]) => xs.map(quote).join(", ");
-  const only = queues === null ? "" : queues.length === 0 ? " AND false" : ` AND queue IN (${list(queues)})`;
-  const not = limited.length === 0 ? "" : ` AND queue NOT IN (${list(limited)})`;
-  return only + not;
-}
-
-/** The `cap` of {@link claimFree} for a claim of `limit` runs: the next power of two, at least 64. */
-export function claimCap(limit: number): number {
-  let cap = 64;
-  while (cap < limit) cap *= 2;
-  return cap;
-}
-
-/** Whether runs are due to expire or to fail for a lost lease (index probes on runs_expiry and runs_running). */
-function dueSql(now: string): string {
-  return `(EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= ${now} AND status IN ('queued', 'delayed') AND started_at IS NULL)
-    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= ${now} AND attempt >= max_attempts))`;
-}
 
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
 
@@ -129,17 +50,16 @@ SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claim
  * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
  * (The object is looked up per row; joining the rows with unnest($1, $outputs) could be planned as a
  * nested loop that rescans the array for every row, O(batch²).)
+ * Rows are not locked ahead (one WAL record and a page write less per run): the heartbeat, the other
+ * multi-row writer of a worker's runs, never waits for a row lock, so the two cannot deadlock.
+ * worker_id is set exactly while a run is running, so it is the whole fencing check (a condition on
+ * status would also let the planner walk every running run through runs_running, per row).
  */
 export const COMPLETE = `
-WITH locked AS (
-  -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  -- worker_id is set exactly while a run is running, so it is the whole check. (A condition on
-  -- status would let the planner walk every running run through runs_running, per row.)
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 ORDER BY id FOR UPDATE
-), done AS (
+WITH done AS (
   UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
-  WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
+  WHERE r.id = ANY($1) AND r.worker_id = $3
   RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
 ), counted AS (
   ${countChanges("done", "'running'", "status")}
@@ -174,12 +94,19 @@ WITH locked AS (
 )
 SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
+/**
+ * Renews the leases of the runs this worker holds. Rows locked by someone else right now (this
+ * worker's own completion, a cancel, a takeover) are skipped rather than waited for, so a heartbeat
+ * never deadlocks with a completion; they are still reported held if they were at the start of the
+ * statement (the next heartbeat settles them: a canceled or taken-over run is reported lost then).
+ */
 export const HEARTBEAT = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 FOR UPDATE SKIP LOCKED
+), renewed AS (
+  UPDATE :S.runs r SET lease_expires_at = $3 WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
 )
-UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
-RETURNING r.id`;
+SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2`;
 
 export const INSERT_RUNS = `
 WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),

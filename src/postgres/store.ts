@@ -24,13 +24,13 @@ import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
-import { scrubError } from "../store/redact.ts";
 import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
+import { scrubError } from "../store/redact.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
-import { claimCap, claimFree, queueFilter } from "./sql.ts";
+import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
 import { createTx, insertParams } from "./tx.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
 const CLAIMS_PER_COMPACTION = 200;
