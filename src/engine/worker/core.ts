@@ -7,6 +7,7 @@ import type { CompletionBatcher } from "./completions.ts";
 import type { Doorbell } from "./doorbell.ts";
 import type { HeldRuns } from "./held-runs.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
+import type { LeaseKeeper } from "./leases.ts";
 import type { Prefetch } from "./prefetch.ts";
 
 /** What a worker needs from its engine. */
@@ -42,6 +43,8 @@ export interface WorkerCore {
   readonly turn: { startsLeft: number };
   /** Set when the worker starts. */
   durable: DurableHost;
+  /** Set right after the core is made. */
+  leases: LeaseKeeper;
   readonly state: WorkerState;
   reportError(error: unknown): void;
 }
