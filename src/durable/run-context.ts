@@ -94,7 +94,7 @@ class Execution implements StepRuntime {
   /** Settles once every step or child trigger in flight is stored (or failed). */
   async drain(untilEmpty: boolean): Promise<void> {
     const inflight = this.#inflight;
-    if (inflight === null) return;
+    if (inflight === null || inflight.size === 0) return;
     do {
       if (inflight.size === 0) return;
       await Promise.allSettled([...inflight]);
@@ -159,25 +159,28 @@ class Execution implements StepRuntime {
   }
 
   /** Races `work` against a suspension; see {@link AttemptHandle.settle}. */
-  async settle(work: Promise<unknown>, logs: RunLogs): Promise<AttemptOutcome> {
-    const result = this.#suspending
-      ? null
-      : await Promise.race([
-          work.then(
-            (output): AttemptOutcome => ({ kind: "completed", output }),
-            (error: unknown): AttemptOutcome => ({ kind: "failed", error }),
-          ),
-          new Promise<null>((resolve) => (this.#suspend = () => resolve(null))),
-        ]);
+  settle(work: Promise<unknown>, logs: RunLogs): Promise<AttemptOutcome> {
+    if (this.#suspending) return this.#finish(null, logs);
+    return new Promise<AttemptOutcome | null>((resolve) => {
+      this.#suspend = () => resolve(null);
+      work.then(
+        (output) => resolve({ kind: "completed", output }),
+        (error: unknown) => resolve({ kind: "failed", error }),
+      );
+    }).then((result) => this.#finish(result, logs));
+  }
+
+  /** After the race: steps in flight are stored and logs flushed before the outcome is reported. */
+  async #finish(result: AttemptOutcome | null, logs: RunLogs): Promise<AttemptOutcome> {
     this.#suspend = null;
     if (result !== null && !(this.#suspending && result.kind === "failed")) {
       await this.drain(false);
-      await logs.flush().catch(() => {});
+      if (logs.pending) await logs.flush().catch(() => {});
       return result;
     }
     // Suspended: let steps already running finish and be stored, then report every wait.
     await this.drain(true);
-    await logs.flush().catch(() => {});
+    if (logs.pending) await logs.flush().catch(() => {});
     return { kind: "suspended", waits: [...this.waits] };
   }
 }
