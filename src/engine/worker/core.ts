@@ -7,7 +7,6 @@ import type { CompletionBatcher } from "./completions.ts";
 import type { Doorbell } from "./doorbell.ts";
 import type { HeldRuns } from "./held-runs.ts";
 import type { ResolvedWorkerOptions } from "./options.ts";
-import type { LeaseKeeper } from "./leases.ts";
 import type { Prefetch } from "./prefetch.ts";
 
 /** What a worker needs from its engine. */
@@ -47,4 +46,18 @@ export interface WorkerCore {
   leases: LeaseKeeper;
   readonly state: WorkerState;
   reportError(error: unknown): void;
+}
+
+/** Leases of the runs a worker holds (leases.ts). */
+export interface LeaseKeeper {
+  /**
+   * Loses every run whose lease expired by `now` (engine clock). Those that never started are handed
+   * back (a hand-back is not an attempt), so that a claim, this worker's own included, does not count a
+   * takeover of a run that never ran; resolves once they are (at once when there are none).
+   */
+  expireOwn(now: number): Promise<void>;
+  /** Renews every lease in one store call (skipped while the previous one is in flight). */
+  heartbeat(): Promise<void>;
+  /** A run was canceled (in this process): drop it if buffered, abort it if executing. */
+  canceled(runId: string): void;
 }

@@ -5,21 +5,8 @@
  * event loop any claim, this worker's own included, may take them over.
  */
 import { LeaseLostError, RunCanceledError } from "../../vocabulary/errors.ts";
-import type { WorkerCore } from "./core.ts";
+import type { LeaseKeeper, WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
-
-export interface LeaseKeeper {
-  /**
-   * Loses every run whose lease expired by `now` (engine clock). Those that never started are handed
-   * back (a hand-back is not an attempt), so that a claim, this worker's own included, does not count a
-   * takeover of a run that never ran; resolves once they are (at once when there are none).
-   */
-  expireOwn(now: number): Promise<void>;
-  /** Renews every lease in one store call (skipped while the previous one is in flight). */
-  heartbeat(): Promise<void>;
-  /** A run was canceled (in this process): drop it if buffered, abort it if executing. */
-  canceled(runId: string): void;
-}
 
 export function createLeaseKeeper(w: WorkerCore): LeaseKeeper {
   let beating = false;
