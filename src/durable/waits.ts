@@ -10,7 +10,7 @@ import type { SerializedError } from "../vocabulary/serialize-error.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
 import { isTokenId, newTokenId, type TokenResult, type WaitpointToken } from "../vocabulary/tokens.ts";
 import { eventNameOf, isEventDefinition, validateEvent } from "./event.ts";
-import { checkKey } from "./keys.ts";
+import { checkKey } from "./execution.ts";
 import type { CreateTokenOptions, WaitForEventOptions } from "./task.ts";
 import type { DurableHost } from "./types.ts";
 
