@@ -7,26 +7,9 @@ import { eventNameOf, isEventDefinition, validateEvent, type AnyEvent } from "..
 import { newId } from "../store/ids.ts";
 import type { Store } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
-import type { RunHandle } from "../vocabulary/runs.ts";
 import type { EventTable } from "./listeners.ts";
 import { prepareRun } from "./trigger.ts";
-
-export interface SendEventOptions {
-  /** The same key sent again for this event name starts and wakes nothing (as long as the first event is stored). */
-  readonly idempotencyKey?: string;
-}
-
-/** What `engine.sendEvent` did. */
-export interface SentEvent {
-  /** The stored event's id (for a repeated idempotency key: the first send's). */
-  readonly id: string;
-  /** false when the idempotency key had been sent already: nothing was started or woken this time. */
-  readonly created: boolean;
-  /** One run per task listening to the event (for a repeat: the runs the first send started, `created: false`). */
-  readonly runs: RunHandle[];
-  /** How many waiting runs the event woke (`ctx.waitForEvent`). */
-  readonly woken: number;
-}
+import type { SendEventOptions, SentEvent } from "./types.ts";
 
 export interface EventSenderDeps {
   readonly store: Store;

@@ -7,7 +7,6 @@
 import type { LogLevel, RunStats, RunStatus, StepKind, StepStatus } from "../store/types.ts";
 import type { AnyEvent, EventInput } from "../durable/event.ts";
 import type { AnyTask, TaskInput, TaskOutput } from "../durable/task.ts";
-import type { SendEventOptions, SentEvent } from "./send-event.ts";
 import type { TokensApi } from "./tokens.ts";
 import type { TaskResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
@@ -33,7 +32,6 @@ export type { RunStats } from "../store/types.ts";
 export type { AnyEvent, EventDefinition, EventInput, EventPayload, EventRef } from "../durable/event.ts";
 export type { CreateTokenOptions, DeepPartial, WaitForEventOptions } from "../durable/task.ts";
 export type { TokenRefusal, TokenResult, WaitpointToken } from "../vocabulary/tokens.ts";
-export type { SendEventOptions, SentEvent } from "./send-event.ts";
 export type { TokenCompleteResult, TokensApi, TokenView } from "./tokens.ts";
 
 /** A run as the engine's query API returns it (JSON fields parsed). */
@@ -201,6 +199,23 @@ export interface RunsApi {
   wait<TOutput = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<TOutput>>;
   stats(): Promise<RunStats>;
   metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly MetricsView[]>;
+}
+
+export interface SendEventOptions {
+  /** The same key sent again for this event name starts and wakes nothing (as long as the first event is stored). */
+  readonly idempotencyKey?: string;
+}
+
+/** What `engine.sendEvent` did. */
+export interface SentEvent {
+  /** The stored event's id (for a repeated idempotency key: the first send's). */
+  readonly id: string;
+  /** false when the idempotency key had been sent already: nothing was started or woken this time. */
+  readonly created: boolean;
+  /** One run per task listening to the event (for a repeat: the runs the first send started, `created: false`). */
+  readonly runs: RunHandle[];
+  /** How many waiting runs the event woke (`ctx.waitForEvent`). */
+  readonly woken: number;
 }
 
 /** What `createEngine` returns (DESIGN.md §2). */

@@ -9,9 +9,9 @@ import type { Resolved } from "./open.ts";
 import { toRun, toWait, type WaitRow } from "./rows.ts";
 import * as e from "./sql-events-tokens.ts";
 import { SAVE_STEP } from "./sql.ts";
-import type { Schema } from "./tx.ts";
-
 type Row = Record<string, unknown>;
+/** Puts the quoted schema into a statement (`:S.` → `"schema".`), as in tx.ts. */
+type Schema = (text: string) => string;
 
 function toToken(r: Row): TokenRecord {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
