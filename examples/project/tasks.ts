@@ -48,3 +48,16 @@ export const heartbeat = defineTask({
     return { at: payload.scheduledAt };
   },
 });
+
+export const refund = defineTask({
+  id: "refund",
+  description: "Started by refund.requested; waits for a person's approval (a waitpoint token)",
+  on: "refund.requested",
+  run: async (payload: { refundId: string; amount: number }, ctx) => {
+    const token = await ctx.createToken<{ approved: boolean; by?: string }>("approval", { timeout: { days: 2 } });
+    ctx.log.info("waiting for approval: errand tokens complete <id> (see errand runs show)", { refundId: payload.refundId });
+    const answer = await ctx.waitForToken(token);
+    if (!answer.ok) return { refundId: payload.refundId, refunded: false, reason: "nobody approved it in time" };
+    return { refundId: payload.refundId, refunded: answer.output.approved, by: answer.output.by ?? null };
+  },
+});
