@@ -1,7 +1,8 @@
 /**
  * Finding and loading `errand.config.ts` (TypeScript through tsx, no build step) and making an engine
  * from it. The config exports `{ store, tasks }`, as its default export or as named exports; `store`
- * may also be a function returning the store (opened only when a command needs it).
+ * may also be a function returning the store (opened only when a command needs it). An optional
+ * `dashboardUrl` is passed to `createEngine` (waitpoint tokens then carry a callback `url`).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,6 +18,8 @@ export interface LoadedConfig {
   /** Absolute path of the config file. */
   readonly path: string;
   readonly tasks: readonly AnyTask[];
+  /** The config's `dashboardUrl`, if it exports one (checked by createEngine). */
+  readonly dashboardUrl?: unknown;
   /** Opens (or returns) the store. */
   store(): Store;
 }
@@ -62,6 +65,7 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
   return {
     path,
     tasks: tasks as AnyTask[],
+    ...(source["dashboardUrl"] !== undefined ? { dashboardUrl: source["dashboardUrl"] } : {}),
     store() {
       if (opened !== null) return opened;
       try {
@@ -87,7 +91,8 @@ function pickExports(mod: Record<string, unknown>): Record<string, unknown> {
 export async function openEngine(config: LoadedConfig): Promise<Engine> {
   let engine: Engine;
   try {
-    engine = createEngine({ store: config.store(), tasks: config.tasks });
+    const dashboardUrl = config.dashboardUrl as string | undefined;
+    engine = createEngine({ store: config.store(), tasks: config.tasks, ...(dashboardUrl !== undefined ? { dashboardUrl } : {}) });
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`${config.path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

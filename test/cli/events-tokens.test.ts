@@ -75,3 +75,23 @@ describe("errand events and tokens", () => {
     assert.deepEqual((await engine.tokens.get(token!.id))!.output, { approved: true, by: "alice" });
   });
 });
+
+describe("errand.config.ts dashboardUrl", () => {
+  const config = (url: string) => `
+import { defineTask } from "errand";
+import { sqliteStore } from "errand/sqlite";
+const link = defineTask({ id: "link", run: async (_: void, ctx) => (await ctx.createToken("t")).url ?? null });
+export default { store: sqliteStore({ path: "errand.db" }), tasks: [link], dashboardUrl: ${JSON.stringify(url)} };
+`;
+
+  it("gives the tokens of runs made by the CLI a callback url; a bad one is one clear error", { timeout: 60_000 }, async () => {
+    const good = await errand(createProject(config("https://ops.example.com/errand/")), ["run", "link"]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(JSON.parse(good.stdout) as string, /^https:\/\/ops\.example\.com\/errand\/api\/tokens\/wpt_[A-Za-z0-9_-]{32}\/complete$/);
+    const bad = await errand(createProject(config("ops.example.com")), ["tasks"]);
+    assert.equal(bad.code, 0, "commands that open no engine do not check it");
+    const run = await errand(createProject(config("ops.example.com")), ["run", "link"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /option `dashboardUrl` must be an absolute URL/);
+  });
+});
