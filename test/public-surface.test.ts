@@ -16,6 +16,7 @@ describe("public surface", () => {
   it("errand/store is the store-author API: contract constants, matching rules, the conformance suite; no engine internals", () => {
     assert.deepEqual(Object.keys(storeEntry).sort(), [
       "FINISHED_STATUSES", "NEVER", "RUN_STATUSES", "StoreConnectionError", "childResultJson", "matchesJson", "matchesSubset", "runStoreConformance",
+      "tokenCompletedJson", "tokenExpiredJson", "tokenMissingJson", "tokenWaitKey",
     ]);
   });
 

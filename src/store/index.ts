@@ -30,12 +30,20 @@ export type {
   ScheduleRecord,
   StoreNotification,
   SerializedError,
+  EmittedEvent,
+  RunEventRecord,
+  NewToken,
+  TokenRecord,
+  TokenStatus,
+  TokenCompletion,
+  TokenRefusal,
 } from "./types.ts";
 export { RUN_STATUSES, FINISHED_STATUSES, NEVER } from "./types.ts";
 
 // Rules a store applies exactly as the built-in stores do.
 export { matchesSubset, matchesJson } from "./match.ts";
 export { childResultJson } from "./child-result.ts";
+export { tokenCompletedJson, tokenExpiredJson, tokenMissingJson, tokenWaitKey } from "./events-tokens.ts";
 export { StoreConnectionError } from "../vocabulary/errors.ts";
 
 // The conformance suite (runs under node:test).
