@@ -1,6 +1,6 @@
 /** Options, pools, connection errors and migrations of the PostgreSQL store. */
-import pg from "pg";
 import { quoteIdent, transaction, type PgListenClientLike, type PgPoolLike } from "./driver.ts";
+import { loadPg } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
 export interface PostgresStoreOptions {
@@ -79,6 +79,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
       },
     };
   }
+  const pg = loadPg();
   const own = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
   // A connection dropped by the server (restart) must not crash the process with an unhandled
   // 'error' event, idle or checked out: errors reach callers through their queries instead.

@@ -1,0 +1,10 @@
+import { createScratch } from "./scratch.ts";
+import { execFileSync } from "node:child_process";
+const t0 = Date.now();
+const s = createScratch("/tmp/ep/errand-0.1.0.tgz", { type: "module", with: ["better-sqlite3"] });
+console.log(s.dir, Date.now() - t0);
+const c = createScratch("/tmp/ep/errand-0.1.0.tgz", { type: "commonjs", with: ["better-sqlite3", "tsx"] });
+console.log(c.dir, Date.now() - t0);
+const b = createScratch("/tmp/ep/errand-0.1.0.tgz", { type: "commonjs" });
+console.log(b.dir, Date.now() - t0);
+execFileSync("bash", ["-c", "sleep 1000000"], { stdio: "inherit" });
