@@ -9,10 +9,11 @@
  * native binary, already built for this Node.js in this repo's node_modules, is copied in, which is
  * what better-sqlite3's own prebuilt-binary step does.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { readJson, REPO, userEnv } from "./pack.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -75,14 +76,22 @@ function integrity(file: string): string {
   return `sha512-${createHash("sha512").update(readFileSync(file)).digest("base64")}`;
 }
 
-export function createScratch(tarball: string, options: ScratchOptions): Scratch {
-  const dir = tempDir(`errand-scratch-${options.type}-`);
-  const write = (name: string, text: string) => {
-    const path = join(dir, name);
-    mkdirSync(join(path, ".."), { recursive: true });
-    writeFileSync(path, text);
-    return path;
+/** A folder to write files into (parent folders are made as needed). */
+export function folder(dir: string): Scratch {
+  return {
+    dir,
+    write(name, text) {
+      const path = join(dir, name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      return path;
+    },
   };
+}
+
+export async function createScratch(tarball: string, options: ScratchOptions): Promise<Scratch> {
+  const scratch = folder(tempDir(`errand-scratch-${options.type}-`));
+  const { dir, write } = scratch;
   const packed = readJson<{ version: string; dependencies: Record<string, string>; peerDependencies: Record<string, string> }>(
     join(REPO, "package.json"),
   );
@@ -118,16 +127,11 @@ export function createScratch(tarball: string, options: ScratchOptions): Scratch
   };
   write("package.json", JSON.stringify(manifest, null, 2));
   write("package-lock.json", JSON.stringify(lock, null, 2));
-  execFileSync("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], {
-    cwd: dir,
-    env: userEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: 120_000,
-  });
+  await promisify(execFile)("npm", ["ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: dir, env: userEnv(), timeout: 180_000 });
   if (extra.includes("better-sqlite3")) {
     const binary = join("build", "Release", "better_sqlite3.node");
     mkdirSync(join(dir, "node_modules", "better-sqlite3", "build", "Release"), { recursive: true });
     copyFileSync(join(REPO, "node_modules", "better-sqlite3", binary), join(dir, "node_modules", "better-sqlite3", binary));
   }
-  return { dir, write };
+  return scratch;
 }
