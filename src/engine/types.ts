@@ -1,5 +1,5 @@
 /**
- * Public types of durable tasks (DESIGN.md §2). The engine helper owns their implementation; these
+ * Public types of durable tasks (docs/CONTRACT.md §2). The engine helper owns their implementation; these
  * shapes are shared with `src/durable/` (run context), the CLI and the dashboard, so change them only
  * together with their users.
  */
@@ -262,7 +262,7 @@ export interface ScheduleApi {
   delete(id: string): Promise<boolean>;
 }
 
-/** What `createEngine` returns (DESIGN.md §2). */
+/** What `createEngine` returns (docs/CONTRACT.md §2). */
 export interface Engine extends AsyncDisposable {
   readonly store: import("../store/types.ts").Store;
   /** Registered tasks by id. */
