@@ -22,8 +22,8 @@ const require = createRequire(import.meta.url);
 
 /**
  * Loads a driver package (both drivers are CommonJS, so this is synchronous: stores open synchronously).
- * A package that is absent throws MissingDriverError; one that is present but fails to load (a native
- * module built for another Node.js) throws its own error.
+ * A package that is absent throws MissingDriverError; one that is present but fails to load (say, a
+ * native module built for another Node.js version) throws an Error saying so, with the cause.
  */
 export function loadDriver(store: string, packageName: string): unknown {
   try {
@@ -31,5 +31,10 @@ export function loadDriver(store: string, packageName: string): unknown {
   } catch (error) {
     throw new MissingDriverError(store, packageName, { cause: error });
   }
-  return require(packageName) as unknown;
+  try {
+    return require(packageName) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${store}: the "${packageName}" package is installed but failed to load: ${reason}`, { cause: error });
+  }
 }
