@@ -160,7 +160,7 @@ describe("the packed package (npm pack, installed into fresh projects)", { timeo
     assert.ok(!existsSync(join(bare.dir, "node_modules", "better-sqlite3")) && !existsSync(join(bare.dir, "node_modules", "pg")));
   });
 
-  it("a store whose driver is missing is one MissingDriverError naming the package to install", () => {
+  it("a store whose driver is missing is one MissingDriverError naming the package to install; a broken one says so", () => {
     const script = `
       const { sqliteStore, MissingDriverError } = await import("errand/sqlite");
       const { postgresStore, MissingDriverError: FromPostgres } = await import("errand/postgres");
@@ -183,6 +183,22 @@ describe("the packed package (npm pack, installed into fresh projects)", { timeo
       message: 'postgresStore needs the "pg" package, which is not installed: run `npm install pg`',
     });
     assert.ok(!existsSync(join(bare.dir, "x.db")), "nothing was created");
+
+    // A driver that is there but cannot load (a broken install) is a different error, with its cause.
+    bare.write("node_modules/pg/package.json", JSON.stringify({ name: "pg", version: "8.0.0", main: "index.js" }));
+    bare.write("node_modules/pg/index.js", 'throw new Error("compiled for another Node.js");');
+    try {
+      const broken = node(bare.dir, "--input-type=module", "-e", `
+        const { postgresStore, MissingDriverError } = await import("errand/postgres");
+        try { postgresStore({ connectionString: "postgres://127.0.0.1/app" }); } catch (e) { console.log(JSON.stringify([e instanceof MissingDriverError, e.message, e.cause?.message])); }`);
+      assert.deepEqual(JSON.parse(ok(broken, "broken driver")), [
+        false,
+        'postgresStore: the "pg" package is installed but failed to load: compiled for another Node.js',
+        "compiled for another Node.js",
+      ]);
+    } finally {
+      rmSync(join(bare.dir, "node_modules", "pg"), { recursive: true, force: true });
+    }
   });
 
   it("the README quick start runs verbatim with plain node (an .mjs file) on SQLite", () => {
