@@ -1,5 +1,5 @@
 /**
- * `POST <basePath>/api/tokens/:id/complete` (DESIGN.md §8): completes a waitpoint token with the
+ * `POST <basePath>/api/tokens/:id/complete` (docs/CONTRACT.md §8): completes a waitpoint token with the
  * request's JSON body as its output. The one route that needs no dashboard token: the unguessable
  * token id is the credential, as in a webhook URL. Like every state-changing route it refuses what a
  * browser says is cross-site (webhook senders send no Origin), and its body is capped (1 MiB).

@@ -1,5 +1,5 @@
 /**
- * Typed events (DESIGN.md §8): `defineEvent({ name, schema })` names an event and the Standard Schema
+ * Typed events (docs/CONTRACT.md §8): `defineEvent({ name, schema })` names an event and the Standard Schema
  * its payload must pass. Tasks listen to events (`defineTask({ on })`), runs wait for them
  * (`ctx.waitForEvent(key, { event })`), and `engine.sendEvent` sends them; wherever an event is taken,
  * its plain name works too (untyped).

@@ -1,5 +1,5 @@
 /**
- * The run context's waits on the world outside the run (DESIGN.md §8): events, and waitpoint tokens.
+ * The run context's waits on the world outside the run (docs/CONTRACT.md §8): events, and waitpoint tokens.
  * A token is recorded like a step (a replay gets the same token); waiting for it suspends the run
  * like any wait, and its result comes back as the wait's stored step.
  */

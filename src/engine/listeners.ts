@@ -1,5 +1,5 @@
 /**
- * Tasks started by events (DESIGN.md §8): a task's `on` option, and the engine's table of which tasks
+ * Tasks started by events (docs/CONTRACT.md §8): a task's `on` option, and the engine's table of which tasks
  * listen to which event names.
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";

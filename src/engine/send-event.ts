@@ -1,5 +1,5 @@
 /**
- * `engine.sendEvent` (DESIGN.md §8): checks the payload against the event's schema and each listening
+ * `engine.sendEvent` (docs/CONTRACT.md §8): checks the payload against the event's schema and each listening
  * task's schema, then, in one store transaction, stores the event, starts one run per listening task
  * and wakes the runs waiting for it. Anything refused is refused before anything is written.
  */

@@ -1,5 +1,5 @@
 /**
- * `engine.tokens` (DESIGN.md §8): complete waitpoint tokens from anywhere, and read them. The token id
+ * `engine.tokens` (docs/CONTRACT.md §8): complete waitpoint tokens from anywhere, and read them. The token id
  * is a credential: it never appears in an error message.
  */
 import type { Store, TokenRecord } from "../store/types.ts";

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL migration: events with idempotency keys, the runs an event started, and waitpoint tokens
- * (DESIGN.md §8). `:S` is the schema. Self-contained, so it can take whatever number comes next.
+ * (docs/CONTRACT.md §8). `:S` is the schema. Self-contained, so it can take whatever number comes next.
  */
 export const EVENTS_TOKENS_MIGRATION = `
 ALTER TABLE :S.events ADD COLUMN idempotency_key text;

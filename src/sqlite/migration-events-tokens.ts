@@ -1,6 +1,6 @@
 /**
  * SQLite migration: events with idempotency keys, the runs an event started, and waitpoint tokens
- * (DESIGN.md §8). Self-contained, so it can take whatever number comes next in MIGRATIONS.
+ * (docs/CONTRACT.md §8). Self-contained, so it can take whatever number comes next in MIGRATIONS.
  */
 export const EVENTS_TOKENS_MIGRATION = `
 ALTER TABLE events ADD COLUMN idempotency_key TEXT;

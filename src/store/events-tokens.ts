@@ -1,5 +1,5 @@
 /**
- * What a store keeps for events that start runs and for waitpoint tokens (DESIGN.md §8): the records
+ * What a store keeps for events that start runs and for waitpoint tokens (docs/CONTRACT.md §8): the records
  * crossing the Store boundary (types.ts), and the JSON a token wait resolves to.
  *
  * A waitpoint token belongs to the run that created it (`ctx.createToken(key)`): it is stored with

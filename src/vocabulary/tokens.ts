@@ -1,4 +1,4 @@
-/** Waitpoint tokens as every layer sees them (DESIGN.md §8): the token a run gets, its result, its id. */
+/** Waitpoint tokens as every layer sees them (docs/CONTRACT.md §8): the token a run gets, its result, its id. */
 import { randomBytes } from "node:crypto";
 import type { SerializedError } from "./serialize-error.ts";
 

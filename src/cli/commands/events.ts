@@ -1,4 +1,4 @@
-/** `errand events send <name>` and `errand tokens complete <id>` (DESIGN.md §8). */
+/** `errand events send <name>` and `errand tokens complete <id>` (docs/CONTRACT.md §8). */
 import type { Command } from "commander";
 import type { TokenRefusal } from "../../engine/types.ts";
 import { CliError } from "../errors.ts";

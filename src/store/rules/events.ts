@@ -1,5 +1,5 @@
 /**
- * Sending an event that starts runs (DESIGN.md §8): one transaction stores the event, inserts the
+ * Sending an event that starts runs (docs/CONTRACT.md §8): one transaction stores the event, inserts the
  * listening tasks' runs recorded as started by it, and resolves the event waits it matches. A repeated
  * idempotency key writes nothing and reports what the first send started.
  */

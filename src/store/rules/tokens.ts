@@ -1,5 +1,5 @@
 /**
- * Waitpoint tokens (DESIGN.md §8): creating one with the step that records it, and completing one.
+ * Waitpoint tokens (docs/CONTRACT.md §8): creating one with the step that records it, and completing one.
  *
  * Completion locks in the order run → token → waits, the order a suspend takes them in too (run →
  * token → waits), and skips a wait another transaction holds (a due timer resolving it reads the
