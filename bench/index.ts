@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts file (or those whose name contains an argument) one
  * after another, each in its own process, and lets each print its own table of ratios; then prints
- * every bench's verdicts against DESIGN.md §5 in one table (see bench/lib/verdict.ts).
+ * every bench's verdicts against docs/CONTRACT.md §5 in one table (see bench/lib/verdict.ts).
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

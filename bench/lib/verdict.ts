@@ -1,5 +1,5 @@
 /**
- * Verdicts against the targets of DESIGN.md §5. A bench checks each target it measures with
+ * Verdicts against the targets of docs/CONTRACT.md §5. A bench checks each target it measures with
  * {@link atLeast} / {@link atMost} (or builds a {@link Verdict} itself) and calls {@link report}: the
  * verdicts print as a table in that bench's output, and `npm run bench` (bench/index.ts) collects
  * every bench's verdicts into one table at the end (through the file named by BENCH_VERDICTS).
@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { printTable } from "./table.ts";
 
 export interface Verdict {
-  /** The target's row of DESIGN.md §5, e.g. `no-op runs/s, PostgreSQL, concurrency 24`. */
+  /** The target's row of docs/CONTRACT.md §5, e.g. `no-op runs/s, PostgreSQL, concurrency 24`. */
   readonly target: string;
   /** What was measured, e.g. `0.84× graphile-worker batched (12,100 vs 14,400 runs/s)`. */
   readonly measured: string;
@@ -42,7 +42,7 @@ export function verdictWord(met: boolean | undefined): string {
 export function report(bench: string, verdicts: readonly Verdict[]): void {
   if (verdicts.length === 0) return;
   printTable(
-    `Verdicts (DESIGN.md §5), ${bench}`,
+    `Verdicts (docs/CONTRACT.md §5), ${bench}`,
     ["target", "measured", "goal", "verdict"],
     verdicts.map((v) => [v.target, v.measured, v.goal, verdictWord(v.met)]),
     3,
@@ -68,7 +68,7 @@ export function printSummary(verdicts: readonly (Verdict & { bench: string })[])
   const missed = verdicts.filter((v) => v.met === false).length;
   const unknown = verdicts.filter((v) => v.met === undefined).length;
   printTable(
-    `All verdicts (DESIGN.md §5): ${verdicts.length - missed - unknown} met, ${missed} missed, ${unknown} not measured`,
+    `All verdicts (docs/CONTRACT.md §5): ${verdicts.length - missed - unknown} met, ${missed} missed, ${unknown} not measured`,
     ["bench", "target", "measured", "goal", "verdict"],
     verdicts.map((v) => [v.bench, v.target, v.measured, v.goal, verdictWord(v.met)]),
     4,
