@@ -26,6 +26,19 @@ SELECT id, status FROM runs INDEXED BY runs_finished WHERE finished_at IS NOT NU
 const OLD_EVENTS = `
 DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < @before ORDER BY rowid LIMIT @limit)`;
 
+const UPSERT_SCHEDULE = `
+INSERT INTO schedules (id, task_id, cron, timezone, payload, source, next_fire_at, last_fire_at, created_at, updated_at)
+VALUES (@id, @task_id, @cron, @timezone, @payload, @source, @next_fire_at, @last_fire_at, @now, @now)
+ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, cron = excluded.cron, timezone = excluded.timezone,
+  payload = excluded.payload, source = excluded.source, next_fire_at = excluded.next_fire_at,
+  last_fire_at = excluded.last_fire_at, updated_at = excluded.updated_at
+RETURNING *`;
+
+/** Compare-and-set: only if next_fire_at is still the one the caller saw. */
+const ADVANCE_SCHEDULE = `
+UPDATE schedules SET last_fire_at = @last, next_fire_at = @next, updated_at = @now
+WHERE id = @id AND next_fire_at = @expected`;
+
 export function createQueries(conn: Conn): StoreQueries {
   const { sql, counts, call, transact } = conn;
 
@@ -112,14 +125,7 @@ export function createQueries(conn: Conn): StoreQueries {
 
     upsertSchedule: ({ schedule: s, now }) =>
       call(() => {
-      const row = sql.get<ScheduleRow>(
-        `INSERT INTO schedules (id, task_id, cron, timezone, payload, source, next_fire_at, last_fire_at, created_at, updated_at)
-         VALUES (@id, @task_id, @cron, @timezone, @payload, @source, @next_fire_at, @last_fire_at, @now, @now)
-         ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, cron = excluded.cron, timezone = excluded.timezone,
-           payload = excluded.payload, source = excluded.source, next_fire_at = excluded.next_fire_at,
-           last_fire_at = excluded.last_fire_at, updated_at = excluded.updated_at
-         RETURNING *`,
-        {
+        const row = sql.get<ScheduleRow>(UPSERT_SCHEDULE, {
           id: s.id,
           task_id: s.taskId,
           cron: s.cron,
@@ -129,9 +135,8 @@ export function createQueries(conn: Conn): StoreQueries {
           next_fire_at: s.nextFireAt,
           last_fire_at: s.lastFireAt,
           now,
-        },
-      );
-      return toSchedule(row!);
+        });
+        return toSchedule(row!);
       }),
 
     listSchedules: () => call(() => sql.all<ScheduleRow>("SELECT * FROM schedules ORDER BY id").map(toSchedule)),
@@ -139,13 +144,6 @@ export function createQueries(conn: Conn): StoreQueries {
     deleteSchedule: ({ id }) => call(() => sql.run("DELETE FROM schedules WHERE id = @id", { id }).changes === 1),
 
     advanceSchedule: ({ id, expectedNextFireAt, lastFireAt, nextFireAt, now }) =>
-      call(() => {
-      const { changes } = sql.run(
-        `UPDATE schedules SET last_fire_at = @last, next_fire_at = @next, updated_at = @now
-         WHERE id = @id AND next_fire_at = @expected`,
-        { id, expected: expectedNextFireAt, last: lastFireAt, next: nextFireAt, now },
-      );
-      return changes === 1;
-      }),
+      call(() => sql.run(ADVANCE_SCHEDULE, { id, expected: expectedNextFireAt, last: lastFireAt, next: nextFireAt, now }).changes === 1),
   };
 }

@@ -25,6 +25,7 @@ import {
 } from "../store/rules/index.ts";
 import { retryBusy } from "./busy.ts";
 import { connect } from "./conn.ts";
+import { chunks } from "./chunks.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
@@ -137,7 +138,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   };
 
   /**
-   * Completes the held runs among `items`: 64 per statement; a chunk in which some run is no longer
+   * Completes the held runs among `items`: up to 64 per statement (chunks.ts); a chunk in which some run is no longer
    * held (taken over, canceled) is undone and done again one run at a time, to report exactly which.
    * parentRunId is not read back (RETURNING costs more than the rules' one lookup of child waits).
    */
@@ -145,8 +146,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     const unique = [...new Map(items.map((i) => [i.runId, i.output])).entries()];
     const done: FinishedRun[] = [];
     const finished = (id: string, output: string) => done.push({ id, parentRunId: undefined, status: "completed", output, error: null });
-    for (let i = 0; i < unique.length; i += 64) {
-      const chunk = unique.slice(i, i + 64);
+    for (const [i, n] of chunks(unique.length)) {
+      const chunk = unique.slice(i, i + n);
       const values: unknown[] = [now, now];
       for (const [id, output] of chunk) values.push(id, output);
       values.push(workerId);

@@ -6,6 +6,7 @@ import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
 import type { Sql } from "./driver.ts";
 import type { RunCounts } from "./counts.ts";
+import { chunks } from "./chunks.ts";
 import { toRun, toWait, type RunRow, type WaitRow } from "./rows.ts";
 import * as l from "./sql/lifecycle.ts";
 import * as r from "./sql/runs.ts";
@@ -15,8 +16,6 @@ type FinishedRow = { id: string; parent_run_id: string | null; status: RunStatus
 
 const ids = (xs: readonly string[]): string => JSON.stringify(xs);
 
-/** Rows per multi-row INSERT (16 parameters a row, far below SQLite's limit of 32,766). */
-const ROWS_PER_INSERT = 64;
 const insertSql: string[] = [];
 
 /** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link pushRunValues}. */
@@ -95,8 +94,7 @@ export function createTx(sql: Sql, counts: RunCounts): RulesTx {
   const waits = (text: string, params: object): StoredWait[] => sql.all<WaitRow>(text, params).map(toWait);
   return {
     insertRuns(runs, now) {
-      for (let i = 0; i < runs.length; i += ROWS_PER_INSERT) {
-        const n = Math.min(ROWS_PER_INSERT, runs.length - i);
+      for (const [i, n] of chunks(runs.length)) {
         const values: unknown[] = [];
         for (let j = i; j < i + n; j++) pushRunValues(values, runs[j]!, now);
         sql.run(insertRunsSql(n), values);
