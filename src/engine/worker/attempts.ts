@@ -17,6 +17,8 @@ import type { HeldRun } from "./held-run.ts";
  * it rings the doorbell: the next turn sends completions, claims if half the buffer is gone, and goes on.
  */
 export function startBuffered(w: WorkerCore): void {
+  if (w.held.buffered === 0) return;
+  void w.leases.expireOwn(w.host.now()); // a buffered run whose lease expired (blocked loop) goes back unstarted
   while (w.state === "running" && w.held.running < w.opts.concurrency) {
     if (w.turn.startsLeft <= 0) {
       w.bell.ring();

@@ -11,7 +11,7 @@ import { Emitter } from "../emitter.ts";
 import type { Worker, WorkerEvents, WorkerOptions } from "../types.ts";
 import { startBuffered } from "./attempts.ts";
 import { CompletionBatcher } from "./completions.ts";
-import type { WorkerCore, WorkerHost, WorkerState } from "./core.ts";
+import type { LeaseKeeper, WorkerCore, WorkerHost, WorkerState } from "./core.ts";
 import { Doorbell } from "./doorbell.ts";
 import { stopGracefully } from "./graceful-stop.ts";
 import { HeldRuns } from "./held-runs.ts";
@@ -71,12 +71,14 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     completions,
     persist,
     durable: null as unknown as DurableHost,
+    leases: null as unknown as LeaseKeeper,
     get state() {
       return state;
     },
     reportError,
   };
   const leases = createLeaseKeeper(core);
+  core.leases = leases;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
@@ -100,9 +102,9 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     if (pollTimer !== null) clearTimeout(pollTimer);
     pollTimer = null;
     const now = host.now();
-    leases.expireOwn(now); // before the claim can take them over
-    claiming = store
-      .claimRuns({ workerId: id, queues: opts.queues, limit, leaseMs: opts.leaseMs, now })
+    claiming = leases
+      .expireOwn(now) // before the claim can take them over
+      .then(() => store.claimRuns({ workerId: id, queues: opts.queues, limit, leaseMs: opts.leaseMs, now }))
       .then(
         (claimed) => {
           const leaseUntil = now + opts.leaseMs;
