@@ -57,9 +57,10 @@ dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}d
 .pager{display:flex;justify-content:space-between;align-items:center;margin-top:12px}
 svg.chart text{font-size:10px;fill:#667085}svg.chart .grid{stroke:#eef0f3}
 svg .ok{fill:#51cf66}svg .bad{fill:#ff6b6b}svg .line{stroke:#3b5bdb;fill:none;stroke-width:2}svg .dot{fill:#3b5bdb}
-svg .bar-step{fill:#51cf66}svg .bar-task{fill:#38d9a9}svg .bar-child{fill:#4dabf7}svg .bar-sleep{fill:#ced4da}svg .bar-event{fill:#ffc078}
+svg .bar-step{fill:#51cf66}svg .bar-task{fill:#38d9a9}svg .bar-child{fill:#4dabf7}svg .bar-sleep{fill:#ced4da}svg .bar-event{fill:#ffc078}svg .bar-token{fill:#f783ac}
 svg .bar-failed{fill:#ff6b6b}svg .bar-waiting{fill:#b197fc}
-.legend .k-step{background:#51cf66}.legend .k-task{background:#38d9a9}.legend .k-child{background:#4dabf7}.legend .k-sleep{background:#ced4da}.legend .k-event{background:#ffc078}.legend .k-waiting{background:#b197fc}
+.legend .k-step{background:#51cf66}.legend .k-task{background:#38d9a9}.legend .k-child{background:#4dabf7}.legend .k-sleep{background:#ced4da}.legend .k-event{background:#ffc078}.legend .k-token{background:#f783ac}.legend .k-waiting{background:#b197fc}
+code.callback{display:block;word-break:break-all;margin:2px 0 6px}table.tokens form{margin-top:6px}
 svg.progress .track{fill:#e9ecef}svg.progress .fill{fill:#3b5bdb}
 .legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;color:var(--muted);margin:4px 0 8px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}

@@ -41,5 +41,5 @@ export function stepWaterfall(run: RunView, steps: readonly StepView[], now: num
 <text x="${(bx + bw + 6).toFixed(1)}" y="${y + 15}">${took}</text></g>`;
   });
   return html`<svg class="chart waterfall" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="Step timeline">${ticks}${rows}</svg>
-<div class="legend"><span><i class="k-step"></i>step</span><span><i class="k-task"></i>task</span><span><i class="k-child"></i>child run</span><span><i class="k-sleep"></i>sleep</span><span><i class="k-event"></i>event</span><span><i class="bad"></i>failed</span><span><i class="k-waiting"></i>waiting</span></div>`;
+<div class="legend"><span><i class="k-step"></i>step</span><span><i class="k-task"></i>task</span><span><i class="k-child"></i>child run</span><span><i class="k-sleep"></i>sleep</span><span><i class="k-event"></i>event</span><span><i class="k-token"></i>token</span><span><i class="bad"></i>failed</span><span><i class="k-waiting"></i>waiting</span></div>`;
 }
