@@ -25,6 +25,8 @@ export interface ContextOptions {
   readonly maxEntries?: number;
   /** Advanced (durable runs): compute tasks with an `id` through this hook. @default none */
   readonly persist?: PersistHook;
+  /** Advanced (durable runs): makes the context's signal on first use, instead of `signal`. @default none */
+  readonly signalSource?: () => AbortSignal;
 }
 
 export type AllResult<T extends readonly BoundTask<unknown>[]> = {
@@ -62,24 +64,35 @@ export class ContextImpl implements Context {
   #kind: Kind;
   /** Root: the user's signal or null. All: the all-controller's signal. Exec: unused. */
   #own: AbortSignal | null;
+  /** Root: makes `#own` on first use (then cleared). */
+  #ownSource: (() => AbortSignal) | null;
   /** Exec: the entry being computed. All: the frame of the caller. */
   #frame: Entry | null;
 
-  constructor(shared: Shared, kind: Kind, own: AbortSignal | null, frame: Entry | null) {
+  constructor(shared: Shared, kind: Kind, own: AbortSignal | null, frame: Entry | null, ownSource: (() => AbortSignal) | null = null) {
     this.#shared = shared;
     this.#kind = kind;
     this.#own = own;
+    this.#ownSource = ownSource;
     this.#frame = frame;
   }
 
   get signal(): AbortSignal {
     if (this.#kind === Kind.Exec) return executionSignal(this.#frame!);
-    return this.#own ?? NEVER;
+    return this.#ownSignal() ?? NEVER;
+  }
+
+  #ownSignal(): AbortSignal | null {
+    if (this.#ownSource !== null) {
+      this.#own = this.#ownSource();
+      this.#ownSource = null;
+    }
+    return this.#own;
   }
 
   /** The signal that can abort this caller, or null if it cannot be aborted. */
   #callerSignal(): AbortSignal | null {
-    if (this.#kind !== Kind.Exec) return this.#own;
+    if (this.#kind !== Kind.Exec) return this.#ownSignal();
     const e = this.#frame!;
     return e.pinned || e.parties === null ? null : executionSignal(e);
   }
@@ -328,7 +341,7 @@ function label(e: Entry): string {
 
 /** Creates a context: one cache, one signal; pass it to `task.run` and use `ctx.all`. */
 export function createContext(options: ContextOptions = {}): Context {
-  const { signal, ttlMs = 0, maxEntries = Infinity, persist } = options;
+  const { signal, ttlMs = 0, maxEntries = Infinity, persist, signalSource } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("createContext: option `signal` must be an AbortSignal");
   }
@@ -342,7 +355,10 @@ export function createContext(options: ContextOptions = {}): Context {
     throw new TypeError("createContext: option `persist` must be a function");
   }
   const shared: Shared = { cache: new Cache(ttlMs, maxEntries), persist, now: Date.now };
-  return new ContextImpl(shared, Kind.Root, signal ?? null, null);
+  if (signalSource !== undefined && (typeof signalSource !== "function" || signal !== undefined)) {
+    throw new TypeError("createContext: option `signalSource` must be a function, and not given with `signal`");
+  }
+  return new ContextImpl(shared, Kind.Root, signal ?? null, null, signalSource ?? null);
 }
 
 /**

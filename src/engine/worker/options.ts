@@ -1,5 +1,5 @@
 /** Validation and defaults of `engine.worker(options)`. */
-import type { WorkerOptions } from "./types.ts";
+import type { WorkerOptions } from "../types.ts";
 
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
