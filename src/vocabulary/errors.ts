@@ -68,8 +68,8 @@ export class LeaseLostError extends Error {
 export class UnstorableValueError extends TypeError {
   readonly what: string;
   readonly path: string;
-  constructor(what: string, path: string, found: string) {
-    super(`${what} cannot be stored as JSON: ${path} is ${found}`);
+  constructor(what: string, path: string, found: string, options?: ErrorOptions) {
+    super(`${what} cannot be stored as JSON: ${path} is ${found}`, options);
     this.what = what;
     this.path = path;
   }
