@@ -19,9 +19,11 @@ export {
   LeaseLostError,
   UnstorableValueError,
   StoreConnectionError,
+  DEFAULT_LIMITS,
 } from "./engine/index.ts";
 export type {
   EngineOptions,
+  Limits,
   Engine,
   Worker,
   WorkerOptions,

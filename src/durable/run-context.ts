@@ -15,8 +15,11 @@
  */
 import { createContext, extendContext } from "../core/index.ts";
 import type { NewWait, RunRecord, StepKind, StepRecord } from "../store/types.ts";
-import { toMs, type Duration } from "../vocabulary/duration.ts";
+import { createHash } from "node:crypto";
+import { toMs, toTime, type Duration } from "../vocabulary/duration.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
+import { jsonCap, MAX_KEY_LENGTH, MAX_PATH_LENGTH, MAX_PROGRESS_MESSAGE_LENGTH, type JsonCap } from "../vocabulary/limits.ts";
+import { brief, checkName, hasUnstorableChar } from "../vocabulary/validate.ts";
 import { childResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import { toRunInfo } from "./run-info.ts";
@@ -34,6 +37,7 @@ class Execution implements StepRuntime {
   readonly host: DurableHost;
   readonly stored: Map<string, StepRecord>;
   readonly waits: NewWait[] = [];
+  readonly stepCap: JsonCap;
   #used: Set<string> | null = null;
   #inflight: Set<Promise<unknown>> | null = null;
   #autoKeys: Map<string, number> | null = null;
@@ -49,6 +53,7 @@ class Execution implements StepRuntime {
     this.#signal = typeof signal === "function" ? null : signal;
     this.#signalSource = typeof signal === "function" ? signal : null;
     this.host = setup.host;
+    this.stepCap = jsonCap(setup.host.limits, "stepOutputBytes");
     const steps = setup.claimed.steps;
     this.stored = new Map();
     for (const s of steps) this.stored.set(s.key, s);
@@ -130,7 +135,7 @@ class Execution implements StepRuntime {
       try {
         const k = checkKey(key, "ctx.step");
         if (typeof fn !== "function") throw new TypeError(`ctx.step("${k}"): the second argument must be a function`);
-        const path = parent === null ? k : `${parent}/${k}`;
+        const path = checkPath(parent === null ? k : `${parent}/${k}`, "ctx.step");
         this.claimKey(path, "ctx.step");
         return executeStep(this, path, parent, "step", fn, options, (p) => this.stepIn(p));
       } catch (error) {
@@ -182,10 +187,29 @@ class Execution implements StepRuntime {
   }
 }
 
+/** A step, sleep or wait key: a storable name of at most MAX_KEY_LENGTH characters, without "/". */
 function checkKey(key: unknown, what: string): string {
-  if (typeof key !== "string" || key === "") throw new TypeError(`${what}: the key must be a non-empty string`);
-  if (key.includes("/")) throw new TypeError(`${what}: the key "${key}" must not contain "/" (it separates nested step keys)`);
-  return key;
+  const k = checkName(key, `${what}: the key`, MAX_KEY_LENGTH);
+  if (k.includes("/")) throw new TypeError(`${what}: the key "${k}" must not contain "/" (it separates nested step keys)`);
+  return k;
+}
+
+/** A nested step's full path fits the stores' key column. */
+function checkPath(path: string, what: string): string {
+  if (path.length > MAX_PATH_LENGTH) {
+    throw new TypeError(`${what}: the step path must be at most ${MAX_PATH_LENGTH} characters, got ${path.length} ("${path.slice(0, 40)}…")`);
+  }
+  return path;
+}
+
+/**
+ * The step key of a memoised in-process task: `task:<id>:<input key>`, or, when the input key is too
+ * long or holds characters a store cannot keep, `task:<id>:#<sha256 of the input key>` (stable across replays).
+ */
+function persistKey(taskId: string, inputKey: string): string {
+  const path = `task:${taskId}:${inputKey}`;
+  if (path.length <= MAX_PATH_LENGTH && !hasUnstorableChar(path)) return path;
+  return `task:${taskId}:#${createHash("sha256").update(inputKey, "utf16le").digest("hex")}`;
 }
 
 function checkTask(task: AnyTask, what: string): void {
@@ -203,7 +227,7 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
       return ex.signal;
     },
     persist<T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> {
-      const path = `task:${taskId}:${inputKey}`;
+      const path = persistKey(taskId, inputKey);
       ex.useKey(path);
       return executeStep<T>(ex, path, null, "task" as StepKind, () => compute(), undefined, (p) => ex.stepIn(p));
     },
@@ -228,9 +252,10 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
       try {
         const path = checkKey(key, "ctx.sleep");
         const ms = toMs(duration, `ctx.sleep("${path}")`);
+        const wakeAt = toTime(host.now() + ms, `ctx.sleep("${path}")`);
         ex.claimKey(path, "ctx.sleep");
         if (stored.get(path)?.status === "completed") return Promise.resolve();
-        return ex.wait<void>({ key: path, kind: "sleep", wakeAt: host.now() + ms, eventName: null, match: null, childRunId: null });
+        return ex.wait<void>({ key: path, kind: "sleep", wakeAt, eventName: null, match: null, childRunId: null });
       } catch (error) {
         return Promise.reject(error);
       }
@@ -239,8 +264,7 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
     sleepUntil(key: string, date: Date | number): Promise<void> {
       try {
         const path = checkKey(key, "ctx.sleepUntil");
-        const at = date instanceof Date ? date.getTime() : date;
-        if (typeof at !== "number" || !Number.isFinite(at)) throw new TypeError(`ctx.sleepUntil("${path}"): expected a Date or epoch ms`);
+        const at = toTime(date, `ctx.sleepUntil("${path}")`);
         ex.claimKey(path, "ctx.sleepUntil");
         if (stored.get(path)?.status === "completed") return Promise.resolve();
         return ex.wait<void>({ key: path, kind: "sleep", wakeAt: at, eventName: null, match: null, childRunId: null });
@@ -303,15 +327,16 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
     waitForEvent<T = unknown>(key: string, options: WaitForEventOptions): Promise<T | null> {
       try {
         const path = checkKey(key, "ctx.waitForEvent");
-        if (options === null || typeof options !== "object" || typeof options.event !== "string" || options.event === "") {
-          throw new TypeError(`ctx.waitForEvent("${path}"): option \`event\` must be a non-empty string`);
-        }
-        const timeout = options.timeoutMs === undefined ? null : toMs(options.timeoutMs, `ctx.waitForEvent("${path}"): option \`timeoutMs\``);
-        const match = options.match === undefined ? null : toJson(options.match, `ctx.waitForEvent("${path}"): option \`match\``);
+        const where = `ctx.waitForEvent("${path}")`;
+        if (options === null || typeof options !== "object") throw new TypeError(`${where}: expected options { event, timeoutMs?, match? }`);
+        const event = checkName(options.event, `${where}: option \`event\``);
+        const wakeAt =
+          options.timeoutMs === undefined ? null : toTime(host.now() + toMs(options.timeoutMs, `${where}: option \`timeoutMs\``), `${where}: option \`timeoutMs\``);
+        const match = options.match === undefined ? null : toJson(options.match, `${where}: option \`match\``, jsonCap(host.limits, "payloadBytes"));
         ex.claimKey(path, "ctx.waitForEvent");
         const done = stored.get(path);
         if (done?.status === "completed") return Promise.resolve(fromJson<T | null>(done.output));
-        return ex.wait<T | null>({ key: path, kind: "event", wakeAt: timeout === null ? null : host.now() + timeout, eventName: options.event, match, childRunId: null });
+        return ex.wait<T | null>({ key: path, kind: "event", wakeAt, eventName: event, match, childRunId: null });
       } catch (error) {
         return Promise.reject(error);
       }
@@ -321,7 +346,11 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
 
     async progress(fraction: number, message?: string): Promise<void> {
       if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {
-        throw new TypeError(`ctx.progress: \`fraction\` must be a number from 0 to 1, got ${String(fraction)}`);
+        throw new TypeError(`ctx.progress: \`fraction\` must be a number from 0 to 1, got ${brief(fraction)}`);
+      }
+      if (message !== undefined && message !== null) {
+        if (typeof message !== "string") throw new TypeError(`ctx.progress: \`message\` must be a string, got ${brief(message)}`);
+        if (message !== "") checkName(message, "ctx.progress: `message`", MAX_PROGRESS_MESSAGE_LENGTH);
       }
       await host.reportProgress(run.id, fraction, message ?? null);
     },

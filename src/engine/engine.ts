@@ -3,7 +3,10 @@ import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
 import { newId } from "../store/ids.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { toMs } from "../vocabulary/duration.ts";
 import { toJson } from "../vocabulary/json.ts";
+import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
+import { checkName } from "../vocabulary/validate.ts";
 import { taskInternals } from "./define-task.ts";
 import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";
@@ -20,6 +23,12 @@ export interface EngineOptions {
   readonly tasks: readonly AnyTask[];
   /** Clock for all stored times (tests pass their own). @default Date.now */
   readonly clock?: () => number;
+  /**
+   * Caps on stored values (payloads, outputs, step results, log lines, tags, nesting); see
+   * {@link Limits} for each default. A value over a cap is refused with an `UnstorableValueError`
+   * before anything is written. @default DEFAULT_LIMITS
+   */
+  readonly limits?: Limits;
 }
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
@@ -32,6 +41,8 @@ export function createEngine(options: EngineOptions): Engine {
   }
   if (!Array.isArray(taskList)) throw new TypeError("createEngine: option `tasks` must be an array of tasks made by defineTask()");
   if (typeof clock !== "function") throw new TypeError("createEngine: option `clock` must be a function returning epoch ms");
+  const limits = resolveLimits(options.limits, "createEngine");
+  const payloadCap = jsonCap(limits, "payloadBytes");
   const tasks = new Map<string, AnyTask>();
   taskList.forEach((t, i) => {
     if (taskInternals(t) === undefined) {
@@ -79,7 +90,7 @@ export function createEngine(options: EngineOptions): Engine {
   ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
-    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, i.internal)));
+    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
     const created = await store.createRuns({ runs, now: t });
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
@@ -98,6 +109,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     tasks,
     now,
+    payloadCap,
     trigger: async (task, payload, options, internal) =>
       (await triggerMany([{ task, payload, options, internal: { scheduleId: internal.scheduleId } }]))[0]!,
   };
@@ -107,7 +119,7 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     now,
     ready,
-    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress }),
+    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, limits, triggerChildren, onProgress }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
   };
@@ -162,8 +174,8 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async sendEvent(event, payload = null) {
-      if (typeof event !== "string" || event === "") throw new TypeError("engine.sendEvent: `event` must be a non-empty string");
-      const json = toJson(payload, `the payload of event "${event}"`);
+      checkName(event, "engine.sendEvent: `event`");
+      const json = toJson(payload, `the payload of event "${event}"`, payloadCap);
       await ready();
       const t = now();
       return store.sendEvent({ id: newId(t), name: event, payload: json, now: t });
@@ -172,10 +184,9 @@ export function createEngine(options: EngineOptions): Engine {
     runs,
     schedules: createScheduleApi(scheduleDeps, ready),
 
-    async prune({ olderThanMs }) {
-      if (typeof olderThanMs !== "number" || !(olderThanMs >= 0)) {
-        throw new TypeError("engine.prune: option `olderThanMs` must be a number >= 0");
-      }
+    async prune(pruneOptions) {
+      if (pruneOptions === null || typeof pruneOptions !== "object") throw new TypeError("engine.prune: expected options { olderThanMs }");
+      const olderThanMs = toMs(pruneOptions.olderThanMs, "engine.prune: option `olderThanMs`");
       await ready();
       const t = now();
       return store.prune({ finishedBefore: t - olderThanMs, now: t });

@@ -36,9 +36,17 @@ const UNITS: Readonly<Record<string, number>> = Object.freeze(
 );
 const UNIT_LIST = "ms, seconds, minutes, hours, days";
 
+/**
+ * The longest duration of an in-process timer (a task's or a step's `timeoutMs`): 2³¹ − 1 ms, about
+ * 24.8 days. Node fires a longer `setTimeout` at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export interface DurationRules {
   /** Refuse 0. @default false */
   readonly positive?: boolean;
+  /** A lower maximum than {@link MAX_DURATION_MS}, e.g. {@link MAX_TIMER_MS}. @default MAX_DURATION_MS */
+  readonly max?: number;
 }
 
 /**
@@ -48,20 +56,23 @@ export interface DurationRules {
 export function toMs(d: Duration, what: string, rules?: DurationRules): number {
   let total: number;
   if (typeof d === "number") {
-    if (!Number.isFinite(d) || d < 0) throw new TypeError(`${what}: must be a duration >= 0 (ms or { ${UNIT_LIST} }), got ${String(d)}`);
+    if (!Number.isFinite(d) || d < 0) throw new TypeError(`${what} must be a duration >= 0 (ms or { ${UNIT_LIST} }), got ${String(d)}`);
     if (d > MAX_DURATION_MS) throw overMaximum(what, String(d));
     total = d;
   } else {
     total = sumUnits(d, what);
   }
   const ms = Math.round(total);
-  if (rules?.positive === true && !(ms > 0)) throw new TypeError(`${what}: must be a duration > 0, got ${describe(d)}`);
+  if (rules?.positive === true && !(ms > 0)) throw new TypeError(`${what} must be a duration > 0, got ${describe(d)}`);
+  if (rules?.max !== undefined && ms > rules.max) {
+    throw new TypeError(`${what}: the duration ${ms} ms is over the maximum of ${rules.max} ms${rules.max === MAX_TIMER_MS ? " (about 24.8 days, the longest timer)" : ""}`);
+  }
   return ms;
 }
 
 function sumUnits(d: unknown, what: string): number {
   if (d === null || typeof d !== "object") {
-    throw new TypeError(`${what}: must be a number of ms or { ${UNIT_LIST} }, got ${describe(d)}`);
+    throw new TypeError(`${what} must be a number of ms or { ${UNIT_LIST} }, got ${describe(d)}`);
   }
   const proto: unknown = Object.getPrototypeOf(d);
   if (proto !== Object.prototype && proto !== null) {
@@ -90,7 +101,7 @@ function sumUnits(d: unknown, what: string): number {
 export function toTime(at: Date | number, what: string): number {
   const t = at instanceof Date ? at.getTime() : at;
   if (typeof t !== "number") throw new TypeError(`${what}: expected a Date or epoch ms, got ${describe(at)}`);
-  if (!Number.isFinite(t)) throw new TypeError(`${what}: expected a valid Date or finite epoch ms, got ${describe(at)}`);
+  if (!Number.isFinite(t)) throw new TypeError(`${what}: expected a Date or epoch ms, got ${describe(at)}`);
   if (t > MAX_TIME_MS) throw new TypeError(`${what}: the time ${String(t)} is after 9999-12-31, the latest accepted`);
   if (t < -MAX_TIME_MS) throw new TypeError(`${what}: the time ${String(t)} is before year -9999`);
   return Math.round(t);

@@ -3,6 +3,7 @@
  * raise. Code that must tell one from another checks the class with `instanceof`, never the message;
  * across JSON and processes an error travels as a {@link import("./serialize-error.ts").SerializedError}.
  */
+import { toMs } from "./duration.ts";
 
 /** Fails the run at once: no further attempts. */
 export class NonRetriableError extends Error {
@@ -15,8 +16,7 @@ export class RetryAfterError extends Error {
   readonly delayMs: number;
   constructor(delayMs: number, message = `retry after ${delayMs} ms`, options?: ErrorOptions) {
     super(message, options);
-    if (!Number.isFinite(delayMs) || delayMs < 0) throw new TypeError("RetryAfterError: `delayMs` must be a number >= 0");
-    this.delayMs = delayMs;
+    this.delayMs = toMs(delayMs, "RetryAfterError: `delayMs`");
   }
 }
 
