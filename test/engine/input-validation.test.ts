@@ -193,6 +193,19 @@ for (const kind of STORE_KINDS) {
   });
 }
 
+describe("worker options out of range (row 7, row 10)", () => {
+  it("are TypeErrors naming the option", async () => {
+    const { sqliteStore } = await import("errand/sqlite");
+    const engine = createEngine({ store: sqliteStore({ path: ":memory:" }), tasks: [noop] });
+    assert.throws(() => engine.worker({ pollIntervalMs: 1e300 }), /engine\.worker: option `pollIntervalMs`.*maximum/);
+    assert.throws(() => engine.worker({ leaseMs: 2 ** 31 }), /option `leaseMs`.*maximum of 2147483647 ms/);
+    assert.throws(() => engine.worker({ gracefulStopMs: JSON.parse('{"constructor": 1}') }), /option `gracefulStopMs`: unknown duration unit "constructor"/);
+    assert.throws(() => engine.worker({ prefetch: 1e300 }), /option `prefetch` must be an integer from 0 to 2147483647/);
+    assert.throws(() => engine.worker({ queues: ["ok", "q\u0000"] }), /option `queues`: queue 1 must not contain a NUL/);
+    await engine.close();
+  });
+});
+
 describe("task definitions out of range (row 10)", () => {
   it("are TypeErrors naming the option", () => {
     const run = async () => 1;
