@@ -13,6 +13,7 @@ import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
+import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep, type WaitRow } from "./rows.ts";
 import * as q from "./sql.ts";
@@ -45,7 +46,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     try {
       return await fn();
     } catch (error) {
-      throw isConnectionError(error) ? connectionError(r.label, error) : error;
+      throw isConnectionError(error) ? connectionError(r.label, error, r.redact) : scrubError(error, r.redact);
     }
   };
 
