@@ -8,209 +8,24 @@
  * in the same execution is registered together; the run wakes when any resolves and suspends again
  * on the rest.
  *
- * One execution is one {@link Execution} object (its state lives in fields, its helpers are methods,
- * bookkeeping is allocated on first use): a run that uses no steps, logs or waits costs little more
- * than its `ctx`. The `ctx` methods close over the execution and never use `this`, so they can be
- * passed around detached (`const { step } = ctx`).
+ * One execution is one {@link Execution} object (execution.ts): a run that uses no steps, logs or
+ * waits costs little more than its `ctx`. The `ctx` methods close over the execution and never use
+ * `this`, so they can be passed around detached (`const { step } = ctx`).
  */
 import { createContext, extendContext } from "../core/index.ts";
-import type { NewWait, RunRecord, StepKind, StepRecord } from "../store/types.ts";
-import { createHash } from "node:crypto";
+import type { StepKind } from "../store/types.ts";
 import { toMs, toTime, type Duration } from "../vocabulary/duration.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
-import { jsonCap, MAX_KEY_LENGTH, MAX_PATH_LENGTH, MAX_PROGRESS_MESSAGE_LENGTH, type JsonCap } from "../vocabulary/limits.ts";
-import { brief, checkName, hasUnstorableChar } from "../vocabulary/validate.ts";
+import { jsonCap, MAX_PROGRESS_MESSAGE_LENGTH } from "../vocabulary/limits.ts";
+import { brief, checkName } from "../vocabulary/validate.ts";
 import { childResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import { toRunInfo } from "./run-info.ts";
-import { executeStep, type StepRuntime } from "./steps.ts";
+import { checkKey, Execution, persistKey } from "./execution.ts";
+import { executeStep } from "./steps.ts";
 import { RunLogs } from "./run-logs.ts";
-import type { AnyTask, RunContext, StepOptions, StepScope, WaitForEventOptions } from "./task.ts";
-import type { AttemptHandle, AttemptOutcome, AttemptSetup, CreateRunContext, DurableHost } from "./types.ts";
-
-type WaitInput = Omit<NewWait, "createdAt" | "parentKey"> & { parentKey?: string | null };
-
-/** The state of one execution; also the steps' runtime. */
-class Execution implements StepRuntime {
-  readonly run: RunRecord;
-  readonly runId: string;
-  readonly host: DurableHost;
-  readonly stored: Map<string, StepRecord>;
-  readonly waits: NewWait[] = [];
-  readonly stepCap: JsonCap;
-  #used: Set<string> | null = null;
-  #inflight: Set<Promise<unknown>> | null = null;
-  #autoKeys: Map<string, number> | null = null;
-  #suspending = false;
-  #suspend: (() => void) | null = null;
-  #signal: AbortSignal | null;
-  readonly #signalSource: (() => AbortSignal) | null;
-
-  constructor(setup: AttemptSetup) {
-    this.run = setup.claimed.run;
-    this.runId = this.run.id;
-    const signal = setup.signal;
-    this.#signal = typeof signal === "function" ? null : signal;
-    this.#signalSource = typeof signal === "function" ? signal : null;
-    this.host = setup.host;
-    this.stepCap = jsonCap(setup.host.limits, "stepOutputBytes");
-    const steps = setup.claimed.steps;
-    this.stored = new Map();
-    for (const s of steps) this.stored.set(s.key, s);
-  }
-
-  /** The run's abort signal (made on first use when the caller gave a source). */
-  get signal(): AbortSignal {
-    return (this.#signal ??= this.#signalSource!());
-  }
-
-  now(): number {
-    return this.host.now();
-  }
-
-  save(step: Parameters<StepRuntime["save"]>[0]): Promise<boolean> {
-    return this.host.saveStep(this.runId, step);
-  }
-
-  suspending(): boolean {
-    return this.#suspending;
-  }
-
-  releaseKeysUnder(path: string): void {
-    if (this.#used === null) return;
-    const prefix = `${path}/`;
-    for (const key of this.#used) if (key.startsWith(prefix)) this.#used.delete(key);
-  }
-
-  parked<T>(): Promise<T> {
-    return new Promise<T>(() => {});
-  }
-
-  track<T>(p: Promise<T>): Promise<T> {
-    const inflight = (this.#inflight ??= new Set());
-    inflight.add(p);
-    p.then(
-      () => inflight.delete(p),
-      () => inflight.delete(p),
-    );
-    return p;
-  }
-
-  /** Settles once every step or child trigger in flight is stored (or failed). */
-  async drain(untilEmpty: boolean): Promise<void> {
-    const inflight = this.#inflight;
-    if (inflight === null) return;
-    do {
-      if (inflight.size === 0) return;
-      await Promise.allSettled([...inflight]);
-    } while (untilEmpty);
-  }
-
-  /** A key used twice in one execution is a bug in the task. */
-  claimKey(path: string, what: string): void {
-    const used = (this.#used ??= new Set());
-    if (used.has(path)) {
-      throw new Error(`${what}: the key "${path}" is used twice in one execution of run ${this.runId}; keys must be unique per run`);
-    }
-    used.add(path);
-  }
-
-  /** Memoised in-process tasks may run with the same key again (their cache decides). */
-  useKey(path: string): void {
-    (this.#used ??= new Set()).add(path);
-  }
-
-  /** `<kind>:<task id>#<n>`: the n-th call of this kind for this task in the execution. */
-  autoKey(kind: string, taskId: string): string {
-    const keys = (this.#autoKeys ??= new Map());
-    const base = `${kind}:${taskId}`;
-    const n = (keys.get(base) ?? 0) + 1;
-    keys.set(base, n);
-    return `${base}#${n}`;
-  }
-
-  /** `ctx.step` (parent null) or `s.step` of a step (keys scoped under the parent's path). */
-  stepIn(parent: string | null): StepScope["step"] {
-    return <T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T> => {
-      try {
-        const k = checkKey(key, "ctx.step");
-        if (typeof fn !== "function") throw new TypeError(`ctx.step("${k}"): the second argument must be a function`);
-        const path = checkPath(parent === null ? k : `${parent}/${k}`, "ctx.step");
-        this.claimKey(path, "ctx.step");
-        return executeStep(this, path, parent, "step", fn, options, (p) => this.stepIn(p));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
-  }
-
-  /** Registers a wait and parks the caller: the run suspends once in-flight steps are stored. */
-  wait<T>(w: WaitInput): Promise<T> {
-    this.waits.push({ parentKey: null, createdAt: this.host.now(), ...w });
-    this.suspendNow();
-    return this.parked<T>();
-  }
-
-  suspendNow(): void {
-    this.#suspending = true;
-    this.#suspend?.();
-  }
-
-  async triggerChild(path: string, task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle> {
-    const [handle] = await this.host.triggerChildren(this.run, [
-      { task, payload, options: { ...options, idempotencyKey: options?.idempotencyKey ?? `${this.runId}:${path}` } },
-    ]);
-    return handle!;
-  }
-
-  /** Races `work` against a suspension; see {@link AttemptHandle.settle}. */
-  async settle(work: Promise<unknown>, logs: RunLogs): Promise<AttemptOutcome> {
-    const result = this.#suspending
-      ? null
-      : await Promise.race([
-          work.then(
-            (output): AttemptOutcome => ({ kind: "completed", output }),
-            (error: unknown): AttemptOutcome => ({ kind: "failed", error }),
-          ),
-          new Promise<null>((resolve) => (this.#suspend = () => resolve(null))),
-        ]);
-    this.#suspend = null;
-    if (result !== null && !(this.#suspending && result.kind === "failed")) {
-      await this.drain(false);
-      await logs.flush().catch(() => {});
-      return result;
-    }
-    // Suspended: let steps already running finish and be stored, then report every wait.
-    await this.drain(true);
-    await logs.flush().catch(() => {});
-    return { kind: "suspended", waits: [...this.waits] };
-  }
-}
-
-/** A step, sleep or wait key: a storable name of at most MAX_KEY_LENGTH characters, without "/". */
-function checkKey(key: unknown, what: string): string {
-  const k = checkName(key, `${what}: the key`, MAX_KEY_LENGTH);
-  if (k.includes("/")) throw new TypeError(`${what}: the key "${k}" must not contain "/" (it separates nested step keys)`);
-  return k;
-}
-
-/** A nested step's full path fits the stores' key column. */
-function checkPath(path: string, what: string): string {
-  if (path.length > MAX_PATH_LENGTH) {
-    throw new TypeError(`${what}: the step path must be at most ${MAX_PATH_LENGTH} characters, got ${path.length} ("${path.slice(0, 40)}…")`);
-  }
-  return path;
-}
-
-/**
- * The step key of a memoised in-process task: `task:<id>:<input key>`, or, when the input key is too
- * long or holds characters a store cannot keep, `task:<id>:#<sha256 of the input key>` (stable across replays).
- */
-function persistKey(taskId: string, inputKey: string): string {
-  const path = `task:${taskId}:${inputKey}`;
-  if (path.length <= MAX_PATH_LENGTH && !hasUnstorableChar(path)) return path;
-  return `task:${taskId}:#${createHash("sha256").update(inputKey, "utf16le").digest("hex")}`;
-}
+import type { AnyTask, RunContext, WaitForEventOptions } from "./task.ts";
+import type { AttemptHandle, AttemptSetup, CreateRunContext } from "./types.ts";
 
 function checkTask(task: AnyTask, what: string): void {
   if (task === null || typeof task !== "object" || typeof task.id !== "string") {

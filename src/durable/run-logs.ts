@@ -40,6 +40,11 @@ export class RunLogs {
     };
   }
 
+  /** Lines wait to be written. */
+  get pending(): boolean {
+    return this.#lines !== null && this.#lines.length > 0;
+  }
+
   /** Writes the buffered lines. */
   async flush(): Promise<void> {
     const batch = this.#lines;

@@ -63,6 +63,36 @@ async function freezeAndDrain(store: Store): Promise<void> {
   }
 }
 
+/** Runs claimed ahead (buffered) when the loop froze never started: they go back to the queue, no attempt is spent on them. */
+async function freezeWithBuffer(store: Store): Promise<void> {
+  const freezer = defineTask({
+    id: "freezer",
+    retry: { maxAttempts: 3 },
+    run: async (_: void, ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (ctx.run.attempt === 1) busyWait(2_500);
+      return "froze";
+    },
+  });
+  const single = defineTask({ id: "single", retry: { maxAttempts: 1 }, run: (p: { i: number }) => p.i });
+  const engine = createEngine({ store, tasks: [freezer, single] });
+  try {
+    const f = await engine.trigger(freezer, undefined);
+    const handles = await engine.batchTrigger(single, Array.from({ length: 6 }, (_, i) => ({ i })));
+    const w = engine.worker({ concurrency: 1, prefetch: 3, leaseMs: 1_000, pollIntervalMs: 50 });
+    await w.start();
+    const results = await Promise.all(handles.map((h) => engine.runs.wait(h.id, { timeoutMs: 30_000 })));
+    // maxAttempts 1: a takeover of a buffered run would have failed it with LeaseExpiredError.
+    assert.deepEqual(results.map((r) => (r.ok ? r.output : r.error.name)), [0, 1, 2, 3, 4, 5]);
+    const fr = await engine.runs.wait(f.id, { timeoutMs: 30_000 });
+    assert.equal(fr.ok && fr.output, "froze");
+    for (const h of handles) assert.equal((await engine.runs.get(h.id))?.attempt, 1, "no attempt spent on a run that never started");
+    await w.stop();
+  } finally {
+    await engine.close();
+  }
+}
+
 describe("a worker whose event loop froze longer than its lease", () => {
   it("SQLite: treats its expired runs as lost and keeps claiming", { timeout: 120_000 }, async () => {
     await freezeAndDrain(sqliteStore({ path: tempDb() }));
@@ -70,5 +100,13 @@ describe("a worker whose event loop froze longer than its lease", () => {
 
   it("PostgreSQL: treats its expired runs as lost and keeps claiming", { timeout: 120_000 }, async () => {
     await freezeAndDrain(postgresStore({ connectionString: await freshDatabase("errand_frozen") }));
+  });
+
+  it("SQLite: hands back the buffered runs whose lease expired, spending no attempt on them", { timeout: 120_000 }, async () => {
+    await freezeWithBuffer(sqliteStore({ path: tempDb() }));
+  });
+
+  it("PostgreSQL: hands back the buffered runs whose lease expired, spending no attempt on them", { timeout: 120_000 }, async () => {
+    await freezeWithBuffer(postgresStore({ connectionString: await freshDatabase("errand_frozen") }));
   });
 });

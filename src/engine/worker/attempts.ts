@@ -10,11 +10,23 @@ import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } f
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
-/** Starts buffered runs while the worker runs and has free slots. */
+/**
+ * Starts buffered runs while the worker runs and has free slots, within this turn's budget: runs that
+ * settle at once (no-op runs) would otherwise drain the whole buffer in one chain of microtasks, and the
+ * worker could not claim the next batch (nor send completions) until the buffer is empty. Out of budget,
+ * it rings the doorbell: the next turn sends completions, claims if half the buffer is gone, and goes on.
+ */
 export function startBuffered(w: WorkerCore): void {
+  if (w.held.buffered === 0) return;
+  void w.leases.expireOwn(w.host.now()); // a buffered run whose lease expired (blocked loop) goes back unstarted
   while (w.state === "running" && w.held.running < w.opts.concurrency) {
+    if (w.turn.startsLeft <= 0) {
+      w.bell.ring();
+      return;
+    }
     const run = w.held.nextBuffered();
     if (run === undefined) return;
+    w.turn.startsLeft--;
     startAttempt(w, run);
   }
 }
@@ -45,6 +57,7 @@ function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
 }
 
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
+  w.prefetch.observe(w.host.now() - h.startedAt);
   const write = h.settled(true);
   startBuffered(w);
   for (const e of report.hookErrors) w.reportError(e);

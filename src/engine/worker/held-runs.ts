@@ -16,6 +16,8 @@ export class HeldRuns implements HeldRunObserver {
   #buffer: HeldRun[] = [];
   #head = 0;
   readonly #tally: Record<HeldState, number> = { buffered: 0, executing: 0, lost: 0, writing: 0, released: 0 };
+  /** No lease of a current holder expires before this (a lower bound: renewals only move leases later). */
+  #soonest = Infinity;
   /** Told when a run is released (a slot or a place may be free). */
   readonly #onRelease: (run: HeldRun) => void;
 
@@ -69,6 +71,7 @@ export class HeldRuns implements HeldRunObserver {
     }
     this.#byId.set(run.id, run);
     this.#buffer.push(run);
+    if (leaseUntil < this.#soonest) this.#soonest = leaseUntil;
     return run;
   }
 
@@ -103,11 +106,17 @@ export class HeldRuns implements HeldRunObserver {
    */
   expire(now: number, reason: (run: HeldRun) => unknown): { run: HeldRun; effect: LossEffect }[] {
     const out: { run: HeldRun; effect: LossEffect }[] = [];
+    if (now < this.#soonest) return out;
+    let soonest = Infinity;
     for (const run of this.#byId.values()) {
-      if (run.leaseUntil > now || (run.state !== "buffered" && run.state !== "executing")) continue;
+      if (run.leaseUntil > now || (run.state !== "buffered" && run.state !== "executing")) {
+        if (run.leaseUntil < soonest) soonest = run.leaseUntil;
+        continue;
+      }
       this.#byId.delete(run.id);
       out.push({ run, effect: run.lose(reason(run)) });
     }
+    this.#soonest = soonest;
     return out;
   }
 

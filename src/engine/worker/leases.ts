@@ -5,24 +5,27 @@
  * event loop any claim, this worker's own included, may take them over.
  */
 import { LeaseLostError, RunCanceledError } from "../../vocabulary/errors.ts";
-import type { WorkerCore } from "./core.ts";
+import type { LeaseKeeper, WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
-
-export interface LeaseKeeper {
-  /** Loses every run whose lease expired by `now` (engine clock). */
-  expireOwn(now: number): void;
-  /** Renews every lease in one store call (skipped while the previous one is in flight). */
-  heartbeat(): Promise<void>;
-  /** A run was canceled (in this process): drop it if buffered, abort it if executing. */
-  canceled(runId: string): void;
-}
 
 export function createLeaseKeeper(w: WorkerCore): LeaseKeeper {
   let beating = false;
   const leaseMs = w.opts.leaseMs;
 
-  const expireOwn = (now: number) => {
-    w.held.expire(now, (run) => new LeaseLostError(`run ${run.id}: its lease expired before this worker renewed it (attempt ${run.claimed.run.attempt})`));
+  /** Hand-backs of expired, never-started runs still in flight (a claim waits for them). */
+  let handingBack: Promise<void> | null = null;
+
+  const expireOwn = (now: number): Promise<void> => {
+    const lost = w.held.expire(now, (run) => new LeaseLostError(`run ${run.id}: its lease expired before this worker renewed it (attempt ${run.claimed.run.attempt})`));
+    const unstarted = lost.filter((l) => l.effect === "released").map((l) => l.run.id);
+    if (unstarted.length > 0) {
+      const previous = handingBack;
+      const release = w.store.releaseRuns({ workerId: w.id, runIds: unstarted, now }).catch((e: unknown) => w.reportError(e));
+      const both = (handingBack = Promise.all([previous, release]).then(() => {
+        if (handingBack === both) handingBack = null;
+      }));
+    }
+    return handingBack ?? Promise.resolve();
   };
 
   async function lostInStore(run: HeldRun): Promise<void> {
@@ -47,7 +50,7 @@ export function createLeaseKeeper(w: WorkerCore): LeaseKeeper {
       beating = true;
       try {
         const now = w.host.now();
-        expireOwn(now);
+        await expireOwn(now);
         const runs = w.held.holders();
         if (runs.length === 0) return;
         let still: ReadonlySet<string>;

@@ -10,7 +10,8 @@ export interface ResolvedWorkerOptions {
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
   readonly gracefulStopMs: number;
-  readonly prefetch: number;
+  /** null: adaptive (see prefetch.ts). */
+  readonly prefetch: number | null;
 }
 
 const KNOWN = new Set(["concurrency", "queues", "pollIntervalMs", "leaseMs", "gracefulStopMs", "prefetch"]);
@@ -41,7 +42,7 @@ export function validateWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
     pollIntervalMs: ms("pollIntervalMs", o.pollIntervalMs, 1, 1000),
     leaseMs: ms("leaseMs", o.leaseMs, 100, 30_000),
     gracefulStopMs: ms("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
-    prefetch: int("prefetch", o.prefetch, 0, 0),
+    prefetch: o.prefetch === undefined ? null : int("prefetch", o.prefetch, 0, 0),
     queues: o.queues ?? null,
   };
 }

@@ -11,13 +11,14 @@ import { Emitter } from "../emitter.ts";
 import type { Worker, WorkerEvents, WorkerOptions } from "../types.ts";
 import { startBuffered } from "./attempts.ts";
 import { CompletionBatcher } from "./completions.ts";
-import type { WorkerCore, WorkerHost, WorkerState } from "./core.ts";
+import type { LeaseKeeper, WorkerCore, WorkerHost, WorkerState } from "./core.ts";
 import { Doorbell } from "./doorbell.ts";
 import { stopGracefully } from "./graceful-stop.ts";
 import { HeldRuns } from "./held-runs.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { validateWorkerOptions } from "./options.ts";
 import { createPersist } from "./persist.ts";
+import { Prefetch } from "./prefetch.ts";
 
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
   const opts = validateWorkerOptions(options);
@@ -44,18 +45,23 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     persist,
     written(batch, done) {
       const now = host.now();
+      const tell = events.has("run:completed");
+      const wake = host.local.has("finished");
       for (const c of batch) {
         // `delete`: a run id twice in one batch (an own takeover) completes once.
         if (done.delete(c.run.id)) {
-          events.emit("run:completed", { run: c.run.info!, output: c.output, durationMs: now - c.run.startedAt });
-          host.local.emit("finished", { id: c.run.id });
+          if (tell) events.emit("run:completed", { run: c.run.info!, output: c.output, durationMs: now - c.run.startedAt });
+          if (wake) host.local.emit("finished", { id: c.run.id });
         }
         c.run.written();
       }
     },
   });
+  const prefetch = new Prefetch(opts);
   const core: WorkerCore = {
     id,
+    prefetch,
+    turn: { startsLeft: 0 },
     host,
     store,
     opts,
@@ -65,32 +71,40 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     completions,
     persist,
     durable: null as unknown as DurableHost,
+    leases: null as unknown as LeaseKeeper,
     get state() {
       return state;
     },
     reportError,
   };
   const leases = createLeaseKeeper(core);
-  const capacity = opts.concurrency + opts.prefetch;
-  /** Claim once this many places are free, so that claims stay large when prefetching. */
-  const claimAt = opts.prefetch === 0 ? 1 : Math.max(1, Math.ceil(capacity / 2));
+  core.leases = leases;
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
   let loopDone: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | null = null;
 
-  /** Places free for claiming: capacity minus runs buffered or running, minus a backlog of unwritten outcomes beyond `capacity`. */
-  const room = () => capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
+  /**
+   * Claims when enough places are free: half the capacity (slots plus prefetch buffer, so that claims
+   * stay large), or any free slot with nothing buffered to start. Places: capacity minus runs buffered
+   * or running, minus a backlog of unwritten outcomes beyond the capacity.
+   */
+  function claimLimit(): number {
+    const capacity = opts.concurrency + prefetch.size;
+    const room = capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
+    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && held.running < opts.concurrency)) return room;
+    return 0;
+  }
 
   function claim(limit: number): void {
     wantClaim = false;
     if (pollTimer !== null) clearTimeout(pollTimer);
     pollTimer = null;
     const now = host.now();
-    leases.expireOwn(now); // before the claim can take them over
-    claiming = store
-      .claimRuns({ workerId: id, queues: opts.queues, limit, leaseMs: opts.leaseMs, now })
+    claiming = leases
+      .expireOwn(now) // before the claim can take them over
+      .then(() => store.claimRuns({ workerId: id, queues: opts.queues, limit, leaseMs: opts.leaseMs, now }))
       .then(
         (claimed) => {
           const leaseUntil = now + opts.leaseMs;
@@ -117,10 +131,11 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   /** One pass of the loop. */
   function pump(): void {
     if (state === "running") {
+      core.turn.startsLeft = Math.max(opts.concurrency, Math.ceil((opts.concurrency + prefetch.size) / 2));
       startBuffered(core);
       if (claiming === null && wantClaim) {
-        const want = room();
-        if (want >= claimAt || (want > 0 && held.buffered === 0 && held.running < opts.concurrency)) claim(want);
+        const limit = claimLimit();
+        if (limit > 0) claim(limit);
       }
     }
     if (!completions.idle) void completions.send();
