@@ -15,12 +15,18 @@ import { describeThrown } from "./serialize-error.ts";
  * `undefined` object properties are dropped (as JSON.stringify does).
  */
 export function toJson(value: unknown, what: string, cap: JsonCap = UNCAPPED): string {
-  const walker = new Walker(what, cap.depth);
-  try {
-    walker.walk(value, "", 0, false);
-  } catch (error) {
-    if (error instanceof UnstorableValueError) throw error;
-    throw walker.fail(`unreadable: reading it threw ${describeThrown(error)}`, error);
+  if (typeof value === "object" && value !== null) {
+    const walker = new Walker(what, cap.depth);
+    try {
+      walker.walk(value, "", 0, false);
+    } catch (error) {
+      if (error instanceof UnstorableValueError) throw error;
+      throw walker.fail(`unreadable: reading it threw ${describeThrown(error)}`, error);
+    }
+  } else if (value === undefined) {
+    return "null";
+  } else {
+    new Walker(what, cap.depth).walkEncoded(value, 0); // a primitive: refuses BigInt, NaN, …
   }
   let json: string | undefined;
   try {
@@ -61,7 +67,8 @@ const REFUSED: readonly (readonly [Function, string])[] = [
 /** One depth-first walk over a value; `keys` is the path to where it is. */
 class Walker {
   readonly keys: (string | number)[] = [];
-  readonly seen = new Set<object>();
+  /** The objects being walked, outermost first (a cycle leads back to one of them). */
+  readonly ancestors: object[] = [];
   constructor(
     readonly what: string,
     readonly maxDepth: number,
@@ -108,12 +115,12 @@ class Walker {
 
   walkObject(value: object, depth: number): void {
     if (depth > this.maxDepth) throw this.fail(`nested deeper than ${this.maxDepth} levels (limits.jsonDepth)`);
-    if (this.seen.has(value)) throw this.fail("a circular reference");
+    if (this.ancestors.includes(value)) throw this.fail("a circular reference");
     const proto: unknown = Object.getPrototypeOf(value);
     if (Array.isArray(value)) {
-      this.seen.add(value);
+      this.ancestors.push(value);
       this.walkArray(value, depth);
-      this.seen.delete(value);
+      this.ancestors.pop();
       return;
     }
     if (proto !== Object.prototype && proto !== null) {
@@ -125,7 +132,7 @@ class Walker {
     for (const s of symbols) {
       if (Object.prototype.propertyIsEnumerable.call(value, s)) throw this.fail(`an object with a symbol key (${String(s)}; JSON drops it)`);
     }
-    this.seen.add(value);
+    this.ancestors.push(value);
     const keys = this.keys;
     for (const key of Object.keys(value)) {
       keys.push(key);
@@ -141,7 +148,7 @@ class Walker {
       this.walk(item, key, depth, false);
       keys.pop();
     }
-    this.seen.delete(value);
+    this.ancestors.pop();
   }
 
   walkArray(value: readonly unknown[], depth: number): void {
