@@ -1,5 +1,5 @@
 /**
- * In-process tasks (DESIGN.md §5), all in ONE process, contestants interleaved per round:
+ * In-process tasks (docs/CONTRACT.md §5), all in ONE process, contestants interleaved per round:
  * - cached `task.run` vs `await map.get(k)` vs DataLoader `load` (cached); targets ≤ 3× the Map, ≤ 1× DataLoader;
  * - `ctx.all` over 10k distinct tasks vs `Promise.all` of plain async functions; target ≤ 2×.
  * Time is CPU time of this process (see measure()). Knobs: BENCH_CORE_HITS (1,000,000 awaited calls per sample), BENCH_CORE_ALL (10,000), BENCH_CORE_ROUNDS (7).
