@@ -1,0 +1,116 @@
+/**
+ * One cache entry: the run of one task for one input key in one context. The entry memoises the
+ * promise and, once settled, the outcome (so `ctx.all` reads a cached result without a `then`).
+ *
+ * The class is `RunScope` (scope.ts): an entry is also the context view its own task receives, so a
+ * run allocates one object for both. This module only describes its fields and the operations other
+ * modules perform on them, so that the cache and the abort and cycle bookkeeping need not import the
+ * scopes.
+ *
+ * Most runs never need abort or cycle bookkeeping, so it lives in {@link Extras}, allocated on first
+ * use: a task that reads `ctx.signal`, a second abortable caller, a task that awaits other tasks, a
+ * second `ctx.all` waiting for a pending run.
+ */
+import type { TaskDef } from "./types.ts";
+
+/** Receives the outcome of an entry it waits for (a `ctx.all` / `ctx.allSettled` call; `slot` is the position). */
+export interface Waiter {
+  deliver(slot: number, value: unknown, failed: boolean): void;
+}
+
+export interface Entry {
+  readonly task: TaskDef;
+  readonly key: unknown;
+  readonly input: unknown;
+  /** Milliseconds since the cache's epoch (0 when the context has no TTL). */
+  readonly createdAt: number;
+  promise: Promise<unknown>;
+  /** Once settled: the value, or the error if it failed. */
+  outcome: unknown;
+  /** SETTLED | FAILED | REMOVED | PINNED: one small integer instead of four fields. */
+  flags: number;
+  /** The first abortable caller's signal (the others are in extras). */
+  party: AbortSignal | null;
+  /** The first waiter and its slot (the others are in extras); cleared once delivered. */
+  waiter: Waiter | null;
+  slot: number;
+  more: Extras | null;
+  /** LRU list links (only for a context with a finite `maxEntries`). */
+  prev: Entry | null;
+  next: Entry | null;
+}
+
+/** Bookkeeping most entries never need; see {@link extras}. */
+export class Extras {
+  /** Execution signal source, created when the task first reads its signal. */
+  controller: AbortController | null = null;
+  /** Abortable callers after the first ({@link Entry.party}). */
+  parties: AbortSignal[] | null = null;
+  /** Removes the listeners on the parties' signals. */
+  unlisten: (() => void)[] | null = null;
+  /** Entries this entry's task has awaited (edges of the wait-for graph, for cycle detection). */
+  waitsOn: Entry[] | null = null;
+  /** Waiters after the first ({@link Entry.waiter}), as pairs: waiter, slot, waiter, slot, … */
+  waiters: (Waiter | number)[] | null = null;
+}
+
+const SETTLED = 1;
+const FAILED = 2;
+const REMOVED = 4;
+const PINNED = 8;
+
+export const isSettled = (e: Entry): boolean => (e.flags & SETTLED) !== 0;
+export const isFailed = (e: Entry): boolean => (e.flags & FAILED) !== 0;
+export const isRemoved = (e: Entry): boolean => (e.flags & REMOVED) !== 0;
+/** Some caller cannot be aborted: the execution is never aborted. */
+export const isPinned = (e: Entry): boolean => (e.flags & PINNED) !== 0;
+export const markRemoved = (e: Entry): void => void (e.flags |= REMOVED);
+export const pin = (e: Entry): void => void (e.flags |= PINNED);
+
+/** The entry's extras, allocated on first use. */
+export function extras(e: Entry): Extras {
+  return (e.more ??= new Extras());
+}
+
+/** Records that `frame`'s task awaits `e` (for cycle detection). */
+export function waitOn(frame: Entry, e: Entry): void {
+  (extras(frame).waitsOn ??= []).push(e);
+}
+
+/** Adds a waiter to a pending entry. */
+export function addWaiter(e: Entry, w: Waiter, slot: number): void {
+  if (e.waiter === null) {
+    e.waiter = w;
+    e.slot = slot;
+  } else {
+    (extras(e).waiters ??= []).push(w, slot);
+  }
+}
+
+/** Marks `e` settled with its outcome and drops the bookkeeping only a pending entry needs. */
+export function settle(e: Entry, outcome: unknown, failed: boolean): void {
+  e.outcome = outcome;
+  e.flags |= failed ? SETTLED | FAILED : SETTLED;
+  const x = e.more;
+  if (x === null) return;
+  x.waitsOn = null;
+  if (x.unlisten !== null) {
+    for (const f of x.unlisten) f();
+    x.unlisten = null;
+  }
+}
+
+/** Hands the settled entry's outcome to every waiter, once. */
+export function deliver(e: Entry): void {
+  const failed = isFailed(e);
+  const w = e.waiter;
+  if (w !== null) {
+    e.waiter = null;
+    w.deliver(e.slot, e.outcome, failed);
+  }
+  const x = e.more;
+  if (x === null || x.waiters === null) return;
+  const more = x.waiters;
+  x.waiters = null;
+  for (let i = 0; i < more.length; i += 2) (more[i] as Waiter).deliver(more[i + 1] as number, e.outcome, failed);
+}

@@ -1,0 +1,304 @@
+/**
+ * The views of a context. Every view shares the context's cache; they differ in who is calling:
+ * - the root view (context.ts) — the caller is the code holding the context; signal: the one given;
+ * - a run (`RunScope`) — the view a running task receives; it is the task's cache entry too (one
+ *   object per run). Signal: aborted only when every caller waiting for this run aborted;
+ * - `AllScope` — the caller is one `ctx.all`/`allSettled` call; signal: its {@link Group}'s.
+ *
+ * Internal members that differ per view are symbol-keyed methods, so a context shows users nothing
+ * but the `Context` members.
+ */
+import { addParty, executionAborted, executionSignal, raceSignal } from "./abort.ts";
+import type { Cache } from "./cache.ts";
+import { cycleError } from "./cycle.ts";
+import {
+  addWaiter,
+  deliver,
+  isFailed,
+  isPinned,
+  isSettled,
+  pin,
+  settle,
+  waitOn,
+  type Entry,
+  type Extras,
+  type Waiter,
+} from "./entry.ts";
+import { Group } from "./group.ts";
+import type { AllResult, AllSettledResult, BoundTask, Context, Task, TaskDef } from "./types.ts";
+
+/** The signal that can abort this view's calls, or null if nothing can abort them. */
+export const CALLER = Symbol("caller");
+/** The run whose task makes calls through this view (for the wait-for graph), or null. */
+export const FRAME = Symbol("frame");
+
+export abstract class Scope implements Context {
+  readonly #cache: Cache;
+
+  constructor(cache: Cache) {
+    this.#cache = cache;
+  }
+
+  abstract get signal(): AbortSignal;
+  abstract [CALLER](): AbortSignal | null;
+  abstract [FRAME](): RunScope | null;
+
+  /** `task.run(ctx, input)`. */
+  static run(ctx: unknown, task: TaskDef, input: unknown): Promise<unknown> {
+    if (!(ctx instanceof Scope)) {
+      return Promise.reject(
+        new TypeError(`task "${task.name}": the first argument of run() must be a context from createContext()`),
+      );
+    }
+    return ctx.#run(task, input);
+  }
+
+  #run(task: TaskDef, input: unknown): Promise<unknown> {
+    let key: unknown;
+    try {
+      key = task.keyOf(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const cache = this.#cache;
+    const e = cache.get(task, key);
+    if (e !== undefined) {
+      if (isSettled(e)) {
+        if (cache.ttlMs === 0 || !cache.isExpired(e, cache.clock())) {
+          cache.touch(e);
+          return e.promise;
+        }
+        cache.remove(e);
+      } else {
+        return this.#join(e, null, 0)!;
+      }
+    }
+    return this.#start(task, key, input, null, 0)!;
+  }
+
+  /** One task of a `ctx.all`: its outcome goes to `group` at `slot`, at once if settled, else when it settles. */
+  #enter(task: TaskDef, input: unknown, group: Group, slot: number): void {
+    let key: unknown;
+    try {
+      key = task.keyOf(input);
+    } catch (error) {
+      group.deliver(slot, error, true);
+      return;
+    }
+    const cache = this.#cache;
+    const e = cache.get(task, key);
+    if (e !== undefined) {
+      if (isSettled(e)) {
+        if (cache.ttlMs === 0 || !cache.isExpired(e, cache.clock())) {
+          cache.touch(e);
+          group.deliver(slot, e.outcome, isFailed(e));
+          return;
+        }
+        cache.remove(e);
+      } else {
+        this.#join(e, group, slot);
+        return;
+      }
+    }
+    this.#start(task, key, input, group, slot);
+  }
+
+  /** Waits for a pending entry: as a promise, or (with a group) by delivery to the group. */
+  #join(e: Entry, group: Group | null, slot: number): Promise<unknown> | null {
+    const frame = this[FRAME]();
+    if (frame !== null) {
+      const cycle = cycleError(e, frame);
+      if (cycle !== null) return fail(cycle, group, slot);
+      waitOn(frame, e);
+    }
+    const signal = this[CALLER]();
+    if (signal === null) {
+      pin(e);
+    } else {
+      if (group !== null ? group.aborted : signal.aborted) return fail(signal.reason, group, slot);
+      addParty(e, signal);
+    }
+    if (group !== null) {
+      addWaiter(e, group, slot);
+      return null;
+    }
+    return signal === null ? e.promise : raceSignal(e.promise, signal);
+  }
+
+  /** Starts a run: a new entry, in the cache before the function runs (a synchronous re-entry finds it). */
+  #start(task: TaskDef, key: unknown, input: unknown, group: Group | null, slot: number): Promise<unknown> | null {
+    const signal = this[CALLER]();
+    if (signal !== null && (group !== null ? group.aborted : signal.aborted)) return fail(signal.reason, group, slot);
+    const cache = this.#cache;
+    const now = cache.clock();
+    cache.sweep(now);
+    const e = new RunScope(cache, task, key, input, now, signal);
+    const frame = this[FRAME]();
+    if (frame !== null) waitOn(frame, e);
+    if (group !== null) addWaiter(e, group, slot);
+    cache.add(e);
+    let p: Promise<unknown>;
+    try {
+      const persist = cache.persist;
+      if (persist !== undefined && task.id !== undefined) {
+        p = persist(task.id, task.storedKeyOf(key, input), () => Promise.resolve(task.fn(e, input)));
+      } else {
+        const r = task.fn(e, input);
+        p = r instanceof Promise ? r : Promise.resolve(r);
+      }
+    } catch (error) {
+      p = Promise.reject(error);
+    }
+    e.promise = p;
+    watch(e, cache);
+    if (group !== null) return null;
+    return signal !== null ? raceSignal(p, signal) : p;
+  }
+
+  all<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllResult<T>> {
+    return this.#runGroup(tasks, false) as Promise<AllResult<T>>;
+  }
+
+  allSettled<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllSettledResult<T>> {
+    return this.#runGroup(tasks, true) as Promise<AllSettledResult<T>>;
+  }
+
+  #runGroup(tasks: readonly BoundTask<unknown>[], settled: boolean): Promise<unknown[]> {
+    const parent = this[CALLER]();
+    if (parent !== null && parent.aborted) return Promise.reject(parent.reason);
+    const group = new Group(tasks.length, settled, parent);
+    const view = new AllScope(this.#cache, this[FRAME](), group);
+    for (let i = 0; i < tasks.length; i++) {
+      const b = tasks[i]!;
+      view.#enter(b.task as unknown as TaskDef, b.input, group, i);
+    }
+    group.arm();
+    return group.promise;
+  }
+
+  clear<I>(task?: Task<I, unknown>, input?: I): void {
+    const cache = this.#cache;
+    if (task === undefined) {
+      for (const e of cache.entries()) cache.remove(e);
+      return;
+    }
+    const t = task as unknown as TaskDef;
+    if (arguments.length < 2) {
+      for (const e of cache.entriesOf(t)) cache.remove(e);
+      return;
+    }
+    const e = cache.get(t, t.keyOf(input));
+    if (e !== undefined) cache.remove(e);
+  }
+
+  prime<I, O>(task: Task<I, O>, input: I, value: O): void {
+    const t = task as unknown as TaskDef;
+    const key = t.keyOf(input);
+    const cache = this.#cache;
+    const now = cache.clock();
+    const existing = cache.get(t, key);
+    if (existing !== undefined && !cache.isExpired(existing, now)) return;
+    if (existing !== undefined) cache.remove(existing);
+    const e = new RunScope(cache, t, key, input, now, null);
+    e.promise = Promise.resolve(value);
+    cache.add(e);
+    // A promise (or thenable) is not known yet: the entry settles when it does, like a run's.
+    if (isThenable(value)) watch(e, cache);
+    else settle(e, value, false);
+  }
+}
+
+/** A run: the cache entry of one task and input, and the context view that task receives. */
+export class RunScope extends Scope implements Entry {
+  promise: Promise<unknown> = NOT_STARTED;
+  outcome: unknown = undefined;
+  flags = 0;
+  party: AbortSignal | null = null;
+  waiter: Waiter | null = null;
+  slot = 0;
+  more: Extras | null = null;
+  prev: Entry | null = null;
+  next: Entry | null = null;
+  readonly task: TaskDef;
+  readonly key: unknown;
+  readonly input: unknown;
+  readonly createdAt: number;
+
+  /** `caller`: the signal of the caller starting it, or null (cannot be aborted: pinned). */
+  constructor(cache: Cache, task: TaskDef, key: unknown, input: unknown, createdAt: number, caller: AbortSignal | null) {
+    super(cache);
+    this.task = task;
+    this.key = key;
+    this.input = input;
+    this.createdAt = createdAt;
+    if (caller === null) pin(this);
+    else this.party = caller;
+  }
+
+  get signal(): AbortSignal {
+    return executionSignal(this);
+  }
+  [CALLER](): AbortSignal | null {
+    return isPinned(this) || this.party === null ? null : executionSignal(this);
+  }
+  [FRAME](): RunScope {
+    return this;
+  }
+}
+
+/** The view one `ctx.all` / `ctx.allSettled` call starts and joins its tasks from. */
+class AllScope extends Scope {
+  readonly #frame: RunScope | null;
+  readonly #group: Group;
+
+  constructor(cache: Cache, frame: RunScope | null, group: Group) {
+    super(cache);
+    this.#frame = frame;
+    this.#group = group;
+  }
+
+  get signal(): AbortSignal {
+    return this.#group.signal;
+  }
+  [CALLER](): AbortSignal {
+    return this.#group.signal;
+  }
+  [FRAME](): RunScope | null {
+    return this.#frame;
+  }
+}
+
+/** Placeholder until the run's promise exists (never settles, never observed by callers). */
+const NOT_STARTED: Promise<unknown> = new Promise(() => {});
+
+/** The one reaction of a run: marks the entry settled, forgets an aborted run, delivers to waiters. */
+function watch(e: Entry, cache: Cache): void {
+  e.promise.then(
+    (value) => {
+      settle(e, value, false);
+      deliver(e);
+    },
+    (error: unknown) => {
+      settle(e, error, true);
+      // An execution aborted because every caller went away (e.g. a failed ctx.all sibling) is
+      // not a result: forget it so the next run computes again.
+      if (executionAborted(e)) cache.remove(e);
+      deliver(e);
+    },
+  );
+}
+
+/** A failure before any entry is involved: a rejected promise, or a delivery to the group. */
+function fail(error: unknown, group: Group | null, slot: number): Promise<unknown> | null {
+  if (group === null) return Promise.reject(error);
+  group.deliver(slot, error, true);
+  return null;
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
