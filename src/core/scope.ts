@@ -50,17 +50,17 @@ export abstract class Scope implements Context {
         new TypeError(`task "${task.name}": the first argument of run() must be a context from createContext()`),
       );
     }
-    return ctx.#run(task, input);
+    return Scope.#run(ctx, task, input);
   }
 
-  #run(task: TaskDef, input: unknown): Promise<unknown> {
+  static #run(self: Scope, task: TaskDef, input: unknown): Promise<unknown> {
     let key: unknown;
     try {
       key = task.keyOf(input);
     } catch (error) {
       return Promise.reject(error);
     }
-    const cache = this.#cache;
+    const cache = self.#cache;
     const e = cache.get(task, key);
     if (e !== undefined) {
       if (isSettled(e)) {
@@ -70,14 +70,14 @@ export abstract class Scope implements Context {
         }
         cache.remove(e);
       } else {
-        return this.#join(e, null, 0)!;
+        return Scope.#join(self, e, null, 0)!;
       }
     }
-    return this.#start(task, key, input, null, 0)!;
+    return Scope.#start(self, task, key, input, null, 0)!;
   }
 
   /** One task of a `ctx.all`: its outcome goes to `group` at `slot`, at once if settled, else when it settles. */
-  #enter(task: TaskDef, input: unknown, group: Group, slot: number): void {
+  static #enter(self: Scope, task: TaskDef, input: unknown, group: Group, slot: number): void {
     let key: unknown;
     try {
       key = task.keyOf(input);
@@ -85,7 +85,7 @@ export abstract class Scope implements Context {
       group.deliver(slot, error, true);
       return;
     }
-    const cache = this.#cache;
+    const cache = self.#cache;
     const e = cache.get(task, key);
     if (e !== undefined) {
       if (isSettled(e)) {
@@ -96,22 +96,22 @@ export abstract class Scope implements Context {
         }
         cache.remove(e);
       } else {
-        this.#join(e, group, slot);
+        Scope.#join(self, e, group, slot);
         return;
       }
     }
-    this.#start(task, key, input, group, slot);
+    Scope.#start(self, task, key, input, group, slot);
   }
 
   /** Waits for a pending entry: as a promise, or (with a group) by delivery to the group. */
-  #join(e: Entry, group: Group | null, slot: number): Promise<unknown> | null {
-    const frame = this[FRAME]();
+  static #join(self: Scope, e: Entry, group: Group | null, slot: number): Promise<unknown> | null {
+    const frame = self[FRAME]();
     if (frame !== null) {
       const cycle = cycleError(e, frame);
       if (cycle !== null) return fail(cycle, group, slot);
       waitOn(frame, e);
     }
-    const signal = this[CALLER]();
+    const signal = self[CALLER]();
     if (signal === null) {
       pin(e);
     } else {
@@ -126,14 +126,14 @@ export abstract class Scope implements Context {
   }
 
   /** Starts a run: a new entry, in the cache before the function runs (a synchronous re-entry finds it). */
-  #start(task: TaskDef, key: unknown, input: unknown, group: Group | null, slot: number): Promise<unknown> | null {
-    const signal = this[CALLER]();
+  static #start(self: Scope, task: TaskDef, key: unknown, input: unknown, group: Group | null, slot: number): Promise<unknown> | null {
+    const signal = self[CALLER]();
     if (signal !== null && (group !== null ? group.aborted : signal.aborted)) return fail(signal.reason, group, slot);
-    const cache = this.#cache;
+    const cache = self.#cache;
     const now = cache.clock();
     cache.sweep(now);
     const e = new RunScope(cache, task, key, input, now, signal);
-    const frame = this[FRAME]();
+    const frame = self[FRAME]();
     if (frame !== null) waitOn(frame, e);
     if (group !== null) addWaiter(e, group, slot);
     cache.add(e);
@@ -156,21 +156,21 @@ export abstract class Scope implements Context {
   }
 
   all<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllResult<T>> {
-    return this.#runGroup(tasks, false) as Promise<AllResult<T>>;
+    return Scope.#runGroup(this, tasks, false) as Promise<AllResult<T>>;
   }
 
   allSettled<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllSettledResult<T>> {
-    return this.#runGroup(tasks, true) as Promise<AllSettledResult<T>>;
+    return Scope.#runGroup(this, tasks, true) as Promise<AllSettledResult<T>>;
   }
 
-  #runGroup(tasks: readonly BoundTask<unknown>[], settled: boolean): Promise<unknown[]> {
-    const parent = this[CALLER]();
+  static #runGroup(self: Scope, tasks: readonly BoundTask<unknown>[], settled: boolean): Promise<unknown[]> {
+    const parent = self[CALLER]();
     if (parent !== null && parent.aborted) return Promise.reject(parent.reason);
     const group = new Group(tasks.length, settled, parent);
-    const view = new AllScope(this.#cache, this[FRAME](), group);
+    const view = new AllScope(self.#cache, self[FRAME](), group);
     for (let i = 0; i < tasks.length; i++) {
       const b = tasks[i]!;
-      view.#enter(b.task as unknown as TaskDef, b.input, group, i);
+      Scope.#enter(view, b.task as unknown as TaskDef, b.input, group, i);
     }
     group.arm();
     return group.promise;
