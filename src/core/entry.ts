@@ -31,9 +31,6 @@ export interface Entry {
   flags: number;
   /** The first abortable caller's signal (the others are in extras). */
   party: AbortSignal | null;
-  /** The first waiter and its slot (the others are in extras); cleared once delivered. */
-  waiter: Waiter | null;
-  slot: number;
   more: Extras | null;
   /** LRU list links (only for a context with a finite `maxEntries`). */
   prev: Entry | null;
@@ -50,7 +47,7 @@ export class Extras {
   unlisten: (() => void)[] | null = null;
   /** Entries this entry's task has awaited (edges of the wait-for graph, for cycle detection). */
   waitsOn: Entry[] | null = null;
-  /** Waiters after the first ({@link Entry.waiter}), as pairs: waiter, slot, waiter, slot, … */
+  /** Waiters that joined the pending run, as pairs: waiter, slot, waiter, slot, … (the one that started it is told by the run's reaction). */
   waiters: (Waiter | number)[] | null = null;
 }
 
@@ -77,14 +74,9 @@ export function waitOn(frame: Entry, e: Entry): void {
   (extras(frame).waitsOn ??= []).push(e);
 }
 
-/** Adds a waiter to a pending entry. */
+/** Adds a waiter to a pending entry it did not start. */
 export function addWaiter(e: Entry, w: Waiter, slot: number): void {
-  if (e.waiter === null) {
-    e.waiter = w;
-    e.slot = slot;
-  } else {
-    (extras(e).waiters ??= []).push(w, slot);
-  }
+  (extras(e).waiters ??= []).push(w, slot);
 }
 
 /** Marks `e` settled with its outcome and drops the bookkeeping only a pending entry needs. */
@@ -100,17 +92,12 @@ export function settle(e: Entry, outcome: unknown, failed: boolean): void {
   }
 }
 
-/** Hands the settled entry's outcome to every waiter, once. */
+/** Hands the settled entry's outcome to every waiter that joined it, once. */
 export function deliver(e: Entry): void {
-  const failed = isFailed(e);
-  const w = e.waiter;
-  if (w !== null) {
-    e.waiter = null;
-    w.deliver(e.slot, e.outcome, failed);
-  }
   const x = e.more;
   if (x === null || x.waiters === null) return;
-  const more = x.waiters;
+  const waiters = x.waiters;
   x.waiters = null;
-  for (let i = 0; i < more.length; i += 2) (more[i] as Waiter).deliver(more[i + 1] as number, e.outcome, failed);
+  const failed = isFailed(e);
+  for (let i = 0; i < waiters.length; i += 2) (waiters[i] as Waiter).deliver(waiters[i + 1] as number, e.outcome, failed);
 }

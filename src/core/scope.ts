@@ -22,7 +22,6 @@ import {
   waitOn,
   type Entry,
   type Extras,
-  type Waiter,
 } from "./entry.ts";
 import { Group } from "./group.ts";
 import type { AllResult, AllSettledResult, BoundTask, Context, Task, TaskDef } from "./types.ts";
@@ -135,7 +134,6 @@ export abstract class Scope implements Context {
     const e = new RunScope(cache, task, key, input, now, signal);
     const frame = self[FRAME]();
     if (frame !== null) waitOn(frame, e);
-    if (group !== null) addWaiter(e, group, slot);
     cache.add(e);
     let p: Promise<unknown>;
     try {
@@ -150,7 +148,7 @@ export abstract class Scope implements Context {
       p = Promise.reject(error);
     }
     e.promise = p;
-    watch(e, cache);
+    Scope.#watch(e, group, slot);
     if (group !== null) return null;
     return signal !== null ? raceSignal(p, signal) : p;
   }
@@ -167,13 +165,40 @@ export abstract class Scope implements Context {
     const parent = self[CALLER]();
     if (parent !== null && parent.aborted) return Promise.reject(parent.reason);
     const group = new Group(tasks.length, settled, parent);
-    const view = new AllScope(self.#cache, self[FRAME](), group);
+    Scope.#enterAll(new AllScope(self.#cache, self[FRAME](), group), tasks, group);
+    group.arm();
+    return group.promise;
+  }
+
+  /** The loop of #runGroup, on its own: a long loop is compiled on the fly (OSR), and code after it in the same function would be compiled without feedback and deoptimise on every call. */
+  static #enterAll(view: AllScope, tasks: readonly BoundTask<unknown>[], group: Group): void {
     for (let i = 0; i < tasks.length; i++) {
       const b = tasks[i]!;
       Scope.#enter(view, b.task as unknown as TaskDef, b.input, group, i);
     }
-    group.arm();
-    return group.promise;
+  }
+
+  /**
+   * The one reaction of a run: marks the entry settled, forgets an aborted run, tells the `ctx.all`
+   * that started it (`group` at `slot`; held by the reaction, not the long-lived entry) and then any
+   * that joined it.
+   */
+  static #watch(e: RunScope, group: Group | null, slot: number): void {
+    e.promise.then(
+      (value) => {
+        settle(e, value, false);
+        group?.deliver(slot, value, false);
+        deliver(e);
+      },
+      (error: unknown) => {
+        settle(e, error, true);
+        // An execution aborted because every caller went away (e.g. a failed ctx.all sibling) is
+        // not a result: forget it so the next run computes again.
+        if (executionAborted(e)) e.#cache.remove(e);
+        group?.deliver(slot, error, true);
+        deliver(e);
+      },
+    );
   }
 
   clear<I>(task?: Task<I, unknown>, input?: I): void {
@@ -203,7 +228,7 @@ export abstract class Scope implements Context {
     e.promise = Promise.resolve(value);
     cache.add(e);
     // A promise (or thenable) is not known yet: the entry settles when it does, like a run's.
-    if (isThenable(value)) watch(e, cache);
+    if (isThenable(value)) Scope.#watch(e, null, 0);
     else settle(e, value, false);
   }
 }
@@ -214,8 +239,6 @@ export class RunScope extends Scope implements Entry {
   outcome: unknown = undefined;
   flags = 0;
   party: AbortSignal | null = null;
-  waiter: Waiter | null = null;
-  slot = 0;
   more: Extras | null = null;
   prev: Entry | null = null;
   next: Entry | null = null;
@@ -270,23 +293,6 @@ class AllScope extends Scope {
 
 /** Placeholder until the run's promise exists (never settles, never observed by callers). */
 const NOT_STARTED: Promise<unknown> = new Promise(() => {});
-
-/** The one reaction of a run: marks the entry settled, forgets an aborted run, delivers to waiters. */
-function watch(e: Entry, cache: Cache): void {
-  e.promise.then(
-    (value) => {
-      settle(e, value, false);
-      deliver(e);
-    },
-    (error: unknown) => {
-      settle(e, error, true);
-      // An execution aborted because every caller went away (e.g. a failed ctx.all sibling) is
-      // not a result: forget it so the next run computes again.
-      if (executionAborted(e)) cache.remove(e);
-      deliver(e);
-    },
-  );
-}
 
 /** A failure before any entry is involved: a rejected promise, or a delivery to the group. */
 function fail(error: unknown, group: Group | null, slot: number): Promise<unknown> | null {
