@@ -24,10 +24,15 @@ export interface Entry {
   readonly input: unknown;
   /** Milliseconds since the cache's epoch (0 when the context has no TTL). */
   readonly createdAt: number;
-  promise: Promise<unknown>;
+  /**
+   * The run's promise. Once settled, kept only if a caller was handed it (SHARED); else dropped and,
+   * if a caller asks later, remade from the outcome (see {@link promiseOf}): a context of 10k runs
+   * made by `ctx.all` does not keep 10k promises.
+   */
+  promise: Promise<unknown> | null;
   /** Once settled: the value, or the error if it failed. */
   outcome: unknown;
-  /** SETTLED | FAILED | REMOVED | PINNED: one small integer instead of four fields. */
+  /** SETTLED | FAILED | REMOVED | PINNED | SHARED: one small integer instead of five fields. */
   flags: number;
   /** The first abortable caller's signal (the others are in extras). */
   party: AbortSignal | null;
@@ -55,6 +60,7 @@ const SETTLED = 1;
 const FAILED = 2;
 const REMOVED = 4;
 const PINNED = 8;
+const SHARED = 16;
 
 export const isSettled = (e: Entry): boolean => (e.flags & SETTLED) !== 0;
 export const isFailed = (e: Entry): boolean => (e.flags & FAILED) !== 0;
@@ -79,10 +85,26 @@ export function addWaiter(e: Entry, w: Waiter, slot: number): void {
   (extras(e).waiters ??= []).push(w, slot);
 }
 
-/** Marks `e` settled with its outcome and drops the bookkeeping only a pending entry needs. */
+/** The entry's promise, handed to a caller: from now on it is kept (every caller gets the same one). */
+export function promiseOf(e: Entry): Promise<unknown> {
+  e.flags |= SHARED;
+  return (e.promise ??= settledPromise(e));
+}
+
+function settledPromise(e: Entry): Promise<unknown> {
+  if (!isFailed(e)) return Promise.resolve(e.outcome);
+  const p = Promise.reject(e.outcome);
+  p.catch(ignore); // handled, as the run's own promise was (a caller may ignore a cached error)
+  return p;
+}
+
+function ignore(): void {}
+
+/** Marks `e` settled with its outcome and drops what only a pending entry needs. */
 export function settle(e: Entry, outcome: unknown, failed: boolean): void {
   e.outcome = outcome;
   e.flags |= failed ? SETTLED | FAILED : SETTLED;
+  if ((e.flags & SHARED) === 0) e.promise = null;
   const x = e.more;
   if (x === null) return;
   x.waitsOn = null;

@@ -18,6 +18,7 @@ import {
   isPinned,
   isSettled,
   pin,
+  promiseOf,
   settle,
   waitOn,
   type Entry,
@@ -65,7 +66,7 @@ export abstract class Scope implements Context {
       if (isSettled(e)) {
         if (cache.ttlMs === 0 || !cache.isExpired(e, cache.clock())) {
           cache.touch(e);
-          return e.promise;
+          return e.promise ?? promiseOf(e);
         }
         cache.remove(e);
       } else {
@@ -121,7 +122,7 @@ export abstract class Scope implements Context {
       addWaiter(e, group, slot);
       return null;
     }
-    return signal === null ? e.promise : raceSignal(e.promise, signal);
+    return signal === null ? promiseOf(e) : raceSignal(promiseOf(e), signal);
   }
 
   /** Starts a run: a new entry, in the cache before the function runs (a synchronous re-entry finds it). */
@@ -150,7 +151,7 @@ export abstract class Scope implements Context {
     e.promise = p;
     Scope.#watch(e, group, slot);
     if (group !== null) return null;
-    return signal !== null ? raceSignal(p, signal) : p;
+    return signal !== null ? raceSignal(promiseOf(e), signal) : promiseOf(e);
   }
 
   all<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllResult<T>> {
@@ -184,7 +185,7 @@ export abstract class Scope implements Context {
    * that joined it.
    */
   static #watch(e: RunScope, group: Group | null, slot: number): void {
-    e.promise.then(
+    e.promise!.then(
       (value) => {
         settle(e, value, false);
         group?.deliver(slot, value, false);
@@ -225,17 +226,20 @@ export abstract class Scope implements Context {
     if (existing !== undefined && !cache.isExpired(existing, now)) return;
     if (existing !== undefined) cache.remove(existing);
     const e = new RunScope(cache, t, key, input, now, null);
-    e.promise = Promise.resolve(value);
     cache.add(e);
-    // A promise (or thenable) is not known yet: the entry settles when it does, like a run's.
-    if (isThenable(value)) Scope.#watch(e, null, 0);
-    else settle(e, value, false);
+    if (isThenable(value)) {
+      // Not known yet: the entry settles when the value does, like a run's.
+      e.promise = Promise.resolve(value);
+      Scope.#watch(e, null, 0);
+    } else {
+      settle(e, value, false);
+    }
   }
 }
 
 /** A run: the cache entry of one task and input, and the context view that task receives. */
 export class RunScope extends Scope implements Entry {
-  promise: Promise<unknown> = NOT_STARTED;
+  promise: Promise<unknown> | null = NOT_STARTED;
   outcome: unknown = undefined;
   flags = 0;
   party: AbortSignal | null = null;
