@@ -5,8 +5,9 @@
  *   object per run). Signal: aborted only when every caller waiting for this run aborted;
  * - `AllScope` — the caller is one `ctx.all`/`allSettled` call; signal: its {@link Group}'s.
  *
- * Internal members that differ per view are symbol-keyed methods, so a context shows users nothing
- * but the `Context` members.
+ * What differs per view is in symbol-keyed methods, so a root context shows users nothing but the
+ * `Context` members. A task's view, being its entry, also carries the entry's fields (entry.ts);
+ * they are not part of the `Context` type.
  */
 import { addParty, executionAborted, executionSignal, raceSignal } from "./abort.ts";
 import type { Cache } from "./cache.ts";
@@ -126,9 +127,17 @@ export abstract class Scope implements Context {
   }
 
   /** Starts a run: a new entry, in the cache before the function runs (a synchronous re-entry finds it). */
-  static #start(self: Scope, task: TaskDef, key: unknown, input: unknown, group: Group | null, slot: number): Promise<unknown> | null {
+  static #start(
+    self: Scope,
+    task: TaskDef,
+    key: unknown,
+    input: unknown,
+    group: Group | null,
+    slot: number,
+  ): Promise<unknown> | null {
     const signal = self[CALLER]();
-    if (signal !== null && (group !== null ? group.aborted : signal.aborted)) return fail(signal.reason, group, slot);
+    const aborted = signal !== null && (group !== null ? group.aborted : signal.aborted);
+    if (aborted) return fail(signal.reason, group, slot);
     const cache = self.#cache;
     const now = cache.clock();
     cache.sweep(now);
@@ -171,7 +180,10 @@ export abstract class Scope implements Context {
     return group.promise;
   }
 
-  /** The loop of #runGroup, on its own: a long loop is compiled on the fly (OSR), and code after it in the same function would be compiled without feedback and deoptimise on every call. */
+  /**
+   * The loop of #runGroup, on its own: a long loop is compiled while it runs (OSR), and code after it
+   * in the same function would be compiled without type feedback and deoptimise on every call.
+   */
   static #enterAll(view: AllScope, tasks: readonly BoundTask<unknown>[], group: Group): void {
     for (let i = 0; i < tasks.length; i++) {
       const b = tasks[i]!;
