@@ -15,6 +15,10 @@ export {
   WorkerStoppedError,
   PayloadValidationError,
   WaitTimeoutError,
+  StepTimeoutError,
+  LeaseLostError,
+  UnstorableValueError,
+  StoreConnectionError,
 } from "./engine/index.ts";
 export type {
   EngineOptions,
@@ -44,4 +48,5 @@ export type {
   TaskOutput,
 } from "./engine/index.ts";
 export type { RunContext, StepScope, StepOptions, Logger, WaitForEventOptions } from "./durable/index.ts";
-export type { RunStatus, SerializedError } from "./store/index.ts";
+export type { RunStatus } from "./store/index.ts";
+export type { SerializedError } from "./vocabulary/serialize-error.ts";

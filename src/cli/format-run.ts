@@ -1,5 +1,6 @@
 /** Human text for runs, steps and logs (`errand runs`, `errand runs show`, `errand run`). */
 import type { LogView, RunView, StepView } from "../engine/types.ts";
+import { attemptText } from "../engine/views.ts";
 import type { SerializedError } from "../store/types.ts";
 import { formatDuration } from "./duration.ts";
 import { statusText, table, timeText, type Out } from "./output.ts";
@@ -9,7 +10,7 @@ export function runsTable(runs: readonly RunView[], out: Out): string {
     r.id,
     r.taskId,
     statusText(r.status, out),
-    `${r.attempt}/${r.maxAttempts}`,
+    attemptText(r),
     timeText(r.createdAt),
     r.startedAt !== null && r.finishedAt !== null ? formatDuration(r.finishedAt.getTime() - r.startedAt.getTime()) : "-",
   ]);
@@ -65,7 +66,7 @@ export function runDetail(run: RunView, steps: readonly StepView[], logs: readon
     `${c.bold("run")}       ${run.id}`,
     `${c.bold("task")}      ${run.taskId}  (queue ${run.queue}${run.concurrencyKey !== null ? `, key ${run.concurrencyKey}` : ""})`,
     `${c.bold("status")}    ${statusText(run.status, out)}${run.progress !== null ? `  ${Math.round(run.progress * 100)}%${run.progressMessage !== null ? ` ${run.progressMessage}` : ""}` : ""}`,
-    `${c.bold("attempt")}   ${run.attempt}/${run.maxAttempts}`,
+    `${c.bold("attempt")}   ${attemptText(run)}`,
     `${c.bold("created")}   ${timeText(run.createdAt)}   started ${timeText(run.startedAt)}   finished ${timeText(run.finishedAt)}`,
   ];
   if (run.idempotencyKey !== null) lines.push(`${c.bold("key")}       ${run.idempotencyKey}`);

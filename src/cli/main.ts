@@ -1,4 +1,6 @@
 /** Entry point of the `errand` bin: parses the command line, runs the command, sets the exit code. */
+import { inspect } from "node:util";
+import { redactText } from "../store/redact.ts";
 import { CliError } from "./errors.ts";
 import { createProgram } from "./program.ts";
 
@@ -9,8 +11,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`errand: ${message}\n`);
-    if (process.env["ERRAND_DEBUG"] && error instanceof Error && error.stack) process.stderr.write(error.stack + "\n");
+    process.stderr.write(`errand: ${redactText(message)}\n`);
+    if (process.env["ERRAND_DEBUG"] && error instanceof Error) process.stderr.write(redactText(inspect(error, { depth: 6 })) + "\n");
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

@@ -1,6 +1,7 @@
 /** Terminal output: colours only on a TTY (and not with NO_COLOR), aligned tables, JSON for scripts. */
 import pc from "picocolors";
 import type { RunStatus } from "../store/types.ts";
+import { redactText } from "../store/redact.ts";
 
 export interface Out {
   readonly color: ReturnType<typeof pc.createColors>;
@@ -17,7 +18,7 @@ export function createOut(stdout: NodeJS.WriteStream = process.stdout, stderr: N
     color: pc.createColors(useColor),
     tty,
     line: (text = "") => void stdout.write(text + "\n"),
-    err: (text) => void stderr.write(text + "\n"),
+    err: (text) => void stderr.write(redactText(text) + "\n"),
     json: (value) => void stdout.write(JSON.stringify(value, null, 2) + "\n"),
   };
 }

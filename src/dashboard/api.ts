@@ -54,6 +54,7 @@ export async function apiGet(engine: Engine, req: Request, parts: readonly strin
   return jsonError(404, "no such API route");
 }
 
+/** `body` is the parsed JSON body, or undefined when there was none. */
 export async function apiPost(engine: Engine, parts: readonly string[], body: unknown): Promise<Response> {
   const [what, id, action] = parts;
   if (what === "runs" && id !== undefined && parts.length === 3) {
@@ -71,7 +72,13 @@ export async function apiPost(engine: Engine, parts: readonly string[], body: un
   if (what === "tasks" && id !== undefined && action === "trigger" && parts.length === 3) {
     const task = engine.tasks.get(id);
     if (task === undefined) return jsonError(404, `no task ${id}`);
+    const shape = `{"payload": …, "tags": […]}`;
+    if (body !== undefined && (body === null || typeof body !== "object" || Array.isArray(body))) {
+      return jsonError(400, `the trigger body must be a JSON object ${shape}, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
+    }
     const b = (body ?? {}) as { payload?: unknown; tags?: unknown };
+    const unknown = Object.keys(b).find((k) => k !== "payload" && k !== "tags");
+    if (unknown !== undefined) return jsonError(400, `unknown field ${JSON.stringify(unknown)} in the trigger body (it is ${shape})`);
     if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.some((t) => typeof t !== "string"))) {
       return jsonError(400, `"tags" must be an array of strings`);
     }

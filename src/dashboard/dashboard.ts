@@ -1,62 +1,51 @@
 /**
  * `createDashboard`: the web-standard `fetch(Request) => Promise<Response>` handler. Routing, auth,
- * CSRF and live (ETag-checked) fragments live here; pages and API are in their own files.
+ * CSRF and live (ETag-checked) fragments live here; pages, actions, login and API are in their own files.
  */
+import { inspect } from "node:util";
+import { redactText } from "../store/redact.ts";
 import { resolveOptions, type DashboardOptions } from "./options.ts";
-import { createSecurity, type AuthResult } from "./security.ts";
-import { html, type SafeHtml } from "./html.ts";
+import { createSecurity, type Authed } from "./security.ts";
+import { html } from "./html.ts";
 import { layout, loginPage, type Page, type PageContext } from "./layout.ts";
-import { etagOf, htmlResponse, jsonError, redirect, securityHeaders } from "./respond.ts";
+import { etagOf, htmlResponse, jsonError, securityHeaders, redirect } from "./respond.ts";
 import { CLIENT_JS } from "./client.ts";
-import { apiGet, apiPost, RUN_ID } from "./api.ts";
-import { overviewPage } from "./pages/overview.ts";
-import { runsPage } from "./pages/runs.ts";
-import { runDetailPage } from "./pages/run-detail.ts";
-import { taskPage, tasksPage } from "./pages/tasks.ts";
-import { schedulesPage } from "./pages/schedules.ts";
-import { parseTags, triggerFromDashboard } from "./trigger.ts";
+import { apiGet, apiPost } from "./api.ts";
+import { formOf, readBody } from "./body.ts";
+import { clientKey, createLoginLimiter } from "./login-limit.ts";
+import { loginRoute } from "./login.ts";
+import { clientAddressOf, publicOriginOf, type ClientInfo } from "./origin.ts";
+import { getPage, postAction } from "./routes.ts";
 
 export interface Dashboard {
-  /** Answers one request; never rejects (errors become 500 responses). */
-  fetch(req: Request): Promise<Response>;
+  /**
+   * Answers one request; never rejects (errors become 500 responses). `info.remoteAddress` is the
+   * client's address (toNodeHandler passes the socket's): the login backoff counts per client, and
+   * without it all clients share one count.
+   */
+  fetch(req: Request, info?: ClientInfo): Promise<Response>;
   /** The mount path the dashboard was created with ("" for the root). */
   readonly basePath: string;
 }
 
-/** Largest accepted POST body. */
-const MAX_BODY = 1_000_000;
-
-type Authed = AuthResult & { ok: true };
-
-async function readBody(req: Request): Promise<{ form: URLSearchParams | null; json: unknown; error: string | null }> {
-  const text = await req.text();
-  if (text.length > MAX_BODY) return { form: null, json: null, error: "request body too large" };
-  const type = req.headers.get("content-type") ?? "";
-  if (type.startsWith("application/json")) {
-    if (text.trim() === "") return { form: null, json: {}, error: null };
-    try {
-      return { form: null, json: JSON.parse(text), error: null };
-    } catch {
-      return { form: null, json: null, error: "body is not valid JSON" };
-    }
-  }
-  if (type.startsWith("application/x-www-form-urlencoded") || text === "") return { form: new URLSearchParams(text), json: null, error: null };
-  return { form: null, json: null, error: `unsupported content type "${type}"` };
-}
-
-function notFound(ctx: PageContext, what: string): Page {
-  return { title: "Not found", nav: "none", status: 404, live: html`<div class="card empty"><h1>Not found</h1><p>${what}</p><a href="${ctx.base}/runs">Back to runs</a></div>` };
-}
+const WWW_AUTH = { "WWW-Authenticate": 'Bearer realm="errand"' };
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const opts = resolveOptions(options);
   const { engine, basePath: base } = opts;
-  const security = createSecurity({ token: opts.token, basePath: base });
+  const origins = { publicOrigin: opts.publicOrigin, trustProxy: opts.trustProxy };
+  const security = createSecurity({
+    token: opts.token,
+    basePath: base,
+    originOf: (req) => publicOriginOf(req, origins),
+    ...(opts.revocations !== null ? { revocations: opts.revocations } : {}),
+  });
+  const limiter = createLoginLimiter();
 
   function pageContext(url: URL, auth: Authed): PageContext {
     return {
       base, url, now: Date.now(), title: opts.title, liveIntervalMs: opts.liveIntervalMs,
-      csrf: auth.sid === null ? "" : security.csrfToken(auth.sid),
+      csrf: auth.session === null ? "" : security.csrfToken(auth.session),
       canLogout: auth.via === "cookie",
     };
   }
@@ -71,49 +60,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return htmlResponse(layout(ctx, page, req.method === "POST" ? null : etag), page.status ?? 200, { Vary: "X-Errand-Live", ...cookie });
   }
 
-  async function getPage(ctx: PageContext, parts: readonly string[]): Promise<Page> {
-    const [first, second] = parts;
-    if (parts.length === 0) return overviewPage(engine, ctx);
-    if (first === "runs" && parts.length === 1) return runsPage(engine, ctx);
-    if (first === "runs" && second !== undefined && parts.length === 2) {
-      const page = RUN_ID.test(second) ? await runDetailPage(engine, ctx, second) : null;
-      return page ?? notFound(ctx, `There is no run ${second}.`);
-    }
-    if (first === "tasks" && parts.length === 1) return tasksPage(engine, ctx);
-    if (first === "tasks" && second !== undefined && parts.length === 2) {
-      const task = engine.tasks.get(second);
-      return task ? taskPage(engine, ctx, task, null) : notFound(ctx, `There is no task ${second}.`);
-    }
-    if (first === "schedules" && parts.length === 1) return schedulesPage(engine, ctx);
-    return notFound(ctx, "This page does not exist.");
+  function refused(isApi: boolean, why: string): Response {
+    if (isApi) return jsonError(403, `CSRF check failed: ${why}`);
+    return htmlResponse(html`<!doctype html><title>Refused</title><p>Request refused (CSRF check failed: ${why}). Go back, reload the page and try again.</p>`, 403);
   }
 
-  async function postAction(ctx: PageContext, parts: readonly string[], form: URLSearchParams): Promise<Response | Page> {
-    const [first, id, action] = parts;
-    if (first === "runs" && id !== undefined && RUN_ID.test(id) && parts.length === 3) {
-      if ((await engine.runs.get(id)) === null) return notFound(ctx, `There is no run ${id}.`);
-      if (action === "cancel") {
-        const canceled = await engine.runs.cancel(id);
-        return redirect(`${base}/runs/${id}?notice=${canceled ? "canceled" : "not-canceled"}`);
-      }
-      if (action === "replay") {
-        const handle = await engine.runs.replay(id);
-        return redirect(`${base}/runs/${handle.id}?notice=replayed`);
-      }
-    }
-    if (first === "tasks" && id !== undefined && action === "trigger" && parts.length === 3) {
-      const task = engine.tasks.get(id);
-      if (task === undefined) return notFound(ctx, `There is no task ${id}.`);
-      const payloadText = form.get("payload") ?? "";
-      const tagsText = form.get("tags") ?? "";
-      const outcome = await triggerFromDashboard(engine, task, { payload: { text: payloadText }, tags: parseTags(tagsText) });
-      if (outcome.ok) return redirect(`${base}/runs/${outcome.handle.id}?notice=triggered`);
-      return taskPage(engine, ctx, task, { payloadText, tagsText, errors: outcome.errors });
-    }
-    return notFound(ctx, "No such action.");
-  }
-
-  async function handle(req: Request): Promise<Response> {
+  async function handle(req: Request, info: ClientInfo | undefined): Promise<Response> {
     const url = new URL(req.url);
     if (url.pathname !== base && !url.pathname.startsWith(base + "/")) return jsonError(404, "not under the dashboard's basePath");
     let parts: string[];
@@ -127,21 +79,25 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     const method = req.method.toUpperCase();
     const isApi = parts[0] === "api";
-    const auth = security.authenticate(req);
-
     if (parts.length === 1 && parts[0] === "login" && opts.token !== null) {
-      if (method === "GET") return htmlResponse(loginPage(base, opts.title, false));
-      if (method !== "POST") return jsonError(405, "method not allowed");
-      const origin = req.headers.get("origin");
-      if (origin !== null && origin !== url.origin) return jsonError(403, "cross-origin login refused");
-      const body = await readBody(req);
-      const cookie = security.login(req, body.form?.get("token") ?? "");
-      if (cookie === null) return htmlResponse(loginPage(base, opts.title, true), 401);
-      return redirect(`${base}/`, { "Set-Cookie": cookie });
+      return loginRoute({ base, title: opts.title, security, limiter, origins }, req, method, info);
+    }
+    // A Bearer header is a guess like a login: it counts towards (and waits out) the same backoff.
+    const guess = opts.token !== null && /^Bearer\s/i.test(req.headers.get("authorization") ?? "");
+    const client = clientKey(clientAddressOf(req, info, origins));
+    const waitMs = guess ? limiter.retryAfterMs(client) : 0;
+    if (waitMs > 0) {
+      const seconds = String(Math.ceil(waitMs / 1000));
+      return jsonError(429, `too many failed attempts: retry in ${seconds} s`, { "Retry-After": seconds });
+    }
+    const auth = await security.authenticate(req);
+    if (guess) {
+      if (auth.ok) limiter.succeeded(client);
+      else limiter.failed(client);
     }
     if (!auth.ok) {
-      if (isApi) return jsonError(401, "authentication required", { "WWW-Authenticate": 'Bearer realm="errand"' });
-      return htmlResponse(loginPage(base, opts.title, false), 401, { "WWW-Authenticate": 'Bearer realm="errand"' });
+      if (isApi) return jsonError(401, "authentication required", WWW_AUTH);
+      return htmlResponse(loginPage(base, opts.title), 401, WWW_AUTH);
     }
     const cookie: Record<string, string> = auth.setCookie === null ? {} : { "Set-Cookie": auth.setCookie };
 
@@ -151,39 +107,39 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       if (isApi) return apiGet(engine, req, parts.slice(1), url);
       const ctx = pageContext(url, auth);
-      return renderPage(req, ctx, await getPage(ctx, parts), cookie);
+      return renderPage(req, ctx, await getPage(engine, ctx, parts), cookie);
     }
     if (method !== "POST") return jsonError(405, "method not allowed", { Allow: "GET, HEAD, POST" });
 
+    // State-changing: cross-site is refused whatever the credentials, before the body is even read.
+    const site = security.checkSite(req);
+    if (site !== null) return refused(isApi, site);
     const body = await readBody(req);
-    const sent = req.headers.get("x-csrf-token") ?? body.form?.get("_csrf") ?? null;
-    const refused = security.checkCsrf(req, auth, sent);
-    if (refused !== null) {
-      return isApi ? jsonError(403, `CSRF check failed: ${refused}`) : htmlResponse(html`<!doctype html><title>Refused</title><p>Request refused (CSRF check failed: ${refused}). Go back, reload the page and try again.</p>`, 403);
-    }
-    if (body.error !== null) return jsonError(400, body.error);
-    if (parts.length === 1 && parts[0] === "logout") return redirect(`${base}/login`, { "Set-Cookie": security.logout(auth.sid) });
+    if (body.kind === "error") return jsonError(body.status, body.message);
+    const form = formOf(body);
+    const csrf = security.checkCsrfToken(auth, req.headers.get("x-csrf-token") ?? form.get("_csrf"));
+    if (csrf !== null) return refused(isApi, csrf);
+    if (parts.length === 1 && parts[0] === "logout") return redirect(`${base}/login`, { "Set-Cookie": await security.logout(auth) });
     if (isApi) {
-      if (body.json === null && body.form !== null && [...body.form.keys()].some((k) => k !== "_csrf")) {
-        return jsonError(415, "API requests take a JSON body (Content-Type: application/json)");
-      }
-      return apiPost(engine, parts.slice(1), body.json ?? {});
+      if ([...form.keys()].some((k) => k !== "_csrf")) return jsonError(415, "API requests take a JSON body (Content-Type: application/json)");
+      return apiPost(engine, parts.slice(1), body.kind === "json" ? body.value : undefined);
     }
     const ctx = pageContext(url, auth);
-    const result = await postAction(ctx, parts, body.form ?? new URLSearchParams());
+    const result = await postAction(engine, ctx, parts, form);
     return result instanceof Response ? result : renderPage(req, ctx, result, cookie);
   }
 
   return {
     basePath: base,
-    async fetch(req: Request): Promise<Response> {
+    async fetch(req: Request, info?: ClientInfo): Promise<Response> {
       try {
-        return await handle(req);
+        return await handle(req, info);
       } catch (error) {
-        console.error("errand dashboard: request failed", error);
-        const message = error instanceof Error ? error.message : String(error);
-        const body: SafeHtml = html`<!doctype html><title>Error</title><h1>Something went wrong</h1><pre>${message}</pre>`;
-        return new URL(req.url).pathname.startsWith(`${base}/api/`) ? jsonError(500, message) : htmlResponse(body, 500);
+        // Errors may quote a connection string: nothing leaves here unredacted, not even the log.
+        console.error(`errand dashboard: request failed: ${redactText(inspect(error, { depth: 6 }))}`);
+        const message = redactText(error instanceof Error ? error.message : String(error));
+        if (new URL(req.url).pathname.startsWith(`${base}/api/`)) return jsonError(500, message);
+        return htmlResponse(html`<!doctype html><title>Error</title><h1>Something went wrong</h1><pre>${message}</pre>`, 500);
       }
     },
   };

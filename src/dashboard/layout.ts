@@ -60,12 +60,12 @@ ${etag === null ? html`<div>${page.live}</div>` : html`<div data-live data-etag=
 }
 
 /** The login form (answered with status 401 to unauthenticated page requests). */
-export function loginPage(base: string, title: string, failed: boolean): SafeHtml {
+export function loginPage(base: string, title: string, problem: string | null = null): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,"><title>Log in · ${title}</title><style>${raw(CSS)}</style></head>
 <body><main><div class="card login"><h1>${title} dashboard</h1>
-${failed ? html`<div class="flash bad" role="alert">Wrong token.</div>` : ""}
+${problem !== null ? html`<div class="flash bad" role="alert">${problem}</div>` : ""}
 <form method="post" action="${base}/login">
 <input type="text" name="username" value="errand" autocomplete="username" hidden>
 <label>Access token<input type="password" name="token" autocomplete="current-password" required autofocus></label>

@@ -1,39 +1,53 @@
 /**
  * Authentication, sessions and CSRF protection.
  *
- * - A session is a signed cookie `errand_session=<sid>.<issued>.<mac>` (HttpOnly, SameSite=Strict); the
- *   MAC key is random per dashboard instance, so sessions end when the process restarts, and after
- *   {@link SESSION_TTL_MS}. Logging out revokes the session id. With `auth`, only a correct login
- *   issues one; without `auth`, every visitor gets one (it only carries the CSRF token).
- * - `Authorization: Bearer <token>` authenticates scripts; such requests need no CSRF token since a
- *   browser never adds that header on its own.
- * - Every state-changing request authenticated by the cookie must carry the per-session CSRF token
- *   (form field `_csrf` or header `X-CSRF-Token`) and, when the browser sends one, a same-origin
- *   `Origin` (and `Sec-Fetch-Site`).
+ * - A session is a stateless signed cookie `errand_session=<sid>.<issued>.<mac>` (HttpOnly,
+ *   SameSite=Strict, `Secure` over https). With `auth`, the MAC key is derived from the token (HKDF),
+ *   so sessions survive restarts and work on every instance sharing the token; changing the token ends
+ *   them all. Without `auth` every visitor gets one (it only carries the CSRF token) and the key is
+ *   random per process. A session is accepted for {@link SESSION_TTL_MS} after it was issued.
+ * - Logging out records the session in the revocations (see revocations.ts) until it expires.
+ * - `Authorization: Bearer <token>` authenticates scripts (no CSRF token needed: a browser never adds
+ *   that header on its own), but like every state-changing request it is refused when the browser
+ *   says it comes from another origin or site (`Origin`, `Sec-Fetch-Site`) — a proxy may inject the
+ *   header into a cross-site form post.
+ * - State-changing requests authenticated by the cookie must also carry the per-session CSRF token
+ *   (form field `_csrf` or header `X-CSRF-Token`).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { memoryRevocations, type SessionInfo, type SessionRevocations } from "./revocations.ts";
 
 export const SESSION_COOKIE = "errand_session";
 /** How long a session cookie is accepted after it was issued. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-/** Revoked (logged-out) session ids remembered; older ones expire with their TTL anyway. */
-const MAX_REVOKED = 10_000;
+/** Clock skew tolerated between instances issuing and checking a session. */
+const SKEW_MS = 60_000;
 
 export type AuthResult =
-  | { readonly ok: true; readonly via: "bearer" | "cookie" | "open"; readonly sid: string | null; readonly setCookie: string | null }
+  | {
+    readonly ok: true;
+    readonly via: "bearer" | "cookie" | "open";
+    /** The session (null for Bearer requests); a new one comes with `setCookie`. */
+    readonly session: SessionInfo | null;
+    readonly setCookie: string | null;
+  }
   | { readonly ok: false };
+
+export type Authed = AuthResult & { ok: true };
 
 export interface Security {
   /** Whether the request is authenticated, and the session it belongs to (new sessions come with a cookie to set). */
-  authenticate(req: Request): AuthResult;
+  authenticate(req: Request): Promise<AuthResult>;
   /** The CSRF token of a session. */
-  csrfToken(sid: string): string;
-  /** Null when the state-changing request is allowed, else the reason it is refused. */
-  checkCsrf(req: Request, auth: AuthResult & { ok: true }, sentToken: string | null): string | null;
+  csrfToken(session: SessionInfo): string;
+  /** Null when the request may change state as far as its origin goes, else why it is refused. Checked whatever the credentials. */
+  checkSite(req: Request): string | null;
+  /** Null when a cookie-authenticated request carries its session's CSRF token, else why not. */
+  checkCsrfToken(auth: Authed, sentToken: string | null): string | null;
   /** Checks a login attempt; returns the Set-Cookie value of a new session, or null for a wrong token. */
   login(req: Request, token: string): string | null;
-  /** Revokes the session and returns a Set-Cookie value that removes the cookie. */
-  logout(sid: string | null): string;
+  /** Revokes the session (until it expires) and returns a Set-Cookie value that removes the cookie. */
+  logout(auth: AuthResult): Promise<string>;
 }
 
 function mac(key: Buffer, text: string): string {
@@ -59,72 +73,87 @@ export function readCookie(req: Request, name: string): string | null {
   return null;
 }
 
+/** The session-signing key: derived from the token, or random for a dashboard without auth. */
+function sessionKey(token: string | null): Buffer {
+  if (token === null) return randomBytes(32);
+  return Buffer.from(hkdfSync("sha256", token, "errand-dashboard", "session-key-v1", 32));
+}
+
 export function createSecurity(options: {
   readonly token: string | null;
   readonly basePath: string;
+  /** The origin browsers use for a request (publicOrigin / trustProxy). @default the request URL's */
+  readonly originOf?: (req: Request) => string;
+  /** @default memoryRevocations() */
+  readonly revocations?: SessionRevocations;
   /** Clock (tests). @default Date.now */
   readonly now?: () => number;
 }): Security {
   const now = options.now ?? Date.now;
-  const key = randomBytes(32);
   const { token } = options;
+  const key = sessionKey(token);
+  const originOf = options.originOf ?? ((req: Request) => new URL(req.url).origin);
+  const revocations = options.revocations ?? memoryRevocations({ now });
   const cookiePath = options.basePath === "" ? "/" : options.basePath;
 
-  const revoked = new Set<string>();
-
-  function cookieFor(req: Request, sid: string): string {
-    const secure = new URL(req.url).protocol === "https:" ? "; Secure" : "";
-    const issued = now().toString(36);
-    return `${SESSION_COOKIE}=${sid}.${issued}.${mac(key, `session:${sid}.${issued}`)}; Path=${cookiePath}; HttpOnly; SameSite=Strict${secure}`;
+  function issue(req: Request): { session: SessionInfo; cookie: string } {
+    const id = randomBytes(18).toString("base64url");
+    const issuedAt = now();
+    const issued = issuedAt.toString(36);
+    const secure = originOf(req).startsWith("https:") ? "; Secure" : "";
+    const cookie = `${SESSION_COOKIE}=${id}.${issued}.${mac(key, `session:${id}.${issued}`)}; Path=${cookiePath}; HttpOnly; SameSite=Strict${secure}`;
+    return { session: { id, issuedAt, expiresAt: issuedAt + SESSION_TTL_MS }, cookie };
   }
 
-  function sessionOf(req: Request): string | null {
+  async function sessionOf(req: Request): Promise<SessionInfo | null> {
     const value = readCookie(req, SESSION_COOKIE);
     if (!value) return null;
     const parts = value.split(".");
     if (parts.length !== 3) return null;
-    const [sid, issued, sent] = parts as [string, string, string];
-    if (!sameText(sent, mac(key, `session:${sid}.${issued}`))) return null;
-    const age = now() - parseInt(issued, 36);
-    if (!(age >= -60_000 && age < SESSION_TTL_MS) || revoked.has(sid)) return null;
-    return sid;
+    const [id, issued, sent] = parts as [string, string, string];
+    if (!sameText(sent, mac(key, `session:${id}.${issued}`))) return null;
+    const issuedAt = parseInt(issued, 36);
+    const age = now() - issuedAt;
+    if (!(age >= -SKEW_MS && age < SESSION_TTL_MS)) return null;
+    const session: SessionInfo = { id, issuedAt, expiresAt: issuedAt + SESSION_TTL_MS };
+    return (await revocations.isRevoked(session)) ? null : session;
   }
 
   return {
-    authenticate(req) {
-      const authorization = req.headers.get("authorization");
-      if (token !== null && authorization !== null) {
-        const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-        return match && sameText(match[1]!, token) ? { ok: true, via: "bearer", sid: null, setCookie: null } : { ok: false };
+    async authenticate(req) {
+      // Only a Bearer header is ours: a proxy's own scheme (e.g. Basic) must not hide the cookie.
+      const bearer = /^Bearer\s+(.+)$/i.exec((req.headers.get("authorization") ?? "").trim());
+      if (token !== null && bearer !== null) {
+        return sameText(bearer[1]!, token) ? { ok: true, via: "bearer", session: null, setCookie: null } : { ok: false };
       }
-      const sid = sessionOf(req);
-      if (sid !== null) return { ok: true, via: token === null ? "open" : "cookie", sid, setCookie: null };
+      const session = await sessionOf(req);
+      if (session !== null) return { ok: true, via: token === null ? "open" : "cookie", session, setCookie: null };
       if (token !== null) return { ok: false };
-      const fresh = randomBytes(18).toString("base64url");
-      return { ok: true, via: "open", sid: fresh, setCookie: cookieFor(req, fresh) };
+      const fresh = issue(req);
+      return { ok: true, via: "open", session: fresh.session, setCookie: fresh.cookie };
     },
-    csrfToken(sid) {
-      return mac(key, "csrf:" + sid);
+    csrfToken(session) {
+      return mac(key, "csrf:" + session.id);
     },
-    checkCsrf(req, auth, sentToken) {
-      if (auth.via === "bearer") return null;
+    checkSite(req) {
       const origin = req.headers.get("origin");
-      if (origin !== null && origin !== new URL(req.url).origin) return `cross-origin request from ${origin}`;
+      if (origin !== null && origin !== originOf(req)) return `cross-origin request from ${origin}`;
       const site = req.headers.get("sec-fetch-site");
       if (site !== null && site !== "same-origin" && site !== "none") return `cross-site request (${site})`;
-      if (auth.sid === null || auth.setCookie !== null) return "no session";
-      if (sentToken === null || !sameText(sentToken, mac(key, "csrf:" + auth.sid))) return "missing or wrong CSRF token";
+      return null;
+    },
+    checkCsrfToken(auth, sentToken) {
+      if (auth.via === "bearer") return null;
+      if (auth.session === null || auth.setCookie !== null) return "no session";
+      if (sentToken === null || !sameText(sentToken, mac(key, "csrf:" + auth.session.id))) return "missing or wrong CSRF token";
       return null;
     },
     login(req, attempt) {
       if (token === null || !sameText(attempt, token)) return null;
-      return cookieFor(req, randomBytes(18).toString("base64url"));
+      return issue(req).cookie;
     },
-    logout(sid) {
-      if (sid !== null) {
-        if (revoked.size >= MAX_REVOKED) revoked.delete(revoked.values().next().value as string);
-        revoked.add(sid);
-      }
+    async logout(auth) {
+      if (auth.ok && auth.session !== null && auth.setCookie === null) await revocations.revoke(auth.session);
       return `${SESSION_COOKIE}=; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=0`;
     },
   };

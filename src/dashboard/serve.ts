@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine/types.ts";
 import { createDashboard } from "./dashboard.ts";
 import { toNodeHandler } from "./node.ts";
+import { checkOrigin } from "./options.ts";
 
 export interface ServeDashboardOptions {
   /** The engine to show. Required. */
@@ -18,6 +19,14 @@ export interface ServeDashboardOptions {
   readonly basePath?: string;
   /** Where warnings go. @default process.stderr */
   readonly warn?: (message: string) => void;
+  /**
+   * The origin browsers use behind a reverse proxy, e.g. "https://ops.example.com" (see
+   * `DashboardOptions.publicOrigin`); its host name is also accepted in the `Host` header on loopback.
+   * @default undefined
+   */
+  readonly publicOrigin?: string;
+  /** Believe the proxy's X-Forwarded-* headers (see `DashboardOptions.trustProxy`). @default false */
+  readonly trustProxy?: boolean;
 }
 
 export interface DashboardServer extends AsyncDisposable {
@@ -43,8 +52,11 @@ export async function serveDashboard(options: ServeDashboardOptions): Promise<Da
   if (options.token !== undefined && typeof options.token !== "string") throw new TypeError("serveDashboard: `token` must be a string");
   // On a loopback address, only loopback host names are expected: anything else is DNS rebinding.
   const loopbackHosts = ["127.0.0.1", "localhost", "[::1]", host.includes(":") && !host.startsWith("[") ? `[${host}]` : host];
+  if (options.publicOrigin !== undefined) loopbackHosts.push(new URL(checkOrigin(options.publicOrigin, "serveDashboard: `publicOrigin`")).hostname);
   const dashboard = createDashboard({
     engine: options.engine,
+    ...(options.publicOrigin !== undefined ? { publicOrigin: options.publicOrigin } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(isLoopback(host) ? { allowedHosts: loopbackHosts } : {}),
     ...(options.basePath !== undefined ? { basePath: options.basePath } : {}),
     ...(options.token !== undefined ? { auth: { token: options.token } } : {}),

@@ -1,6 +1,7 @@
 /** Triggering a task from the dashboard: parses the JSON payload and tags, validates with the task's schema. */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { AnyTask, Engine, RunHandle } from "../engine/types.ts";
+import { redactText } from "../store/redact.ts";
 
 export interface TriggerInput {
   /** The payload, or the JSON text of it (from a form; empty text means `{}`). */
@@ -50,6 +51,6 @@ export async function triggerFromDashboard(engine: Engine, task: AnyTask, input:
   } catch (error) {
     const e = error as { message?: unknown; issues?: unknown };
     const issues = Array.isArray(e.issues) ? e.issues.map((i: StandardSchemaV1.Issue) => `${issuePath(i)}${i.message}`) : [];
-    return { ok: false, status: 422, errors: [String(e.message ?? error), ...issues] };
+    return { ok: false, status: 422, errors: [redactText(String(e.message ?? error)), ...issues] };
   }
 }

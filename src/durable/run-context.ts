@@ -9,13 +9,15 @@
  * on the rest.
  */
 import { createContext, extendContext } from "../core/index.ts";
-import { toMs } from "../engine/duration.ts";
-import { fromJson, toJson } from "../store/json.ts";
 import type { NewLog, NewWait, StepKind, StepRecord } from "../store/types.ts";
-import type { AnyTask, Duration, RunHandle, TriggerOptions } from "../engine/types.ts";
-import { childResult, toRunInfo } from "./results.ts";
+import { toMs, type Duration } from "../vocabulary/duration.ts";
+import { fromJson, toJson } from "../vocabulary/json.ts";
+import { childResult } from "../vocabulary/results.ts";
+import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
+import { toRunInfo } from "./run-info.ts";
 import { currentStep, executeStep, type StepRuntime } from "./steps.ts";
-import type { AttemptHandle, AttemptOutcome, AttemptSetup, CreateRunContext, Logger, RunContext, StepScope, WaitForEventOptions } from "./types.ts";
+import type { AnyTask, Logger, RunContext, StepScope, WaitForEventOptions } from "./task.ts";
+import type { AttemptHandle, AttemptOutcome, AttemptSetup, CreateRunContext } from "./types.ts";
 
 export const createRunContext: CreateRunContext = (setup: AttemptSetup): AttemptHandle => {
   const { claimed, signal, host } = setup;

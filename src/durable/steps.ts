@@ -4,11 +4,12 @@
  * first execution and a replay see the same value). Failures are stored as failed steps.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { backoffMs, retryPolicy, type RetryPolicy } from "../engine/retry.ts";
-import { serializeError } from "../engine/errors.ts";
-import { fromJson, toJson } from "../store/json.ts";
 import type { StepKind, StepRecord } from "../store/types.ts";
-import type { StepOptions, StepScope } from "./types.ts";
+import { LeaseLostError, StepTimeoutError, UnstorableValueError } from "../vocabulary/errors.ts";
+import { fromJson, toJson } from "../vocabulary/json.ts";
+import { backoffMs, retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
+import { serializeError } from "../vocabulary/serialize-error.ts";
+import type { StepOptions, StepScope } from "./task.ts";
 
 /** A step retries only when asked: one try by default. */
 export const STEP_DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, factor: 2, minDelayMs: 1000, maxDelayMs: 60_000, randomize: true };
@@ -41,11 +42,6 @@ export interface StepRuntime {
   /** Never-settling promise for calls made after suspension began. */
   parked<T>(): Promise<T>;
   track<T>(p: Promise<T>): Promise<T>;
-}
-
-/** Thrown when a step's result cannot be stored because the run was taken away from this worker. */
-export class LeaseLostError extends Error {
-  override readonly name = "LeaseLostError";
 }
 
 export async function executeStep<T>(
@@ -89,8 +85,7 @@ export async function executeStep<T>(
                 work,
                 new Promise<never>((_, reject) => {
                   timer = setTimeout(() => {
-                    const e = new Error(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
-                    e.name = "StepTimeoutError";
+                    const e = new StepTimeoutError(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
                     controller.abort(e);
                     reject(e);
                   }, timeoutMs);
@@ -118,7 +113,7 @@ export async function executeStep<T>(
           rt.stored.set(path, record);
           return fromJson<T>(json);
         } catch (error) {
-          const fatal = error instanceof TypeError && /cannot be stored as JSON/.test(error.message);
+          const fatal = error instanceof UnstorableValueError;
           if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
             await pause(backoffMs(policy, attempt), rt.signal);
             rt.releaseKeysUnder(path);

@@ -1,83 +1,11 @@
 /**
- * The run context (`ctx`, second argument of a durable task's `run`) and the narrow interface through
- * which the engine hands an attempt to `src/durable/`. The durable helper owns the implementation;
- * the engine calls {@link CreateRunContext} per attempt.
+ * The narrow interface through which the engine hands an attempt to `src/durable/`. The durable
+ * helper owns the implementation; the engine calls {@link CreateRunContext} per attempt. The task
+ * and run-context types users see are in `task.ts`.
  */
-import type { Context } from "../core/index.ts";
 import type { ClaimedRun, NewWait, Store, RunRecord } from "../store/types.ts";
-import type {
-  AnyTask,
-  Duration,
-  RetryOptions,
-  RunHandle,
-  RunInfo,
-  TaskInput,
-  TaskOutput,
-  TaskResult,
-  TriggerOptions,
-} from "../engine/types.ts";
-
-export interface StepOptions {
-  /** Retries of this step inside the attempt. @default no retries (1 attempt) */
-  readonly retry?: RetryOptions;
-  /** Per try; aborts `s.signal` and fails the try. */
-  readonly timeoutMs?: number;
-}
-
-/** What a step's function receives. */
-export interface StepScope {
-  /** Sub-step; its key is scoped under this step's path (`parent/child`). */
-  step<T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T>;
-  /** 1-based try number of this step. */
-  readonly attempt: number;
-  readonly signal: AbortSignal;
-  /** Stable across replays and retries: `<run id>:<step path>`. Hand it to external APIs. */
-  readonly idempotencyKey: string;
-  /** Full step path. */
-  readonly path: string;
-}
-
-export interface Logger {
-  debug(message: string, data?: unknown): void;
-  info(message: string, data?: unknown): void;
-  warn(message: string, data?: unknown): void;
-  error(message: string, data?: unknown): void;
-}
-
-export interface WaitForEventOptions {
-  readonly event: string;
-  readonly timeoutMs?: Duration;
-  /** Data, not code: a partial payload the event payload must contain (deep subset). */
-  readonly match?: unknown;
-}
-
-/**
- * The context of one durable run attempt. It is also an in-process task context (`Context` from
- * core): `getUser.run(ctx, 1)` is memoised for the run, and stored as step `task:<id>:<key>` when
- * the task has an id.
- */
-export interface RunContext extends Context {
-  readonly run: RunInfo;
-  /** Aborted on cancel, timeout and worker shutdown. */
-  readonly signal: AbortSignal;
-  step<T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T>;
-  sleep(key: string, duration: Duration): Promise<void>;
-  sleepUntil(key: string, date: Date | number): Promise<void>;
-  trigger<T extends AnyTask>(task: T, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle>;
-  triggerAndWait<T extends AnyTask>(
-    task: T,
-    payload: TaskInput<T>,
-    options?: TriggerOptions,
-  ): Promise<TaskResult<TaskOutput<T>>>;
-  batchTriggerAndWait<T extends AnyTask>(
-    task: T,
-    payloads: readonly TaskInput<T>[],
-    options?: TriggerOptions,
-  ): Promise<TaskResult<TaskOutput<T>>[]>;
-  waitForEvent<T = unknown>(key: string, options: WaitForEventOptions): Promise<T | null>;
-  readonly log: Logger;
-  progress(fraction: number, message?: string): Promise<void>;
-}
+import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
+import type { AnyTask, RunContext } from "./task.ts";
 
 /** One child run to insert for a parent (engine's trigger path: validation, defaults, idempotency). */
 export interface ChildTrigger {

@@ -1,6 +1,6 @@
 /** `defineTask`: a durable task definition, validated when it is defined. */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { retryPolicy, type RetryPolicy } from "./retry.ts";
+import { retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
 import { validateSchedule } from "./cron.ts";
 import type { Task, TaskOptions } from "./types.ts";
 

@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger, DurableHost } from "../durable/types.ts";
 import { newId } from "../store/ids.ts";
-import { toJson } from "../store/json.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { toJson } from "../vocabulary/json.ts";
 import { taskInternals } from "./define-task.ts";
 import { Emitter } from "./emitter.ts";
 import { createRunsApi } from "./runs-api.ts";
@@ -75,7 +75,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** Validates every item first, then inserts all in one store call (one transaction). */
   const triggerMany = async (
     items: readonly { task: AnyTask; payload: unknown; options: TriggerOptions | undefined; internal?: InternalTrigger }[],
-  ): Promise<RunHandle[]> => {
+  ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
     const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, i.internal)));
@@ -119,15 +119,16 @@ export function createEngine(options: EngineOptions): Engine {
   const runs = createRunsApi({ store, now, ready, local });
 
   const engine: Engine = {
-    store,
+    store: { name: store.name, migrate: () => store.migrate() },
     tasks,
 
-    async trigger(task, payload, options) {
+    // One implementation behind the typed overloads: the output type is carried by the handle only.
+    async trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
       const t = resolveTask(task, "engine.trigger");
       return (await triggerMany([{ task: t, payload, options }]))[0]!;
     },
 
-    async batchTrigger(task, items) {
+    async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {
       const t = resolveTask(task, "engine.batchTrigger");
       if (!Array.isArray(items)) throw new TypeError("engine.batchTrigger: `items` must be an array");
       return triggerMany(
@@ -137,7 +138,7 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
 
-    async execute<T extends AnyTask>(task: T | string, payload: unknown): Promise<TaskResult<never>> {
+    async execute(task: AnyTask | string, payload: unknown): Promise<TaskResult<never>> {
       const t = resolveTask(task, "engine.execute");
       // Runs through the store like any run (steps, logs and retries are recorded), on a private
       // queue served by a private worker in this process.

@@ -9,12 +9,14 @@
  * On suspension (sleep, child runs, events) cleanup runs; onSuccess/onFailure do not.
  */
 import { createRunContext } from "../durable/index.ts";
-import type { DurableHost, RunContext } from "../durable/types.ts";
-import { toJson } from "../store/json.ts";
-import type { ClaimedRun, NewWait, SerializedError } from "../store/types.ts";
+import type { RunContext } from "../durable/task.ts";
+import type { DurableHost } from "../durable/types.ts";
+import type { ClaimedRun, NewWait } from "../store/types.ts";
+import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
+import { toJson } from "../vocabulary/json.ts";
+import { backoffMs } from "../vocabulary/retry.ts";
+import { serializeError, type SerializedError } from "../vocabulary/serialize-error.ts";
 import { taskInternals } from "./define-task.ts";
-import { NonRetriableError, RetryAfterError, serializeError } from "./errors.ts";
-import { backoffMs } from "./retry.ts";
 import { validatePayload } from "./trigger.ts";
 import type { AnyTask, CatchErrorResult, HookParams } from "./types.ts";
 import { toRunInfo } from "./views.ts";
@@ -149,5 +151,5 @@ function untilInterrupted<T>(work: Promise<T>, interrupted: Promise<never>): Pro
 }
 
 function signalIsCancel(signal: AbortSignal): boolean {
-  return signal.aborted && (signal.reason as { name?: string } | undefined)?.name === "RunCanceledError";
+  return signal.aborted && signal.reason instanceof RunCanceledError;
 }

@@ -9,7 +9,11 @@ export {
   WorkerStoppedError,
   PayloadValidationError,
   WaitTimeoutError,
-} from "./errors.ts";
-export { toMs } from "./duration.ts";
-export { backoffMs, type RetryPolicy } from "./retry.ts";
+  StepTimeoutError,
+  LeaseLostError,
+  UnstorableValueError,
+  StoreConnectionError,
+} from "../vocabulary/errors.ts";
+export { toMs } from "../vocabulary/duration.ts";
+export { backoffMs, type RetryPolicy } from "../vocabulary/retry.ts";
 export type * from "./types.ts";

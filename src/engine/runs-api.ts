@@ -2,8 +2,8 @@
 import { newId } from "../store/ids.ts";
 import type { RunStatus, Store } from "../store/types.ts";
 import type { Emitter } from "./emitter.ts";
-import { WaitTimeoutError } from "./errors.ts";
-import type { Engine, ListRunsOptions, TaskResult } from "./types.ts";
+import { WaitTimeoutError } from "../vocabulary/errors.ts";
+import type { ListRunsOptions, RunHandle, RunsApi, TaskResult } from "./types.ts";
 import { resultOf, toLogView, toRunView, toStepView } from "./views.ts";
 
 export interface RunsApiDeps {
@@ -13,7 +13,7 @@ export interface RunsApiDeps {
   readonly local: Emitter<{ finished: { id: string }; cancel: { id: string } }>;
 }
 
-export function createRunsApi(deps: RunsApiDeps): Engine["runs"] {
+export function createRunsApi(deps: RunsApiDeps): RunsApi {
   const { store, local } = deps;
   const need = async (id: string) => {
     if (typeof id !== "string" || id === "") throw new TypeError("engine.runs: `id` must be a non-empty string");
@@ -96,7 +96,8 @@ export function createRunsApi(deps: RunsApiDeps): Engine["runs"] {
       return (await store.getLogs({ runId: id })).map(toLogView);
     },
 
-    async wait<T = unknown>(id: string, options: { readonly timeoutMs?: number } = {}): Promise<TaskResult<T>> {
+    async wait(handleOrId: RunHandle | string, options: { readonly timeoutMs?: number } = {}): Promise<TaskResult<never>> {
+      const id = typeof handleOrId === "object" && handleOrId !== null ? handleOrId.id : handleOrId;
       const timeoutMs = options.timeoutMs;
       if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
         throw new TypeError("engine.runs.wait: option `timeoutMs` must be a number >= 0");
@@ -107,7 +108,7 @@ export function createRunsApi(deps: RunsApiDeps): Engine["runs"] {
       for (;;) {
         const run = await store.getRun({ id });
         if (run === null) throw new Error(`engine.runs.wait: run "${id}" was deleted while waiting`);
-        const result = resultOf<T>(run);
+        const result = resultOf<never>(run);
         if (result !== null) return result;
         const left = deadline - Date.now();
         if (left <= 0) {
@@ -136,7 +137,7 @@ export function createRunsApi(deps: RunsApiDeps): Engine["runs"] {
 
     async metrics({ since, bucketMs }) {
       await deps.ready();
-      return store.metrics({ since: since.getTime(), bucketMs });
+      return (await store.metrics({ since: since.getTime(), bucketMs })).map((b) => ({ ...b, at: new Date(b.at) }));
     },
   };
 }

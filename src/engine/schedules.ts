@@ -8,8 +8,8 @@
  * of catch-up runs after downtime. The run's payload tells it `scheduledAt` and `lastScheduledAt`.
  */
 import { newId } from "../store/ids.ts";
-import { fromJson, toJson } from "../store/json.ts";
 import type { ScheduleRecord, Store } from "../store/types.ts";
+import { fromJson, toJson } from "../vocabulary/json.ts";
 import { latestFireUpTo, nextFireAfter, normalizeSchedule, validateSchedule, type NormalizedSchedule } from "./cron.ts";
 import type { AnyTask, RunHandle, ScheduleApi, ScheduleView, TriggerOptions } from "./types.ts";
 

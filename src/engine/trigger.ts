@@ -1,9 +1,9 @@
 /** Turning `(task, payload, options)` into a stored run: validation first, nothing written on error. */
 import { newId } from "../store/ids.ts";
-import { toJson } from "../store/json.ts";
 import type { NewRun } from "../store/types.ts";
+import { PayloadValidationError } from "../vocabulary/errors.ts";
+import { toJson } from "../vocabulary/json.ts";
 import { taskInternals } from "./define-task.ts";
-import { PayloadValidationError } from "./errors.ts";
 import type { AnyTask, TriggerOptions } from "./types.ts";
 
 const OPTION_NAMES = new Set([

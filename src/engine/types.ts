@@ -1,140 +1,32 @@
 /**
- * Public types of durable tasks (DESIGN.md §2). The engine helper owns their implementation; these
- * shapes are shared with `src/durable/` (run context), the CLI and the dashboard, so change them only
- * together with their users.
+ * Public types of the engine (DESIGN.md §2): the query views, workers and the `Engine` itself. The
+ * types of a task and its run context live in `src/durable/task.ts`, the shared vocabulary (durations,
+ * retries, results, handles, trigger options) in `src/vocabulary/`; both are re-exported here so the
+ * engine's users (CLI, dashboard, entry point) find every public type in one place.
  */
-import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { RunStatus, SerializedError, StepKind, StepStatus, LogLevel } from "../store/types.ts";
-import type { RunContext } from "../durable/types.ts";
+import type { LogLevel, RunStats, RunStatus, StepKind, StepStatus } from "../store/types.ts";
+import type { AnyTask, TaskInput, TaskOutput } from "../durable/task.ts";
+import type { TaskResult } from "../vocabulary/results.ts";
+import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+import type { SerializedError } from "../vocabulary/serialize-error.ts";
 
-/** Milliseconds, or a sum of parts. Used wherever a duration is taken. */
-export type Duration =
-  | number
-  | {
-      readonly ms?: number;
-      readonly seconds?: number;
-      readonly minutes?: number;
-      readonly hours?: number;
-      readonly days?: number;
-    };
-
-export interface RetryOptions {
-  /** Attempts in all, the first included. @default 3 */
-  readonly maxAttempts?: number;
-  /** Growth of the delay per attempt. @default 2 */
-  readonly factor?: number;
-  /** Delay before the second attempt. @default 1000 */
-  readonly minDelayMs?: number;
-  /** Upper bound of any delay. @default 60_000 */
-  readonly maxDelayMs?: number;
-  /** Multiply each delay by a random factor in [1, 2). @default true */
-  readonly randomize?: boolean;
-}
-
-export interface QueueOptions {
-  /** @default the task id */
-  readonly name: string;
-  /** Runs of this queue running at once, across all workers and processes; per key when runs have a `concurrencyKey`. @default null (unlimited) */
-  readonly concurrencyLimit?: number | null;
-}
-
-export type ScheduleOptions = string | { readonly cron: string; readonly timezone?: string };
-
-/** What `run` of a scheduled task receives in its payload (merged into the schedule's own payload). */
-export interface SchedulePayload {
-  readonly scheduledAt: string;
-  readonly lastScheduledAt: string | null;
-  readonly scheduleId: string;
-}
-
-/** Public view of a run (`ctx.run`). */
-export interface RunInfo {
-  readonly id: string;
-  readonly taskId: string;
-  readonly attempt: number;
-  readonly tags: readonly string[];
-  readonly createdAt: Date;
-  readonly parentRunId: string | null;
-}
-
-export type TaskResult<TOutput> =
-  | { readonly ok: true; readonly id: string; readonly output: TOutput; unwrap(): TOutput }
-  | { readonly ok: false; readonly id: string; readonly error: SerializedError; unwrap(): never };
-
-export interface RunHandle {
-  readonly id: string;
-  readonly taskId: string;
-  /** false when an idempotency key matched an existing run, which is returned instead. */
-  readonly created: boolean;
-}
-
-export interface TriggerOptions {
-  /** Start no earlier than this many ms from now. */
-  readonly delayMs?: number;
-  readonly runAt?: Date;
-  readonly idempotencyKey?: string;
-  /** How long the key dedupes. @default forever */
-  readonly idempotencyKeyTtlMs?: number;
-  /** Higher first. @default 0 */
-  readonly priority?: number;
-  /** Override the task's queue name. */
-  readonly queue?: string;
-  readonly concurrencyKey?: string;
-  /** Expire the run if it has not started within this many ms. */
-  readonly ttlMs?: number;
-  readonly tags?: readonly string[];
-  /** Override the task's retry.maxAttempts. */
-  readonly maxAttempts?: number;
-}
-
-export interface CatchErrorResult {
-  readonly retryAtMs?: number;
-  readonly skipRetrying?: boolean;
-}
-
-export interface HookParams<TPayload> {
-  readonly payload: TPayload;
-  readonly ctx: RunContext;
-  readonly run: RunInfo;
-}
-
-export interface TaskOptions<TPayload, TOutput> {
-  /** Unique; the alias used by the CLI, the dashboard and trigger-by-id. */
-  readonly id: string;
-  readonly title?: string;
-  readonly description?: string;
-  /** Any Standard Schema; checked at trigger time and at run time. */
-  readonly schema?: StandardSchemaV1<unknown, TPayload>;
-  readonly retry?: RetryOptions;
-  readonly queue?: QueueOptions;
-  /** Per attempt; aborts `ctx.signal` and fails the attempt. @default none */
-  readonly timeoutMs?: number;
-  readonly schedule?: ScheduleOptions;
-  run(payload: TPayload, ctx: RunContext): Promise<TOutput> | TOutput;
-  init?(params: HookParams<TPayload>): Promise<void> | void;
-  middleware?(params: HookParams<TPayload> & { readonly next: () => Promise<void> }): Promise<void>;
-  onStart?(params: HookParams<TPayload>): Promise<void> | void;
-  onSuccess?(params: HookParams<TPayload> & { readonly output: TOutput }): Promise<void> | void;
-  onFailure?(params: HookParams<TPayload> & { readonly error: SerializedError }): Promise<void> | void;
-  cleanup?(params: HookParams<TPayload>): Promise<void> | void;
-  catchError?(
-    params: HookParams<TPayload> & { readonly error: unknown; readonly retryAt: Date | null },
-  ): Promise<CatchErrorResult | void> | CatchErrorResult | void;
-}
-
-/** A durable task, made by `defineTask`. `TInput` is what triggers accept (the schema's input type). */
-export interface Task<TPayload = unknown, TOutput = unknown, TInput = TPayload> {
-  readonly id: string;
-  readonly options: TaskOptions<TPayload, TOutput>;
-  /** Phantom fields for type inference only. */
-  readonly __payload?: TPayload;
-  readonly __output?: TOutput;
-  readonly __input?: TInput;
-}
-
-export type AnyTask = Task<any, any, any>;
-export type TaskInput<T> = T extends Task<any, any, infer I> ? I : never;
-export type TaskOutput<T> = T extends Task<any, infer O, any> ? O : never;
+export type {
+  AnyTask,
+  CatchErrorResult,
+  HookParams,
+  QueueOptions,
+  ScheduleOptions,
+  SchedulePayload,
+  Task,
+  TaskInput,
+  TaskOptions,
+  TaskOutput,
+} from "../durable/task.ts";
+export type { Duration } from "../vocabulary/duration.ts";
+export type { RetryOptions } from "../vocabulary/retry.ts";
+export type { TaskResult } from "../vocabulary/results.ts";
+export type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+export type { RunStats } from "../store/types.ts";
 
 /** A run as the engine's query API returns it (JSON fields parsed). */
 export interface RunView {
@@ -262,30 +154,63 @@ export interface ScheduleApi {
   delete(id: string): Promise<boolean>;
 }
 
+/** Finished runs in one time bucket (`engine.runs.metrics`). */
+export interface MetricsView {
+  /** Start of the bucket. */
+  readonly at: Date;
+  readonly completed: number;
+  readonly failed: number;
+  /** Mean of finishedAt − startedAt over the bucket's finished runs, in ms; null when there were none. */
+  readonly avgDurationMs: number | null;
+  readonly maxDurationMs: number | null;
+}
+
+/**
+ * What `engine.store` shows of the store the engine runs on. Run-level operations (claims,
+ * completions, failures) are the engine's own: they are not handed out.
+ */
+export interface EngineStore {
+  /** Names the database for messages, e.g. `sqlite:/path/errand.db` (never a password). */
+  readonly name: string;
+  /** Applies the store's pending migrations (safe under concurrent starts). The engine also does it before its first use of the store. */
+  migrate(): Promise<void>;
+}
+
+/** `engine.runs`: query, cancel, replay and wait for runs. */
+export interface RunsApi {
+  get(id: string): Promise<RunView | null>;
+  list(options?: ListRunsOptions): Promise<{ runs: RunView[]; nextCursor: string | null }>;
+  cancel(id: string): Promise<boolean>;
+  replay(id: string): Promise<RunHandle>;
+  steps(id: string): Promise<StepView[]>;
+  logs(id: string): Promise<LogView[]>;
+  /** The run's result once it has finished; typed by the task's output when given the handle of `trigger(task, …)`. */
+  wait<TOutput>(run: RunHandle<TOutput>, options?: { readonly timeoutMs?: number }): Promise<TaskResult<TOutput>>;
+  /** The run's result once it has finished; its output is `unknown` unless you say what it is. */
+  wait<TOutput = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<TOutput>>;
+  stats(): Promise<RunStats>;
+  metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly MetricsView[]>;
+}
+
 /** What `createEngine` returns (DESIGN.md §2). */
 export interface Engine extends AsyncDisposable {
-  readonly store: import("../store/types.ts").Store;
+  readonly store: EngineStore;
   /** Registered tasks by id. */
   readonly tasks: ReadonlyMap<string, AnyTask>;
-  trigger<T extends AnyTask>(task: T | string, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle>;
+  /** Enqueues a run; the handle carries the task's output type (for `runs.wait(handle)`). */
+  trigger<T extends AnyTask>(task: T, payload: TaskInput<T>, options?: TriggerOptions): Promise<RunHandle<TaskOutput<T>>>;
+  /** Enqueues a run of the task registered under this id. */
+  trigger(taskId: string, payload: unknown, options?: TriggerOptions): Promise<RunHandle>;
   batchTrigger<T extends AnyTask>(
-    task: T | string,
+    task: T,
     items: readonly (TaskInput<T> | { readonly payload: TaskInput<T>; readonly options?: TriggerOptions })[],
-  ): Promise<RunHandle[]>;
-  execute<T extends AnyTask>(task: T | string, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
+  ): Promise<RunHandle<TaskOutput<T>>[]>;
+  batchTrigger(taskId: string, items: readonly unknown[]): Promise<RunHandle[]>;
+  execute<T extends AnyTask>(task: T, payload: TaskInput<T>): Promise<TaskResult<TaskOutput<T>>>;
+  execute(taskId: string, payload: unknown): Promise<TaskResult<unknown>>;
   worker(options?: WorkerOptions): Worker;
   sendEvent(event: string, payload?: unknown): Promise<number>;
-  readonly runs: {
-    get(id: string): Promise<RunView | null>;
-    list(options?: ListRunsOptions): Promise<{ runs: RunView[]; nextCursor: string | null }>;
-    cancel(id: string): Promise<boolean>;
-    replay(id: string): Promise<RunHandle>;
-    steps(id: string): Promise<StepView[]>;
-    logs(id: string): Promise<LogView[]>;
-    wait<T = unknown>(id: string, options?: { readonly timeoutMs?: number }): Promise<TaskResult<T>>;
-    stats(): Promise<import("../store/types.ts").RunStats>;
-    metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly import("../store/types.ts").MetricsBucket[]>;
-  };
+  readonly runs: RunsApi;
   readonly schedules: ScheduleApi;
   prune(options: { readonly olderThanMs: number }): Promise<number>;
   close(): Promise<void>;

@@ -1,10 +1,12 @@
 /** Store records → the engine's public views (JSON parsed, Dates), and task results. */
-import { fromJson } from "../store/json.ts";
-import type { LogRecord, RunRecord, SerializedError, StepRecord } from "../store/types.ts";
-import { taskResult, toRunInfo, childResult } from "../durable/results.ts";
-import type { LogView, RunView, StepView, TaskResult } from "./types.ts";
+import { toRunInfo } from "../durable/run-info.ts";
+import type { LogRecord, RunRecord, StepRecord } from "../store/types.ts";
+import { fromJson } from "../vocabulary/json.ts";
+import { taskResult, type TaskResult } from "../vocabulary/results.ts";
+import type { SerializedError } from "../vocabulary/serialize-error.ts";
+import type { LogView, RunView, StepView } from "./types.ts";
 
-export { taskResult, toRunInfo, childResult };
+export { toRunInfo };
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -54,6 +56,20 @@ export function toStepView(s: StepRecord): StepView {
 
 export function toLogView(l: LogRecord): LogView {
   return { level: l.level, message: l.message, data: fromJson(l.data), at: new Date(l.at), attempt: l.attempt };
+}
+
+/**
+ * Whether a run failed with attempts left: its last error was final (a `NonRetriableError`, a payload
+ * its schema refused, `catchError` returning `skipRetrying`), so it was not retried. A run that used
+ * up its attempts, or whose lease expired beyond them, has `attempt >= maxAttempts` and is not counted.
+ */
+export function failedWithoutRetry(run: Pick<RunView, "status" | "attempt" | "maxAttempts">): boolean {
+  return run.status === "failed" && run.attempt < run.maxAttempts;
+}
+
+/** The attempt column of run lists: `2/3`, or `1 (not retried)` for {@link failedWithoutRetry}. */
+export function attemptText(run: Pick<RunView, "status" | "attempt" | "maxAttempts">): string {
+  return failedWithoutRetry(run) ? `${run.attempt} (not retried)` : `${run.attempt}/${run.maxAttempts}`;
 }
 
 /** The result of a finished run record, or null if it has not finished. */

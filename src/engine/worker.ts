@@ -10,7 +10,7 @@ import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, Store } from "../store/types.ts";
 import { createCompletionBatcher } from "./completions.ts";
 import { Emitter } from "./emitter.ts";
-import { RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "./errors.ts";
+import { LeaseLostError, RunCanceledError, TaskTimeoutError, WorkerStoppedError } from "../vocabulary/errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport } from "./executor.ts";
 import { withProgressListener } from "./progress-store.ts";
 import type { AnyTask, RunInfo, Worker, WorkerEvents, WorkerOptions } from "./types.ts";
@@ -288,7 +288,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
         h,
         canceled
           ? new RunCanceledError(`run ${runId} was canceled`)
-          : new Error(`run ${runId}: this worker lost its lease (the run was taken over or finished elsewhere)`),
+          : new LeaseLostError(`run ${runId}: this worker lost its lease (the run was taken over or finished elsewhere)`),
       );
       if (canceled) events.emit("run:canceled", { run: h.info! });
     }

@@ -1,7 +1,10 @@
 /** Options, pools, connection errors and migrations of the PostgreSQL store. */
 import pg from "pg";
 import { quoteIdent, transaction, type PgListenClientLike, type PgPoolLike } from "./driver.ts";
+import { StoreConnectionError } from "../vocabulary/errors.ts";
+import { isConnectionError } from "./connection-errors.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { redactText, redactUrl, redactorFor, scrubError } from "../store/redact.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:5432/db`. Give this or `pool`. */
@@ -24,7 +27,10 @@ export interface Resolved {
   readonly schema: string;
   /** Replaces `:S` with the quoted schema. */
   readonly S: (sql: string) => string;
+  /** The server, for messages (secrets redacted). */
   readonly label: string;
+  /** Removes the connection string's secrets from a text. */
+  readonly redact: (text: string) => string;
   readonly channel: string;
   openListenConnection(): Promise<{ client: PgListenClientLike; end(): Promise<void> }>;
 }
@@ -39,12 +45,15 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     if (typeof connectionString !== "string" || connectionString === "") {
       throw new TypeError("postgresStore: option `connectionString` must be a non-empty string such as postgres://user:pass@localhost:5432/db");
     }
+    // No `cause`: the URL parser's error carries the whole input, secrets included.
+    let why: string | null = null;
     try {
       const u = new URL(connectionString);
-      if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") throw new Error(`protocol ${u.protocol}`);
-    } catch (cause) {
-      throw new TypeError(`postgresStore: option \`connectionString\` is not a postgres:// URL (${redact(connectionString)})`, { cause });
+      if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") why = `protocol ${u.protocol}`;
+    } catch {
+      why = "not a valid URL";
     }
+    if (why !== null) throw new TypeError(`postgresStore: option \`connectionString\` is not a postgres:// URL (${why}: ${redactUrl(connectionString)})`);
   }
   if (pool !== undefined && (typeof pool !== "object" || typeof pool.query !== "function" || typeof pool.connect !== "function")) {
     throw new TypeError("postgresStore: option `pool` must be a pg.Pool (or an object with query() and connect())");
@@ -65,6 +74,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
       schema,
       S,
       label: `postgres (your pool), schema ${schema}`,
+      redact: redactorFor((pool as { options?: { connectionString?: string } }).options?.connectionString),
       channel,
       async openListenConnection() {
         const c = (await pool.connect()) as unknown as PgListenClientLike;
@@ -91,7 +101,8 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     owned: true,
     schema,
     S,
-    label: `${redact(connectionString!)}, schema ${schema}`,
+    label: `${redactUrl(connectionString!)}, schema ${schema}`,
+    redact: redactorFor(connectionString),
     channel,
     async openListenConnection() {
       const c = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
@@ -102,21 +113,10 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
   };
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.href;
-  } catch {
-    return "(unparsable URL)";
-  }
-}
-
-/** Wraps a driver error into a readable one that names the server. */
-export function connectionError(label: string, error: unknown): Error {
-  const e = error as { code?: string; message?: string };
-  const message = e?.message || String(error);
+/** Wraps a driver error into a readable one that names the server; secrets are removed from both. */
+export function connectionError(label: string, error: unknown, redact: (text: string) => string = redactText): Error {
+  const e = scrubError(error, redact) as { code?: string; message?: string };
+  const message = redact(e?.message || String(error));
   const hint =
     e?.code === "ECONNREFUSED"
       ? " — is PostgreSQL running and listening there?"
@@ -127,7 +127,7 @@ export function connectionError(label: string, error: unknown): Error {
           : e?.code === "3D000"
             ? " — that database does not exist"
             : "";
-  return new Error(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error });
+  return new StoreConnectionError(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error });
 }
 
 /** Applies missing migrations under a transaction-level advisory lock (safe for concurrent starts). */
@@ -146,6 +146,6 @@ export async function migrate(r: Resolved): Promise<void> {
       }
     });
   } catch (error) {
-    throw connectionError(r.label, error);
+    throw isConnectionError(error) ? connectionError(r.label, error, r.redact) : scrubError(error, r.redact);
   }
 }

@@ -10,8 +10,10 @@ import { matchesJson } from "../store/match.ts";
 import { insertedRun } from "../store/records.ts";
 import { transaction, type Queryable } from "./driver.ts";
 import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished } from "./lifecycle.ts";
+import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
+import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
 import { toRun, toStep, type WaitRow } from "./rows.ts";
 import * as q from "./sql.ts";
@@ -44,11 +46,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     try {
       return await fn();
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === undefined || /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|57P|08)/.test(code) || /timeout|terminat|connect/i.test(String((error as Error).message))) {
-        throw connectionError(r.label, error);
-      }
-      throw error;
+      throw isConnectionError(error) ? connectionError(r.label, error, r.redact) : scrubError(error, r.redact);
     }
   };
 

@@ -1,3 +1,10 @@
+/**
+ * `errand/store`: the API for writing a store. A store implements {@link Store} (the doc comments of
+ * `types.ts` state every rule) and is done when it passes {@link runStoreConformance}, the suite the
+ * SQLite and PostgreSQL stores pass. See docs/writing-a-store.md.
+ */
+
+// The contract.
 export type {
   Store,
   StoreQueries,
@@ -25,7 +32,12 @@ export type {
   SerializedError,
 } from "./types.ts";
 export { RUN_STATUSES, FINISHED_STATUSES, NEVER } from "./types.ts";
-export { newId } from "./ids.ts";
+
+// Rules a store applies exactly as the built-in stores do.
 export { matchesSubset, matchesJson } from "./match.ts";
-export { toJson, fromJson } from "./json.ts";
 export { childResultJson } from "./child-result.ts";
+export { StoreConnectionError } from "../vocabulary/errors.ts";
+
+// The conformance suite (runs under node:test).
+export { runStoreConformance } from "./conformance/index.ts";
+export type { ConformanceOptions, OpenedStore } from "./conformance/index.ts";

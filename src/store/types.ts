@@ -12,6 +12,9 @@
  * - Calls that act for a worker take its `workerId`; they only touch runs whose lease that worker
  *   still holds (fencing), and report which runs they actually changed.
  */
+import type { SerializedError } from "../vocabulary/serialize-error.ts";
+
+export type { SerializedError };
 
 export const RUN_STATUSES = [
   "queued",
@@ -30,15 +33,6 @@ export const FINISHED_STATUSES: readonly RunStatus[] = ["completed", "failed", "
 
 /** A `runAt` that means "no timer" for a waiting run (year ~275000). */
 export const NEVER = 8_640_000_000_000_000;
-
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack?: string;
-  readonly cause?: unknown;
-  /** Set on errors that came from a step: the step's full path. */
-  readonly stepKey?: string;
-}
 
 export interface RunRecord {
   readonly id: string;

@@ -24,20 +24,26 @@ describe("dashboard auth", () => {
     `/api/runs/${fx.explodeId}/cancel`, `/api/runs/${fx.explodeId}/replay`, "/api/tasks/greet/trigger",
   ];
 
-  it("answers 401 to every page and API route without the token, and changes nothing", async () => {
+  it("answers 401 to every page and API route without the token (429 once wrong tokens pile up), and changes nothing", async () => {
+    // Its own instance: the wrong Bearer tokens below put this client into the login backoff.
+    const probe = createDashboard({ engine: fx.engine, auth: { token: TOKEN } });
     const before = await fx.engine.runs.list({ limit: 100 });
+    const statuses = new Set<number>();
     for (const path of gets()) {
       for (const headers of [{}, { Authorization: "Bearer wrong-token-xyz" }, { Cookie: "errand_session=forged.mac" }]) {
-        const res = await get(d, path, headers);
-        assert.equal(res.status, 401, `GET ${path} ${JSON.stringify(headers)}`);
+        const res = await get(probe, path, headers);
+        const expected = "Authorization" in headers ? [401, 429] : [401];
+        assert.ok(expected.includes(res.status), `GET ${path} ${JSON.stringify(headers)}: ${res.status}`);
+        statuses.add(res.status);
         const text = await res.text();
         assert.ok(!text.includes(fx.explodeId) && !text.includes("ada"), `GET ${path} leaks data`);
       }
     }
     for (const path of posts()) {
-      assert.equal((await postForm(d, path, { payload: "{}" })).status, 401, `POST ${path}`);
-      assert.equal((await postJson(d, path, {}, { Authorization: "Bearer nope-nope-nope" })).status, 401, `POST ${path} (bearer)`);
+      assert.equal((await postForm(probe, path, { payload: "{}" })).status, 401, `POST ${path}`);
+      assert.equal((await postJson(probe, path, {}, { Authorization: "Bearer nope-nope-nope" })).status, 429, `POST ${path} (bearer, after many wrong tokens)`);
     }
+    assert.ok(statuses.has(401) && statuses.has(429));
     const afterList = await fx.engine.runs.list({ limit: 100 });
     assert.equal(afterList.runs.length, before.runs.length);
   });

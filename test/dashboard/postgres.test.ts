@@ -5,7 +5,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { postgresStore } from "../../src/postgres/index.ts";
-import { createDashboard, escapeHtml, type Dashboard } from "../../src/dashboard/index.ts";
+import { createDashboard, type Dashboard } from "../../src/dashboard/index.ts";
+import { escapeHtml } from "../../src/dashboard/html.ts";
 import { freshDatabase, stopTestPgServer } from "../support/pg.ts";
 import { createFixture, XSS, type Fixture } from "./fixture.ts";
 import { get, postJson } from "./helpers.ts";

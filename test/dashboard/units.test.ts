@@ -54,54 +54,58 @@ describe("dashboard run filters", () => {
 
 describe("dashboard sessions and CSRF tokens", () => {
   const req = (headers: Record<string, string> = {}) => new Request("http://h.test/runs", { headers });
+  const TOKEN = "the-token-123-456";
 
-  it("issues signed sessions without auth and checks their CSRF token", () => {
+  it("issues signed sessions without auth and checks their CSRF token", async () => {
     const s = createSecurity({ token: null, basePath: "" });
-    const first = s.authenticate(req());
-    assert.ok(first.ok && first.setCookie !== null && first.sid !== null);
+    const first = await s.authenticate(req());
+    assert.ok(first.ok && first.setCookie !== null && first.session !== null);
     const cookie = first.setCookie.split(";")[0]!;
-    const again = s.authenticate(req({ cookie }));
-    assert.ok(again.ok && again.sid === first.sid && again.setCookie === null);
-    const token = s.csrfToken(first.sid);
-    assert.equal(s.checkCsrf(req({ cookie }), again, token), null);
-    assert.match(s.checkCsrf(req({ cookie }), again, token.slice(1)) ?? "", /CSRF/);
-    assert.match(s.checkCsrf(req({ cookie, origin: "http://evil.test" }), again, token) ?? "", /cross-origin/);
+    const again = await s.authenticate(req({ cookie }));
+    assert.ok(again.ok && again.session?.id === first.session.id && again.setCookie === null);
+    const token = s.csrfToken(first.session);
+    assert.equal(s.checkCsrfToken(again, token), null);
+    assert.match(s.checkCsrfToken(again, token.slice(1)) ?? "", /CSRF/);
+    assert.match(s.checkSite(req({ cookie, origin: "http://evil.test" })) ?? "", /cross-origin/);
+    assert.equal(s.checkSite(req({ cookie, origin: "http://h.test", "sec-fetch-site": "same-origin" })), null);
     const other = createSecurity({ token: null, basePath: "" });
-    const foreign = other.authenticate(req({ cookie }));
-    assert.ok(foreign.ok && foreign.setCookie !== null, "a cookie signed by another instance is not accepted");
+    const foreign = await other.authenticate(req({ cookie }));
+    assert.ok(foreign.ok && foreign.setCookie !== null, "without a token, a cookie signed by another instance is not accepted");
   });
 
-  it("with a token: only Bearer or a login cookie authenticate", () => {
-    const s = createSecurity({ token: "the-token-123", basePath: "/x" });
-    assert.equal(s.authenticate(req()).ok, false);
-    assert.equal(s.authenticate(req({ authorization: "Bearer the-token-124" })).ok, false);
-    assert.equal(s.authenticate(req({ authorization: "Bearer the-token-12" })).ok, false);
-    const bearer = s.authenticate(req({ authorization: "Bearer the-token-123" }));
+  it("with a token: only Bearer or a login cookie authenticate", async () => {
+    const s = createSecurity({ token: TOKEN, basePath: "/x" });
+    assert.equal((await s.authenticate(req())).ok, false);
+    assert.equal((await s.authenticate(req({ authorization: `Bearer ${TOKEN}7` }))).ok, false);
+    assert.equal((await s.authenticate(req({ authorization: `Bearer ${TOKEN.slice(0, -1)}` }))).ok, false);
+    const bearer = await s.authenticate(req({ authorization: `Bearer ${TOKEN}` }));
     assert.ok(bearer.ok && bearer.via === "bearer");
-    assert.equal(s.checkCsrf(req(), bearer, null), null, "Bearer requests need no CSRF token");
+    assert.equal(s.checkCsrfToken(bearer, null), null, "Bearer requests need no CSRF token");
+    assert.match(s.checkSite(req({ authorization: `Bearer ${TOKEN}`, "sec-fetch-site": "cross-site" })) ?? "", /cross-site/, "but are not exempt from the site check");
     assert.equal(s.login(req(), "wrong"), null);
-    const set = s.login(req(), "the-token-123");
+    const set = s.login(req(), TOKEN);
     assert.ok(set !== null);
     assert.match(set, /; Path=\/x; HttpOnly; SameSite=Strict$/);
-    const viaCookie = s.authenticate(req({ cookie: set.split(";")[0]! }));
+    assert.match(s.login(new Request("https://h.test/login"), TOKEN) ?? "", /; Secure$/, "Secure over https");
+    const viaCookie = await s.authenticate(req({ cookie: set.split(";")[0]! }));
     assert.ok(viaCookie.ok && viaCookie.via === "cookie");
-    assert.match(s.checkCsrf(req({ cookie: set.split(";")[0]! }), viaCookie, null) ?? "", /CSRF/);
-    assert.match(s.logout(viaCookie.sid), /Max-Age=0/);
-    assert.equal(s.authenticate(req({ cookie: set.split(";")[0]! })).ok, false, "a logged-out session is refused");
+    assert.match(s.checkCsrfToken(viaCookie, null) ?? "", /CSRF/);
+    assert.match(await s.logout(viaCookie), /Max-Age=0/);
+    assert.equal((await s.authenticate(req({ cookie: set.split(";")[0]! }))).ok, false, "a logged-out session is refused");
     const [name, value] = set.split(";")[0]!.split("=") as [string, string];
     const [sid, , sig] = value.split(".");
     const old = (Date.now() - 13 * 3600_000).toString(36);
-    assert.equal(s.authenticate(req({ cookie: `${name}=${sid}.${old}.${sig}` })).ok, false, "a tampered issue time is refused");
+    assert.equal((await s.authenticate(req({ cookie: `${name}=${sid}.${old}.${sig}` }))).ok, false, "a tampered issue time is refused");
   });
 
-  it("expires sessions after their TTL", () => {
+  it("expires sessions after their TTL", async () => {
     let clock = 1_000_000;
-    const s = createSecurity({ token: "the-token-123", basePath: "", now: () => clock });
-    const cookie = s.login(req(), "the-token-123")!.split(";")[0]!;
+    const s = createSecurity({ token: TOKEN, basePath: "", now: () => clock });
+    const cookie = s.login(req(), TOKEN)!.split(";")[0]!;
     clock += SESSION_TTL_MS - 1;
-    assert.equal(s.authenticate(req({ cookie })).ok, true);
+    assert.equal((await s.authenticate(req({ cookie }))).ok, true);
     clock += 2;
-    assert.equal(s.authenticate(req({ cookie })).ok, false);
+    assert.equal((await s.authenticate(req({ cookie }))).ok, false);
   });
 });
 

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createDashboard, escapeHtml, type Dashboard } from "../../src/dashboard/index.ts";
+import { createDashboard, type Dashboard } from "../../src/dashboard/index.ts";
+import { escapeHtml } from "../../src/dashboard/html.ts";
 import { createFixture, XSS, type Fixture } from "./fixture.ts";
 import { cookieOf, csrfOf, get, postForm, postJson } from "./helpers.ts";
 

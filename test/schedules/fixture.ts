@@ -16,10 +16,11 @@ export interface Clocked {
 export async function clocked(tasks: readonly AnyTask[], start: string, path = tempDb(), clock?: { t: number }): Promise<Clocked> {
   const c = clock ?? { t: Date.parse(start) };
   const now = () => c.t;
-  const engine = createEngine({ store: sqliteStore({ path }), tasks, clock: now });
-  await engine.store.migrate();
+  const store = sqliteStore({ path });
+  const engine = createEngine({ store, tasks, clock: now });
+  await store.migrate();
   const deps: ScheduleDeps = {
-    store: engine.store,
+    store,
     tasks: engine.tasks,
     now,
     trigger: (task, payload, options) => engine.trigger(task, payload as never, options),

@@ -13,9 +13,10 @@ after(async () => {
 
 function schedulerOn(url: string, tasks: readonly AnyTask[], clock: { t: number }) {
   const now = () => clock.t;
-  const engine = createEngine({ store: postgresStore({ connectionString: url, maxConnections: 3 }), tasks, clock: now });
+  const store = postgresStore({ connectionString: url, maxConnections: 3 });
+  const engine = createEngine({ store, tasks, clock: now });
   const scheduler = createScheduler({
-    store: engine.store,
+    store,
     tasks: engine.tasks,
     now,
     trigger: (task, payload, options) => engine.trigger(task, payload as never, options),

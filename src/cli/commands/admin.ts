@@ -99,7 +99,9 @@ export function registerAdminCommands(program: Command, session: Session): void 
     .option("-p, --port <port>", "TCP port (0 = any free port)", "4600")
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--token <token>", "require this token (default: $ERRAND_DASHBOARD_TOKEN)")
-    .action(async (opts: { port: string; host: string; token?: string }) => {
+    .option("--public-origin <url>", "the origin browsers use behind a reverse proxy, e.g. https://ops.example.com")
+    .option("--trust-proxy", "believe the proxy's X-Forwarded-Proto/Host/For headers")
+    .action(async (opts: { port: string; host: string; token?: string; publicOrigin?: string; trustProxy?: boolean }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer from 0 to 65535, got "${opts.port}"`);
       const dashboard = (await import("../../dashboard/index.ts").catch(() => null)) as { serveDashboard?: unknown } | null;
@@ -107,7 +109,12 @@ export function registerAdminCommands(program: Command, session: Session): void 
       const serve = dashboard.serveDashboard as typeof import("../../dashboard/index.ts").serveDashboard;
       const token = opts.token ?? process.env["ERRAND_DASHBOARD_TOKEN"];
       await session.withEngine(async (engine) => {
-        const server = await serve({ engine, port, host: opts.host, ...(token !== undefined && token !== "" ? { token } : {}) });
+        const server = await serve({
+          engine, port, host: opts.host,
+          ...(token !== undefined && token !== "" ? { token } : {}),
+          ...(opts.publicOrigin !== undefined ? { publicOrigin: opts.publicOrigin } : {}),
+          ...(opts.trustProxy === true ? { trustProxy: true } : {}),
+        });
         session.out.line(`errand dashboard: ${server.url}${token !== undefined && token !== "" ? " (token required)" : ""} — Ctrl-C to stop`);
         await untilSignal();
         await server.close();

@@ -15,7 +15,7 @@ export async function overviewPage(engine: Engine, ctx: PageContext): Promise<Pa
     engine.runs.stats(),
     engine.runs.metrics({ since: new Date(since), bucketMs: BUCKET_MS }),
   ]);
-  const slots = fillBuckets(metrics, since, BUCKET_MS, BUCKETS);
+  const slots = fillBuckets(metrics.map((b) => ({ ...b, at: b.at.getTime() })), since, BUCKET_MS, BUCKETS);
   const done = slots.reduce((n, b) => n + b.completed, 0);
   const failed = slots.reduce((n, b) => n + b.failed, 0);
   const weighted = slots.reduce((acc, b) => (b.avgDurationMs === null ? acc : { sum: acc.sum + b.avgDurationMs * (b.completed + b.failed), n: acc.n + b.completed + b.failed }), { sum: 0, n: 0 });

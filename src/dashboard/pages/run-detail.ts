@@ -1,5 +1,6 @@
 /** Run detail: payload, output, error with stack, attempts, step waterfall, logs, progress, parent and children. */
 import type { Engine, LogView, RunView, StepView } from "../../engine/types.ts";
+import { failedWithoutRetry } from "../../engine/views.ts";
 import { FINISHED_STATUSES, type SerializedError } from "../../store/types.ts";
 import { html, prettyJson, type SafeHtml } from "../html.ts";
 import { csrfField, type Page, type PageContext } from "../layout.ts";
@@ -56,7 +57,7 @@ ${finished ? "" : html`<form method="post" action="${ctx.base}/runs/${run.id}/ca
   const info = html`<dl class="kv">
 <dt>Task</dt><dd><a class="mono" href="${ctx.base}/tasks/${encodeURIComponent(run.taskId)}">${run.taskId}</a></dd>
 <dt>Status</dt><dd>${statusBadge(run.status)}</dd>
-<dt>Attempt</dt><dd>${run.attempt} of ${run.maxAttempts}</dd>
+<dt>Attempt</dt><dd>${failedWithoutRetry(run) ? `${run.attempt} (not retried)` : `${run.attempt} of ${run.maxAttempts}`}</dd>
 <dt>Queue</dt><dd class="mono">${run.queue}</dd>
 ${opt("Concurrency key", run.concurrencyKey)}
 <dt>Priority</dt><dd>${run.priority}</dd>

@@ -1,5 +1,6 @@
 /** Runs list: filters by status, task and tag, id-prefix search, keyset pagination via cursor. */
 import type { Engine, RunView } from "../../engine/types.ts";
+import { attemptText } from "../../engine/views.ts";
 import { RUN_STATUSES } from "../../store/types.ts";
 import { html, type SafeHtml } from "../html.ts";
 import type { Page, PageContext } from "../layout.ts";
@@ -32,7 +33,7 @@ export function runRow(ctx: PageContext, run: RunView): SafeHtml {
 <td><a href="${ctx.base}/tasks/${encodeURIComponent(run.taskId)}" class="mono">${run.taskId}</a></td>
 <td>${statusBadge(run.status)}${run.status === "running" && run.progress !== null ? html` ${progressBar(run.progress, 80)}` : ""}${run.status === "failed" && run.error !== null ? html`<div class="small muted clip" title="${run.error.message}">${clip(`${run.error.name}: ${run.error.message}`)}</div>` : ""}</td>
 <td>${tags(run.tags)}</td>
-<td class="num">${run.attempt}/${run.maxAttempts}</td>
+<td class="num">${attemptText(run)}</td>
 <td>${fmtTime(run.createdAt)}</td>
 <td class="num">${fmtDuration(runDuration(run, ctx.now))}</td></tr>`;
 }

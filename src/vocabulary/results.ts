@@ -1,10 +1,9 @@
-/** Task results `{ ok, id, output | error, unwrap() }` and the run info tasks see. */
-import type { RunRecord, SerializedError } from "../store/types.ts";
-import type { RunInfo, TaskResult } from "../engine/types.ts";
+/** Task results `{ ok, id, output | error, unwrap() }`: what `runs.wait`, `execute` and child runs resolve to. */
+import type { SerializedError } from "./serialize-error.ts";
 
-export function toRunInfo(r: RunRecord): RunInfo {
-  return { id: r.id, taskId: r.taskId, attempt: r.attempt, tags: r.tags, createdAt: new Date(r.createdAt), parentRunId: r.parentRunId };
-}
+export type TaskResult<TOutput> =
+  | { readonly ok: true; readonly id: string; readonly output: TOutput; unwrap(): TOutput }
+  | { readonly ok: false; readonly id: string; readonly error: SerializedError; unwrap(): never };
 
 export function taskResult<T>(id: string, ok: boolean, output: unknown, error: SerializedError | null): TaskResult<T> {
   if (ok) return { ok: true, id, output: output as T, unwrap: () => output as T };

@@ -1,5 +1,8 @@
-/** Errors a task can throw to steer retries, errors the engine raises, and error serialisation. */
-import type { SerializedError } from "../store/types.ts";
+/**
+ * Errors a task can throw to steer retries, and the errors the engine, the run context and the stores
+ * raise. Code that must tell one from another checks the class with `instanceof`, never the message;
+ * across JSON and processes an error travels as a {@link import("./serialize-error.ts").SerializedError}.
+ */
 
 /** Fails the run at once: no further attempts. */
 export class NonRetriableError extends Error {
@@ -15,6 +18,11 @@ export class RetryAfterError extends Error {
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new TypeError("RetryAfterError: `delayMs` must be a number >= 0");
     this.delayMs = delayMs;
   }
+}
+
+/** A step's try ran longer than its `timeoutMs`: `s.signal` is aborted with it and the try fails (and is retried if the step's `retry` allows). */
+export class StepTimeoutError extends Error {
+  override readonly name: string = "StepTimeoutError";
 }
 
 /** The attempt ran longer than the task's `timeoutMs`. */
@@ -44,6 +52,38 @@ export class PayloadValidationError extends NonRetriableError {
   }
 }
 
+/**
+ * This worker no longer holds the run (its lease expired and another worker took it, or the run
+ * finished elsewhere): a step's result cannot be stored, and a running attempt is aborted with it.
+ */
+export class LeaseLostError extends Error {
+  override readonly name: string = "LeaseLostError";
+}
+
+/**
+ * A value JSON cannot carry faithfully (BigInt, a function, a cycle, `undefined` in an array, NaN, …):
+ * thrown by `toJson` before anything is written. It is bad input, so it is a `TypeError` and keeps
+ * that name; `what` names the value (e.g. `the output of step "x"`), `path` the place inside it (`$.a[0]`).
+ */
+export class UnstorableValueError extends TypeError {
+  readonly what: string;
+  readonly path: string;
+  constructor(what: string, path: string, found: string) {
+    super(`${what} cannot be stored as JSON: ${path} is ${found}`);
+    this.what = what;
+    this.path = path;
+  }
+}
+
+/**
+ * A store cannot reach or use its database (refused or dropped connection, unknown host, timeout,
+ * wrong password, missing database). The message names the database, never its password; `cause` is
+ * the driver's error. Errors of any other kind (a bad query, a bug) pass through a store unchanged.
+ */
+export class StoreConnectionError extends Error {
+  override readonly name: string = "StoreConnectionError";
+}
+
 /** `runs.wait` gave up. */
 export class WaitTimeoutError extends Error {
   override readonly name: string = "WaitTimeoutError";
@@ -54,34 +94,4 @@ function formatIssue(issue: Issue): string {
     .map((p) => (typeof p === "object" && p !== null && "key" in p ? String((p as { key: unknown }).key) : String(p)))
     .join(".");
   return path ? `${path}: ${issue.message}` : issue.message;
-}
-
-/** Plain-object form of any thrown value, with `cause` chains (depth-limited). */
-export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (error instanceof Error) {
-    const out: { name: string; message: string; stack?: string; cause?: unknown; stepKey?: string } = {
-      name: error.name,
-      message: error.message,
-    };
-    if (error.stack !== undefined) out.stack = error.stack;
-    const stepKey = (error as { stepKey?: unknown }).stepKey;
-    if (typeof stepKey === "string") out.stepKey = stepKey;
-    if (error.cause !== undefined && depth < 5) out.cause = serializeError(error.cause, depth + 1);
-    return out;
-  }
-  if (error !== null && typeof error === "object" && typeof (error as { message?: unknown }).message === "string") {
-    const e = error as { name?: unknown; message: string; stack?: unknown };
-    return {
-      name: typeof e.name === "string" ? e.name : "Error",
-      message: e.message,
-      ...(typeof e.stack === "string" ? { stack: e.stack } : {}),
-    };
-  }
-  let text: string;
-  try {
-    text = typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
-  } catch {
-    text = String(error);
-  }
-  return { name: "NonErrorThrown", message: `a non-Error value was thrown: ${text}` };
 }

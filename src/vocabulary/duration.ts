@@ -1,5 +1,15 @@
 /** Durations: milliseconds, or `{ ms, seconds, minutes, hours, days }` summed. */
-import type { Duration } from "./types.ts";
+
+/** Milliseconds, or a sum of parts. Used wherever a duration is taken. */
+export type Duration =
+  | number
+  | {
+      readonly ms?: number;
+      readonly seconds?: number;
+      readonly minutes?: number;
+      readonly hours?: number;
+      readonly days?: number;
+    };
 
 const UNITS = { ms: 1, seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 

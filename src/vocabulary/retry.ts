@@ -1,6 +1,20 @@
 /** Retry policies: defaults, validation and the backoff formula (shared by runs and steps). */
-import type { RetryOptions } from "./types.ts";
 
+/** A task's or a step's `retry` option; missing fields take the defaults below. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 3 */
+  readonly maxAttempts?: number;
+  /** Growth of the delay per attempt. @default 2 */
+  readonly factor?: number;
+  /** Delay before the second attempt. @default 1000 */
+  readonly minDelayMs?: number;
+  /** Upper bound of any delay. @default 60_000 */
+  readonly maxDelayMs?: number;
+  /** Multiply each delay by a random factor in [1, 2). @default true */
+  readonly randomize?: boolean;
+}
+
+/** {@link RetryOptions} with every default filled in and validated. */
 export interface RetryPolicy {
   readonly maxAttempts: number;
   readonly factor: number;

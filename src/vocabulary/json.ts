@@ -1,7 +1,11 @@
+/** JSON as Errand stores it: payloads, outputs, step results, log data and match patterns. */
+import { UnstorableValueError } from "./errors.ts";
+
 /**
  * JSON encoding that refuses what JSON cannot carry faithfully, instead of silently changing it:
- * BigInt, functions, symbols, cycles, `undefined` inside arrays, and non-finite numbers are a
- * `TypeError` naming `what` (e.g. `payload of task "welcome"`) and the path inside the value.
+ * BigInt, functions, symbols, cycles, `undefined` inside arrays, and non-finite numbers are an
+ * {@link UnstorableValueError} (a `TypeError`) naming `what` (e.g. `payload of task "welcome"`) and the
+ * path inside the value.
  * Objects with `toJSON` (Date) are encoded through it. `undefined` at the top level encodes as `null`;
  * `undefined` object properties are dropped (as JSON.stringify does).
  */
@@ -59,7 +63,7 @@ function check(value: unknown, what: string, path: string, seen: Set<object>): v
 }
 
 function fail(what: string, path: string, found: string): never {
-  throw new TypeError(`${what} cannot be stored as JSON: ${path} is ${found}`);
+  throw new UnstorableValueError(what, path, found);
 }
 
 /** Parses JSON text stored by {@link toJson}; `null` text (or null) gives `null`. */
