@@ -4,7 +4,12 @@
  * recorded on every run, but listened to only once the task asks for its signal (`ctx.signal`):
  * until then, no controller and no listener exist.
  */
-import { extras, isPinned, isSettled, type Entry } from "./entry.ts";
+import { extras, isPinned, isSettled, type Entry, type Party } from "./entry.ts";
+
+/** The signal to listen to for a party (making a `ctx.all` call's signal now if it has none yet). */
+export function signalOf(party: Party): AbortSignal {
+  return party instanceof AbortSignal ? party : party.signal;
+}
 
 /** The entry's execution signal; aborts once every interested caller has aborted. */
 export function executionSignal(e: Entry): AbortSignal {
@@ -12,8 +17,8 @@ export function executionSignal(e: Entry): AbortSignal {
   if (x.controller === null) {
     x.controller = new AbortController();
     if (!isPinned(e) && e.party !== null && !isSettled(e)) {
-      listen(e, e.party);
-      if (x.parties !== null) for (const s of x.parties) listen(e, s);
+      listen(e, signalOf(e.party));
+      if (x.parties !== null) for (const p of x.parties) listen(e, signalOf(p));
     }
   }
   return x.controller.signal;
@@ -26,24 +31,24 @@ export function executionAborted(e: Entry): boolean {
 }
 
 /** Records an abortable caller of `e` (listened to at once if the execution signal exists). */
-export function addParty(e: Entry, signal: AbortSignal): void {
+export function addParty(e: Entry, party: Party): void {
   if (isPinned(e)) return;
   if (e.party === null) {
-    e.party = signal;
+    e.party = party;
   } else {
-    if (e.party === signal) return;
+    if (e.party === party) return;
     const x = extras(e);
     const parties = (x.parties ??= []);
-    if (parties.includes(signal)) return;
-    parties.push(signal);
+    if (parties.includes(party)) return;
+    parties.push(party);
   }
-  if (e.more !== null && e.more.controller !== null) listen(e, signal);
+  if (e.more !== null && e.more.controller !== null) listen(e, signalOf(party));
 }
 
 function everyPartyAborted(e: Entry): boolean {
   if (e.party === null || !e.party.aborted) return false;
   const parties = e.more?.parties;
-  return parties == null || parties.every((s) => s.aborted);
+  return parties == null || parties.every((p) => p.aborted);
 }
 
 function listen(e: Entry, signal: AbortSignal): void {

@@ -18,6 +18,19 @@ export interface Waiter {
   deliver(slot: number, value: unknown, failed: boolean): void;
 }
 
+/**
+ * A caller that can abort: a signal, or one `ctx.all` call (whose signal is made only when some task
+ * of the call asks for its own signal: most calls never need one).
+ */
+export type Party = AbortSignal | LazySignal;
+
+export interface LazySignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  /** Made on first use (already aborted if the caller has aborted). */
+  readonly signal: AbortSignal;
+}
+
 export interface Entry {
   readonly task: TaskDef;
   readonly key: unknown;
@@ -34,8 +47,8 @@ export interface Entry {
   outcome: unknown;
   /** SETTLED | FAILED | REMOVED | PINNED | SHARED: one small integer instead of five fields. */
   flags: number;
-  /** The first abortable caller's signal (the others are in extras). */
-  party: AbortSignal | null;
+  /** The first abortable caller (the others are in extras). */
+  party: Party | null;
   more: Extras | null;
   /** LRU list links (only for a context with a finite `maxEntries`). */
   prev: Entry | null;
@@ -47,7 +60,7 @@ export class Extras {
   /** Execution signal source, created when the task first reads its signal. */
   controller: AbortController | null = null;
   /** Abortable callers after the first ({@link Entry.party}). */
-  parties: AbortSignal[] | null = null;
+  parties: Party[] | null = null;
   /** Removes the listeners on the parties' signals. */
   unlisten: (() => void)[] | null = null;
   /** Entries this entry's task has awaited (edges of the wait-for graph, for cycle detection). */

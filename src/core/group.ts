@@ -7,14 +7,13 @@
  * tasks it started were called for), so siblings whose every caller went away are aborted. Both kinds
  * reject at once with the caller's reason when the caller's signal aborts.
  */
-import type { Waiter } from "./entry.ts";
+import type { LazySignal, Waiter } from "./entry.ts";
 
-export class Group implements Waiter {
-  readonly #controller = new AbortController();
-  /** The signal of the tasks this group starts (their caller's signal). */
-  readonly signal: AbortSignal = this.#controller.signal;
-  /** True once the group's signal aborted (a plain field: cheaper to test per task than `signal.aborted`). */
+export class Group implements Waiter, LazySignal {
+  /** Made when a task of the group first needs its signal (an AbortController is costly to make). */
+  #controller: AbortController | null = null;
   aborted = false;
+  reason: unknown = undefined;
   readonly promise: Promise<unknown[]>;
   readonly #settledResults: boolean;
   readonly #results: unknown[];
@@ -27,6 +26,15 @@ export class Group implements Waiter {
   #reject!: (error: unknown) => void;
   readonly #parent: AbortSignal | null;
   readonly #onParentAbort: () => void;
+
+  /** The signal of the tasks this group runs (their caller's signal). */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
 
   /** `settled`: collect `PromiseSettledResult`s and never fail (allSettled). */
   constructor(size: number, settled: boolean, parent: AbortSignal | null) {
@@ -77,16 +85,20 @@ export class Group implements Waiter {
   }
 
   #abortSiblings(): void {
-    this.aborted = true;
-    this.#controller.abort(new DOMException("aborted: a sibling task in ctx.all failed", "AbortError"));
+    this.#abort(new DOMException("aborted: a sibling task in ctx.all failed", "AbortError"));
   }
 
   #parentAborted(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.aborted = true;
     const reason: unknown = this.#parent!.reason;
-    this.#controller.abort(reason);
+    this.#abort(reason);
     this.#reject(reason);
+  }
+
+  #abort(reason: unknown): void {
+    this.aborted = true;
+    this.reason = reason;
+    this.#controller?.abort(reason);
   }
 }

@@ -9,7 +9,7 @@
  * `Context` members. A task's view, being its entry, also carries the entry's fields (entry.ts);
  * they are not part of the `Context` type.
  */
-import { addParty, executionAborted, executionSignal, raceSignal } from "./abort.ts";
+import { addParty, executionAborted, executionSignal, raceSignal, signalOf } from "./abort.ts";
 import type { Cache } from "./cache.ts";
 import { cycleError } from "./cycle.ts";
 import {
@@ -24,11 +24,12 @@ import {
   waitOn,
   type Entry,
   type Extras,
+  type Party,
 } from "./entry.ts";
 import { Group } from "./group.ts";
 import type { AllResult, AllSettledResult, BoundTask, Context, Task, TaskDef } from "./types.ts";
 
-/** The signal that can abort this view's calls, or null if nothing can abort them. */
+/** The caller that can abort this view's calls (a signal, or a `ctx.all` call), or null if none can. */
 export const CALLER = Symbol("caller");
 /** The run whose task makes calls through this view (for the wait-for graph), or null. */
 export const FRAME = Symbol("frame");
@@ -41,7 +42,7 @@ export abstract class Scope implements Context {
   }
 
   abstract get signal(): AbortSignal;
-  abstract [CALLER](): AbortSignal | null;
+  abstract [CALLER](): Party | null;
   abstract [FRAME](): RunScope | null;
 
   /** `task.run(ctx, input)`. */
@@ -112,18 +113,18 @@ export abstract class Scope implements Context {
       if (cycle !== null) return fail(cycle, group, slot);
       waitOn(frame, e);
     }
-    const signal = self[CALLER]();
-    if (signal === null) {
+    const caller = self[CALLER]();
+    if (caller === null) {
       pin(e);
     } else {
-      if (group !== null ? group.aborted : signal.aborted) return fail(signal.reason, group, slot);
-      addParty(e, signal);
+      if (caller.aborted) return fail(caller.reason, group, slot);
+      addParty(e, caller);
     }
     if (group !== null) {
       addWaiter(e, group, slot);
       return null;
     }
-    return signal === null ? promiseOf(e) : raceSignal(promiseOf(e), signal);
+    return caller === null ? promiseOf(e) : raceSignal(promiseOf(e), signalOf(caller));
   }
 
   /** Starts a run: a new entry, in the cache before the function runs (a synchronous re-entry finds it). */
@@ -135,13 +136,12 @@ export abstract class Scope implements Context {
     group: Group | null,
     slot: number,
   ): Promise<unknown> | null {
-    const signal = self[CALLER]();
-    const aborted = signal !== null && (group !== null ? group.aborted : signal.aborted);
-    if (aborted) return fail(signal.reason, group, slot);
+    const caller = self[CALLER]();
+    if (caller !== null && caller.aborted) return fail(caller.reason, group, slot);
     const cache = self.#cache;
     const now = cache.clock();
     cache.sweep(now);
-    const e = new RunScope(cache, task, key, input, now, signal);
+    const e = new RunScope(cache, task, key, input, now, caller);
     const frame = self[FRAME]();
     if (frame !== null) waitOn(frame, e);
     cache.add(e);
@@ -160,7 +160,7 @@ export abstract class Scope implements Context {
     e.promise = p;
     Scope.#watch(e, group, slot);
     if (group !== null) return null;
-    return signal !== null ? raceSignal(promiseOf(e), signal) : promiseOf(e);
+    return caller !== null ? raceSignal(promiseOf(e), signalOf(caller)) : promiseOf(e);
   }
 
   all<const T extends readonly BoundTask<unknown>[]>(tasks: T): Promise<AllResult<T>> {
@@ -174,7 +174,7 @@ export abstract class Scope implements Context {
   static #runGroup(self: Scope, tasks: readonly BoundTask<unknown>[], settled: boolean): Promise<unknown[]> {
     const parent = self[CALLER]();
     if (parent !== null && parent.aborted) return Promise.reject(parent.reason);
-    const group = new Group(tasks.length, settled, parent);
+    const group = new Group(tasks.length, settled, parent === null ? null : signalOf(parent));
     Scope.#enterAll(new AllScope(self.#cache, self[FRAME](), group), tasks, group);
     group.arm();
     return group.promise;
@@ -254,7 +254,7 @@ export class RunScope extends Scope implements Entry {
   promise: Promise<unknown> | null = NOT_STARTED;
   outcome: unknown = undefined;
   flags = 0;
-  party: AbortSignal | null = null;
+  party: Party | null = null;
   more: Extras | null = null;
   prev: Entry | null = null;
   next: Entry | null = null;
@@ -263,8 +263,8 @@ export class RunScope extends Scope implements Entry {
   readonly input: unknown;
   readonly createdAt: number;
 
-  /** `caller`: the signal of the caller starting it, or null (cannot be aborted: pinned). */
-  constructor(cache: Cache, task: TaskDef, key: unknown, input: unknown, createdAt: number, caller: AbortSignal | null) {
+  /** `caller`: the caller starting it, or null (cannot be aborted: pinned). */
+  constructor(cache: Cache, task: TaskDef, key: unknown, input: unknown, createdAt: number, caller: Party | null) {
     super(cache);
     this.task = task;
     this.key = key;
@@ -277,7 +277,7 @@ export class RunScope extends Scope implements Entry {
   get signal(): AbortSignal {
     return executionSignal(this);
   }
-  [CALLER](): AbortSignal | null {
+  [CALLER](): Party | null {
     return isPinned(this) || this.party === null ? null : executionSignal(this);
   }
   [FRAME](): RunScope {
@@ -299,8 +299,8 @@ class AllScope extends Scope {
   get signal(): AbortSignal {
     return this.#group.signal;
   }
-  [CALLER](): AbortSignal {
-    return this.#group.signal;
+  [CALLER](): Group {
+    return this.#group;
   }
   [FRAME](): RunScope | null {
     return this.#frame;
