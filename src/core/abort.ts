@@ -1,8 +1,12 @@
 /**
  * Abort bookkeeping of entries. An execution is aborted only when every caller waiting for it has
- * aborted; a caller that cannot be aborted pins the entry (never aborted). The callers' signals are
- * recorded on every run, but listened to only once the task asks for its signal (`ctx.signal`):
- * until then, no controller and no listener exist.
+ * aborted; a caller that cannot be aborted pins the entry (never aborted). The callers are recorded on
+ * every run, but listened to only once the task asks for its signal (`ctx.signal`): until then, no
+ * controller and no listener exist.
+ *
+ * Listening goes through {@link onAbort}: one 'abort' listener per signal and a set of callbacks,
+ * because EventTarget's addEventListener/removeEventListener cost about a microsecond a pair, paid
+ * by every `run` of a context that has a signal.
  */
 import { extras, isPinned, isSettled, type Entry, type Party } from "./entry.ts";
 
@@ -52,30 +56,58 @@ function everyPartyAborted(e: Entry): boolean {
 }
 
 function listen(e: Entry, signal: AbortSignal): void {
-  const onAbort = () => {
+  const f = (reason: unknown) => {
     const controller = e.more?.controller;
     if (isPinned(e) || isSettled(e) || controller == null) return;
-    if (everyPartyAborted(e)) controller.abort(signal.reason);
+    if (everyPartyAborted(e)) controller.abort(reason);
   };
-  signal.addEventListener("abort", onAbort, { once: true });
-  (extras(e).unlisten ??= []).push(() => signal.removeEventListener("abort", onAbort));
-  if (signal.aborted) onAbort();
+  onAbort(signal, f);
+  (extras(e).unlisten ??= []).push(() => offAbort(signal, f));
+  if (signal.aborted) f(signal.reason);
 }
 
 /** `p`, or a rejection with the signal's reason as soon as it aborts, whichever comes first. */
 export function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    onAbort(signal, reject);
     p.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
+        offAbort(signal, reject);
         resolve(v);
       },
       (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        offAbort(signal, reject);
         reject(err);
       },
     );
   });
+}
+
+type AbortCallback = (reason: unknown) => void;
+
+/** The callbacks waiting for each signal; the signal holds the one listener that calls them. */
+const waiting = new WeakMap<AbortSignal, Set<AbortCallback>>();
+
+/**
+ * Calls `f(reason)` when `signal` aborts, once. Like addEventListener, nothing is called for a signal
+ * that has already aborted (callers check `aborted` first). Undone by {@link offAbort}.
+ */
+export function onAbort(signal: AbortSignal, f: AbortCallback): void {
+  let callbacks = waiting.get(signal);
+  if (callbacks === undefined) {
+    const set = new Set<AbortCallback>();
+    const dispatch = () => {
+      const due = [...set]; // those added while dispatching wait for nothing: the signal has aborted
+      set.clear();
+      for (const g of due) g(signal.reason);
+    };
+    signal.addEventListener("abort", dispatch, { once: true });
+    waiting.set(signal, set);
+    callbacks = set;
+  }
+  callbacks.add(f);
+}
+
+export function offAbort(signal: AbortSignal, f: AbortCallback): void {
+  waiting.get(signal)?.delete(f);
 }

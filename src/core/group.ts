@@ -7,6 +7,7 @@
  * tasks it started were called for), so siblings whose every caller went away are aborted. Both kinds
  * reject at once with the caller's reason when the caller's signal aborts.
  */
+import { offAbort, onAbort } from "./abort.ts";
 import type { LazySignal, Waiter } from "./entry.ts";
 
 export class Group implements Waiter, LazySignal {
@@ -47,7 +48,7 @@ export class Group implements Waiter, LazySignal {
     });
     this.#parent = parent;
     this.#onParentAbort = () => this.#parentAborted();
-    parent?.addEventListener("abort", this.#onParentAbort, { once: true });
+    if (parent !== null) onAbort(parent, this.#onParentAbort);
   }
 
   deliver(slot: number, value: unknown, failed: boolean): void {
@@ -72,13 +73,13 @@ export class Group implements Waiter, LazySignal {
 
   #succeed(): void {
     this.#finished = true;
-    this.#parent?.removeEventListener("abort", this.#onParentAbort);
+    if (this.#parent !== null) offAbort(this.#parent, this.#onParentAbort);
     this.#resolve(this.#results);
   }
 
   #fail(error: unknown): void {
     this.#finished = true;
-    this.#parent?.removeEventListener("abort", this.#onParentAbort);
+    if (this.#parent !== null) offAbort(this.#parent, this.#onParentAbort);
     this.#reject(error);
     if (this.#armed) this.#abortSiblings();
     else this.#abortWhenArmed = true;

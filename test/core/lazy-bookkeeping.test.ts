@@ -192,3 +192,35 @@ describe("prime with a promise", () => {
     await assert.rejects(ctx.all([t.bind(1)]), { message: "primed error" });
   });
 });
+
+describe("one abort listener per signal", () => {
+  it("every pending run and all of a context rejects when its signal aborts; settled ones keep their values", async () => {
+    const never = task((_ctx: Context, _n: number) => new Promise<never>(() => {}));
+    const quick = task(async (_ctx: Context, n: number) => n);
+    const ac = new AbortController();
+    const ctx = createContext({ signal: ac.signal });
+    const done = await Promise.all(Array.from({ length: 50 }, (_, i) => quick.run(ctx, i)));
+    const pending = Array.from({ length: 200 }, (_, i) => never.run(ctx, i));
+    const alls = Array.from({ length: 20 }, (_, i) => ctx.all([never.bind(1000 + i), quick.bind(i)]));
+    const rejected = [...pending, ...alls].map((p) => assert.rejects(p, (err) => err === "gone"));
+    ac.abort("gone");
+    await Promise.all(rejected);
+    assert.deepEqual(done, Array.from({ length: 50 }, (_, i) => i));
+    assert.equal(await quick.run(ctx, 7), 7, "settled entries still answer after the abort");
+  });
+
+  it("a run that settled before the abort is not rejected by it, and a later one on the same signal still is", async () => {
+    const ac = new AbortController();
+    const quick = task(async (_ctx: Context, n: number) => n);
+    let release!: () => void;
+    const slow = task(() => new Promise<string>((r) => (release = () => r("slow"))));
+    const ctx = createContext({ signal: ac.signal });
+    const first = quick.run(ctx, 1); // raced against the signal, settles first
+    assert.equal(await first, 1);
+    const second = slow.run(ctx, undefined);
+    const rejected = assert.rejects(second, (err) => err === "late");
+    ac.abort("late");
+    await rejected;
+    release();
+  });
+});
