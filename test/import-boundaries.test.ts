@@ -76,6 +76,7 @@ const ARROWS: Readonly<Record<string, readonly string[]>> = {
   "src/engine": ["src/durable", "src/store"],
   "src/dashboard": ["src/engine"],
   "src/cli": ["src/dashboard"],
+  "src/testing": ["src/engine", "src/sqlite"],
   src: ["src/engine"],
 };
 
@@ -101,6 +102,7 @@ const SELF_ENTRIES: Readonly<Record<string, string>> = {
   "errand/postgres": "src/postgres",
   "errand/dashboard": "src/dashboard",
   "errand/store": "src/store",
+  "errand/testing": "src/testing",
 };
 
 /** The layer (a key of LAYERS) a repo-relative path belongs to, or null outside src/ or unknown. */
