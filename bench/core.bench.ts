@@ -1,5 +1,5 @@
 /**
- * In-process tasks (DESIGN.md §5), all in ONE process, contestants interleaved per round:
+ * In-process tasks (docs/CONTRACT.md §5), all in ONE process, contestants interleaved per round:
  * - cached `task.run` vs `await map.get(k)` vs DataLoader `load` (cached); targets ≤ 3× the Map, ≤ 1× DataLoader;
  * - `ctx.all` over 10k distinct task objects vs "the floor": a Map memo + one settle callback per
  *   entry over `Promise.all` of 10k distinct async functions; target ≤ 1.3× the floor.

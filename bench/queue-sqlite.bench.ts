@@ -1,5 +1,5 @@
 /**
- * No-op runs/s on SQLite, one process, concurrency 24: Errand vs plainjob (DESIGN.md §5: ≥ 2.5×),
+ * No-op runs/s on SQLite, one process, concurrency 24: Errand vs plainjob (docs/CONTRACT.md §5: ≥ 2.5×),
  * with `synchronous = NORMAL` and `FULL`. Both get the same pre-enqueued jobs in a fresh WAL file and
  * are timed from the first job's start until every job is recorded as done. Errand runs with its
  * defaults and with `prefetch` (runs claimed ahead into a local buffer).

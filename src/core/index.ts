@@ -1,5 +1,5 @@
 /**
- * In-process tasks (DESIGN.md §1): `task` + `createContext`. No dependencies beyond `node:*`.
+ * In-process tasks (docs/CONTRACT.md §1): `task` + `createContext`. No dependencies beyond `node:*`.
  *
  * Extension contract for the durable layer: `createContext({ signal, persist })` makes a context;
  * `extendContext(ctx, extras)` adds members to that very object, which stays a valid context for

@@ -1,5 +1,5 @@
 /**
- * Public types of the engine (DESIGN.md §2): the query views, workers and the `Engine` itself. The
+ * Public types of the engine (docs/CONTRACT.md §2): the query views, workers and the `Engine` itself. The
  * types of a task and its run context live in `src/durable/task.ts`, the shared vocabulary (durations,
  * retries, results, handles, trigger options) in `src/vocabulary/`; both are re-exported here so the
  * engine's users (CLI, dashboard, entry point) find every public type in one place.
@@ -192,7 +192,7 @@ export interface RunsApi {
   metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly MetricsView[]>;
 }
 
-/** What `createEngine` returns (DESIGN.md §2). */
+/** What `createEngine` returns (docs/CONTRACT.md §2). */
 export interface Engine extends AsyncDisposable {
   readonly store: EngineStore;
   /** Registered tasks by id. */
