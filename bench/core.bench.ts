@@ -52,7 +52,7 @@ const distinctTasks = inputs.map(() => task(async (_ctx: Context, i: number) => 
 const double = task(async (_ctx: Context, i: number) => i * 2);
 
 /**
- * The floor (DESIGN.md §5): the least a memoising `all` pays on top of Promise.all. Per task: a memo
+ * The floor (docs/CONTRACT.md §5): the least a memoising `all` pays on top of Promise.all. Per task: a memo
  * lookup by the task, and on a miss its promise, an entry, one settle callback attached to the promise
  * (knowing an entry finished is what TTL, LRU eviction, cycle detection and listener cleanup need) and
  * the Map insert; then Promise.all of the promises.
