@@ -13,18 +13,29 @@ const NEVER = new AbortController().signal;
 
 /** The view `createContext()` returns: the caller is the code holding it. */
 class RootContext extends Scope {
-  readonly #signal: AbortSignal | null;
+  #signal: AbortSignal | null;
+  /** Makes `#signal` on first use (then cleared): durable runs make their AbortController lazily. */
+  #source: (() => AbortSignal) | null;
 
-  constructor(cache: Cache, signal: AbortSignal | null) {
+  constructor(cache: Cache, signal: AbortSignal | null, source: (() => AbortSignal) | null) {
     super(cache);
     this.#signal = signal;
+    this.#source = source;
+  }
+
+  #own(): AbortSignal | null {
+    if (this.#source !== null) {
+      this.#signal = this.#source();
+      this.#source = null;
+    }
+    return this.#signal;
   }
 
   get signal(): AbortSignal {
-    return this.#signal ?? NEVER;
+    return this.#own() ?? NEVER;
   }
   [CALLER](): AbortSignal | null {
-    return this.#signal;
+    return this.#own();
   }
   [FRAME](): null {
     return null;
@@ -33,7 +44,7 @@ class RootContext extends Scope {
 
 /** Creates a context: one cache, one signal; pass it to `task.run` and use `ctx.all`. */
 export function createContext(options: ContextOptions = {}): Context {
-  const { signal, ttlMs = 0, maxEntries = Infinity, persist } = options;
+  const { signal, ttlMs = 0, maxEntries = Infinity, persist, signalSource } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("createContext: option `signal` must be an AbortSignal");
   }
@@ -46,7 +57,10 @@ export function createContext(options: ContextOptions = {}): Context {
   if (persist !== undefined && typeof persist !== "function") {
     throw new TypeError("createContext: option `persist` must be a function");
   }
-  return new RootContext(new Cache(ttlMs, maxEntries, persist, Date.now), signal ?? null);
+  if (signalSource !== undefined && (typeof signalSource !== "function" || signal !== undefined)) {
+    throw new TypeError("createContext: option `signalSource` must be a function, and not given with `signal`");
+  }
+  return new RootContext(new Cache(ttlMs, maxEntries, persist, Date.now), signal ?? null, signalSource ?? null);
 }
 
 /**

@@ -42,6 +42,8 @@ export interface ContextOptions {
   readonly maxEntries?: number;
   /** Advanced (durable runs): compute tasks with an `id` through this hook. @default none */
   readonly persist?: PersistHook;
+  /** Advanced (durable runs): makes the context's signal on first use, instead of `signal`. @default none */
+  readonly signalSource?: () => AbortSignal;
 }
 
 export type AllResult<T extends readonly BoundTask<unknown>[]> = {

@@ -103,7 +103,8 @@ export interface WorkerOptions {
   readonly gracefulStopMs?: number;
   /**
    * Runs claimed ahead into a local buffer beyond `concurrency`, so claiming overlaps executing (for
-   * many short runs). Buffered runs hold their lease and count against queue limits. @default 0
+   * many short runs). Buffered runs hold their lease and count against queue limits. 0 claims only for
+   * free slots. @default adaptive: about 100 ms of work at the mean run time, at most 20 × concurrency
    */
   readonly prefetch?: number;
 }
