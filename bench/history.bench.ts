@@ -1,5 +1,5 @@
 /**
- * History does not cost speed (DESIGN.md §5, SQLite): with BENCH_HISTORY_RUNS (1,000,000) finished runs
+ * History does not cost speed (docs/CONTRACT.md §5, SQLite): with BENCH_HISTORY_RUNS (1,000,000) finished runs
  * kept in the table, (1) no-op runs/s with the defaults is ≥ 0.9× the same drain on an empty table,
  * (2) stats(), the overview and the runs pages answer in < 50 ms, (3) prune deletes the history in
  * small transactions while a worker keeps completing runs (the longest event-loop pause is reported).

@@ -1,7 +1,7 @@
 /**
  * No-op runs/s on SQLite, one process: Errand with its default options (concurrency 24) vs plainjob in
  * both of its setups — 1 worker and 24 workers on one queue — compared against the faster of the two
- * (DESIGN.md §5: ≥ 2.5×), with `synchronous = NORMAL` and `FULL`. Every contestant gets the same
+ * (docs/CONTRACT.md §5: ≥ 2.5×), with `synchronous = NORMAL` and `FULL`. Every contestant gets the same
  * pre-enqueued jobs in a fresh WAL file and is timed from the first job's start until every job is
  * recorded as done. With BENCH_ERRAND_PREFETCH set, Errand also runs with that `prefetch`.
  * Knobs: BENCH_SQLITE_N (NORMAL, default 20000), BENCH_SQLITE_FULL_N (FULL, default 5000),

@@ -1,10 +1,10 @@
 // The `errand` entry point.
 
-// In-process tasks (DESIGN.md §1)
+// In-process tasks (docs/CONTRACT.md §1)
 export { task, createContext, extendContext, TaskCycleError } from "./core/index.ts";
 export type { Task, BoundTask, Context, ContextOptions, PersistHook, AllResult, AllSettledResult } from "./core/index.ts";
 
-// Durable tasks (DESIGN.md §2)
+// Durable tasks (docs/CONTRACT.md §2)
 export {
   defineTask,
   createEngine,

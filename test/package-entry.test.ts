@@ -1,13 +1,12 @@
 /**
- * The `errand` package entry: self-reference from a file in the repo (package.json `exports`), and a
- * scratch project in a temp dir that installs the repo by path (`npm install --offline <repo>`: npm
- * only makes a symlink, no registry access) and runs a .ts script with the repo's tsx.
+ * The package's entry points as package.json declares them. Inside the repository `import "errand"`
+ * resolves through the package's own "exports" with the "errand-source" condition (set by
+ * scripts/run-tests.mjs) to src/; a user's `import "errand"` gets dist/ (test/packaging checks that
+ * on the packed tarball).
  */
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 // Self-reference: resolved through this repo's package.json "exports", not a relative path.
@@ -15,55 +14,54 @@ import { createContext, task, TaskCycleError } from "errand";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-describe("package entry", () => {
-  const temps: string[] = [];
-  after(() => {
-    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-  });
+interface Manifest {
+  name: string;
+  type: string;
+  exports: Record<string, string | Record<string, string>>;
+  files: string[];
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  devDependencies: Record<string, string>;
+  scripts: Record<string, string>;
+}
 
-  it('`import { task, createContext } from "errand"` works from a file in the repo', async () => {
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Manifest;
+
+describe("package entry", () => {
+  it('`import { task, createContext } from "errand"` works from a file in the repo, from source', async () => {
     const double = task(async (_ctx, n: number) => n * 2);
     assert.equal(await double.run(createContext(), 21), 42);
     assert.equal(typeof TaskCycleError, "function");
     assert.equal(fileURLToPath(import.meta.resolve("errand")), join(root, "src", "index.ts"));
+    assert.equal(fileURLToPath(import.meta.resolve("errand/sqlite")), join(root, "src", "sqlite", "index.ts"));
   });
 
-  it("package.json reserves the subpath entries errand, errand/sqlite, errand/postgres, errand/dashboard", () => {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; type: string; exports: Record<string, string> };
+  it("every entry point has errand-source (src/), types and default (dist/) conditions, in that order", () => {
     assert.equal(pkg.name, "errand");
     assert.equal(pkg.type, "module");
-    for (const sub of [".", "./sqlite", "./postgres", "./dashboard"]) {
-      assert.equal(typeof pkg.exports[sub], "string", `exports["${sub}"]`);
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== "./package.json");
+    for (const sub of [".", "./sqlite", "./postgres", "./dashboard"]) assert.ok(subpaths.includes(sub), `exports["${sub}"]`);
+    for (const sub of subpaths) {
+      const target = pkg.exports[sub] as Record<string, string>;
+      const base = sub === "." ? "index" : `${sub.slice(2)}/index`;
+      assert.deepEqual(Object.keys(target), ["errand-source", "types", "default"], `exports["${sub}"] conditions`);
+      assert.deepEqual(target, { "errand-source": `./src/${base}.ts`, types: `./dist/${base}.d.ts`, default: `./dist/${base}.js` }, `exports["${sub}"]`);
+      assert.ok(existsSync(join(root, target["errand-source"]!)), `${target["errand-source"]} exists`);
     }
   });
 
-  it("works from a scratch project that installs the repo by path", () => {
-    const dir = mkdtempSync(join(tmpdir(), "errand-entry-"));
-    temps.push(dir);
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", "--ignore-scripts", root], {
-      cwd: dir,
-      stdio: "pipe",
-      timeout: 60_000,
-      env: { ...process.env, npm_config_update_notifier: "false" },
-    });
-    const link = join(dir, "node_modules", "errand");
-    assert.ok(lstatSync(link).isSymbolicLink(), "npm linked the repo");
-    assert.equal(realpathSync(link), realpathSync(root));
-    writeFileSync(
-      join(dir, "main.ts"),
-      [
-        'import { task, createContext, type Context } from "errand";',
-        "let calls = 0;",
-        "const greet = task(async (_ctx: Context, name: string) => `hello ${name} #${++calls}`);",
-        "const ctx = createContext();",
-        'const [a, b] = await ctx.all([greet.bind("x"), greet.bind("x")]);',
-        "console.log(JSON.stringify({ a, b, calls }));",
-      ].join("\n"),
-    );
-    const tsx = import.meta.resolve("tsx");
-    const r = spawnSync(process.execPath, ["--import", tsx, "main.ts"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { a: "hello x #1", b: "hello x #1", calls: 1 });
+  it("ships dist/, bin/, docs and the license; prepack builds; drivers and tsx are optional peers", () => {
+    assert.deepEqual(pkg.files, ["dist", "bin", "docs", "README.md", "LICENSE"]);
+    assert.equal(pkg.bin["errand"], "./bin/errand.js");
+    assert.match(pkg.scripts["prepack"] ?? "", /npm run build/);
+    assert.match(pkg.scripts["build"] ?? "", /tsc -p tsconfig\.build\.json/);
+    for (const name of ["better-sqlite3", "pg", "tsx"]) {
+      assert.equal(pkg.dependencies[name], undefined, `${name} is not a dependency`);
+      assert.equal(typeof pkg.peerDependencies[name], "string", `${name} is a peer dependency`);
+      assert.equal(pkg.peerDependenciesMeta[name]?.optional, true, `${name} is optional`);
+      assert.equal(typeof pkg.devDependencies[name], "string", `${name} is installed for our own tests`);
+    }
   });
 });

@@ -1,15 +1,15 @@
 /**
- * Finding and loading `errand.config.ts` (TypeScript through tsx, no build step) and making an engine
- * from it. The config exports `{ store, tasks }`, as its default export or as named exports; `store`
- * may also be a function returning the store (opened only when a command needs it).
+ * Finding and loading `errand.config.ts` (or .mts, .js, .mjs; see import-config.ts) and making an
+ * engine from it. The config exports `{ store, tasks }`, as its default export or as named exports;
+ * `store` may also be a function returning the store (opened only when a command needs it).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { createEngine } from "../engine/engine.ts";
 import type { AnyTask, Engine } from "../engine/types.ts";
 import type { Store } from "../store/types.ts";
 import { CliError } from "./errors.ts";
+import { importConfig } from "./import-config.ts";
 
 export const CONFIG_NAMES = ["errand.config.ts", "errand.config.mts", "errand.config.js", "errand.config.mjs"] as const;
 
@@ -45,8 +45,9 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
   const path = findConfig(explicit, cwd);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importConfig(path);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`cannot load ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const source = pickExports(mod);
@@ -75,8 +76,13 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
 }
 
 function pickExports(mod: Record<string, unknown>): Record<string, unknown> {
+  const holds = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === "object" && ("tasks" in x || "store" in x);
   const def = mod["default"];
-  if (def !== null && typeof def === "object" && ("tasks" in def || "store" in def)) return def as Record<string, unknown>;
+  if (holds(def)) return def;
+  // An ESM config compiled to CommonJS (a .ts file in a CommonJS project): module.exports.default.
+  if (def !== null && typeof def === "object" && holds((def as Record<string, unknown>)["default"])) {
+    return (def as Record<string, unknown>)["default"] as Record<string, unknown>;
+  }
   return mod;
 }
 

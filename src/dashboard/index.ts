@@ -1,4 +1,4 @@
-// `errand/dashboard`: the web dashboard (DESIGN.md §4).
+// `errand/dashboard`: the web dashboard (docs/CONTRACT.md §4).
 export { createDashboard } from "./dashboard.ts";
 export type { Dashboard } from "./dashboard.ts";
 export type { DashboardOptions, DashboardAuth } from "./options.ts";

@@ -65,17 +65,7 @@ export async function executeStep<T>(
   return rt.track(
     (async () => {
       for (let attempt = 1; ; attempt++) {
-        const controller = new AbortController();
-        const onRunAbort = () => controller.abort(rt.signal.reason);
-        rt.signal.addEventListener("abort", onRunAbort, { once: true });
-        if (rt.signal.aborted) onRunAbort();
-        const scope: StepScope = {
-          step: child(path),
-          attempt,
-          signal: controller.signal,
-          idempotencyKey: `${rt.runId}:${path}`,
-          path,
-        };
+        const scope = new StepTry(rt, path, attempt, child(path));
         let timer: ReturnType<typeof setTimeout> | null = null;
         try {
           const work = currentStep.run(path, () => Promise.resolve().then(() => fn(scope)));
@@ -86,7 +76,7 @@ export async function executeStep<T>(
                 new Promise<never>((_, reject) => {
                   timer = setTimeout(() => {
                     const e = new StepTimeoutError(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
-                    controller.abort(e);
+                    scope.abort(e);
                     reject(e);
                   }, timeoutMs);
                 }),
@@ -131,11 +121,63 @@ export async function executeStep<T>(
           throw tagged;
         } finally {
           if (timer !== null) clearTimeout(timer);
-          rt.signal.removeEventListener("abort", onRunAbort);
+          scope.done();
         }
       }
     })(),
   );
+}
+
+/**
+ * What one try of a step's function receives. Its signal is made on first use (an AbortSignal and a
+ * listener on the run's signal are costly, and most steps never look): it is aborted when the run's
+ * signal is, or when the try times out.
+ */
+class StepTry implements StepScope {
+  readonly step: StepScope["step"];
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly path: string;
+  readonly #rt: StepRuntime;
+  #controller: AbortController | null = null;
+  #unlisten: (() => void) | null = null;
+
+  constructor(rt: StepRuntime, path: string, attempt: number, step: StepScope["step"]) {
+    this.#rt = rt;
+    this.step = step;
+    this.attempt = attempt;
+    this.idempotencyKey = `${rt.runId}:${path}`;
+    this.path = path;
+  }
+
+  get signal(): AbortSignal {
+    return this.#link().signal;
+  }
+
+  /** Aborts this try (timeout). */
+  abort(reason: unknown): void {
+    this.#link().abort(reason);
+  }
+
+  /** The try is over: stop following the run's signal. */
+  done(): void {
+    this.#unlisten?.();
+    this.#unlisten = null;
+  }
+
+  #link(): AbortController {
+    if (this.#controller !== null) return this.#controller;
+    const controller = (this.#controller = new AbortController());
+    const run = this.#rt.signal;
+    if (run.aborted) {
+      controller.abort(run.reason);
+    } else {
+      const onRunAbort = () => controller.abort(run.reason);
+      run.addEventListener("abort", onRunAbort, { once: true });
+      this.#unlisten = () => run.removeEventListener("abort", onRunAbort);
+    }
+    return controller;
+  }
 }
 
 /** Attaches the step path to the error (kept as the original error so name, message and stack survive). */

@@ -3,8 +3,8 @@
  * helper owns the implementation; the engine calls {@link CreateRunContext} per attempt. The task
  * and run-context types users see are in `task.ts`.
  */
-import type { ClaimedRun, NewWait, Store, RunRecord } from "../store/types.ts";
-import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
+import type { ClaimedRun, NewLog, NewStep, NewWait, RunRecord } from "../store/types.ts";
+import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { AnyTask, RunContext } from "./task.ts";
 
 /** One child run to insert for a parent (engine's trigger path: validation, defaults, idempotency). */
@@ -14,11 +14,19 @@ export interface ChildTrigger {
   readonly options: TriggerOptions;
 }
 
-/** What the engine provides to a run attempt. */
+/**
+ * What the engine provides to a run attempt: the few store operations durable code performs, already
+ * bound to the worker that holds the run (fencing by lease is the host's business), and the clock.
+ */
 export interface DurableHost {
-  readonly store: Store;
-  readonly workerId: string;
+  /** The engine's clock (epoch ms): every stored time comes from it. */
   now(): number;
+  /** Stores a finished step; false when this worker no longer holds the run (nothing is written). */
+  saveStep(runId: string, step: NewStep): Promise<boolean>;
+  /** Appends log lines (a line whose key is already stored is skipped: replays write nothing twice). */
+  appendLogs(runId: string, logs: readonly NewLog[]): Promise<void>;
+  /** Stores the run's progress and tells whoever watches the worker (`run:progress`). */
+  reportProgress(runId: string, progress: number, message: string | null): Promise<void>;
   /** Validates and inserts runs (one transaction) with `parentRunId` set; idempotency keys come from the caller. */
   triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
 }
@@ -31,9 +39,14 @@ export type AttemptOutcome =
 
 export interface AttemptSetup {
   readonly claimed: ClaimedRun;
-  /** Aborted on cancel, timeout and shutdown. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted on cancel, timeout and shutdown: the signal, or a function that makes it on first use
+   * (most runs never look at their signal, and an AbortSignal is costly to make).
+   */
+  readonly signal: AbortSignal | (() => AbortSignal);
   readonly host: DurableHost;
+  /** `ctx.run`, when the caller already built it from `claimed.run`. */
+  readonly info?: RunInfo;
 }
 
 export interface AttemptHandle {

@@ -1,16 +1,17 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
-import type { ChildTrigger, DurableHost } from "../durable/types.ts";
+import type { ChildTrigger } from "../durable/types.ts";
 import { newId } from "../store/ids.ts";
 import type { RunRecord, Store } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { taskInternals } from "./define-task.ts";
+import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";
 import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { prepareRun, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
-import { createWorker, type WorkerHost } from "./worker.ts";
+import { createWorker, type WorkerHost } from "./worker/index.ts";
 
 export interface EngineOptions {
   /** Where runs live: `sqliteStore(...)` or `postgresStore(...)`. */
@@ -83,20 +84,15 @@ export function createEngine(options: EngineOptions): Engine {
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
 
-  const durableHost = (workerId: string): DurableHost => ({
-    store,
-    workerId,
-    now,
-    triggerChildren: (parent: RunRecord, items: readonly ChildTrigger[]) =>
-      triggerMany(
-        items.map((i) => ({
-          task: resolveTask(i.task, "ctx.trigger"),
-          payload: i.payload,
-          options: i.options,
-          internal: { parentRunId: parent.id },
-        })),
-      ),
-  });
+  const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>
+    triggerMany(
+      items.map((i) => ({
+        task: resolveTask(i.task, "ctx.trigger"),
+        payload: i.payload,
+        options: i.options,
+        internal: { parentRunId: parent.id },
+      })),
+    );
 
   const scheduleDeps: ScheduleDeps = {
     store,
@@ -111,7 +107,7 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     now,
     ready,
-    durableHost,
+    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
   };

@@ -12,6 +12,7 @@ import { createRunContext } from "../durable/index.ts";
 import type { RunContext } from "../durable/task.ts";
 import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, NewWait } from "../store/types.ts";
+import type { RunInfo } from "../vocabulary/runs.ts";
 import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { backoffMs } from "../vocabulary/retry.ts";
@@ -19,7 +20,6 @@ import { serializeError, type SerializedError } from "../vocabulary/serialize-er
 import { taskInternals } from "./define-task.ts";
 import { validatePayload } from "./trigger.ts";
 import type { AnyTask, CatchErrorResult, HookParams } from "./types.ts";
-import { toRunInfo } from "./views.ts";
 
 export type Decision =
   | { readonly kind: "completed"; readonly output: unknown; readonly outputJson: string }
@@ -33,41 +33,48 @@ export interface AttemptReport {
   readonly hookErrors: readonly unknown[];
 }
 
+/** How the worker controls one attempt: its abort signal, and ending it at once (timeout, cancel, stop). */
+export interface AttemptControl {
+  /** The attempt's abort signal, made on first use (most runs never look at it). */
+  signal(): AbortSignal;
+  /** Why the attempt was aborted; undefined while it is not. */
+  readonly abortReason: unknown;
+  /** `work`, or a rejection with the abort reason as soon as the worker aborts the attempt, even if the task ignores its signal. */
+  interruptible<T>(work: Promise<T>): Promise<T>;
+}
+
+/** What the hooks of one execution see; `params` is set once the payload is valid. */
+interface HookState {
+  payload: unknown;
+  params: HookParams<unknown> | null;
+}
+
 export async function executeAttempt(
   task: AnyTask,
   claimed: ClaimedRun,
-  signal: AbortSignal,
+  info: RunInfo,
   host: DurableHost,
-  /** Rejects (with the abort reason) when the worker aborts `signal`; cheaper than a listener per run. */
-  interrupted: Promise<never>,
+  control: AttemptControl,
 ): Promise<AttemptReport> {
   const run = claimed.run;
   const opts = task.options;
   const hookErrors: unknown[] = [];
-  const handle = createRunContext({ claimed, signal, host });
+  const handle = createRunContext({
+    claimed,
+    host,
+    info,
+    signal() {
+      return control.signal();
+    },
+  });
   const ctx: RunContext = handle.ctx;
-  let payload: unknown = null;
-  let params: HookParams<unknown> | null = null;
+  const state: HookState = { payload: null, params: null };
   const firstExecution = run.attempt === 1 && claimed.steps.length === 0;
-
-  const work = (async () => {
-    payload = await validatePayload(task, JSON.parse(run.payload));
-    params = { payload, ctx, run: ctx.run };
-    const p = params;
-    if (opts.init) await opts.init(p);
-    let output: unknown;
-    const inner = async () => {
-      if (firstExecution && opts.onStart) await opts.onStart(p);
-      output = await opts.run(payload, ctx);
-    };
-    if (opts.middleware) await opts.middleware({ ...p, next: inner });
-    else await inner();
-    return output;
-  })();
 
   // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
   // in the background, but the slot is freed and the decision is written).
-  const outcome = await handle.settle(untilInterrupted(work, interrupted));
+  const outcome = await handle.settle(control.interruptible(runWithHooks(task, ctx, run.payload, firstExecution, state)));
+  const params = state.params;
   if (params !== null && opts.cleanup) {
     try {
       await opts.cleanup(params);
@@ -75,7 +82,7 @@ export async function executeAttempt(
       hookErrors.push(error);
     }
   }
-  const hookParams: HookParams<unknown> = params ?? { payload, ctx, run: toRunInfo(run) };
+  const hookParams: HookParams<unknown> = params ?? { payload: state.payload, ctx, run: info };
 
   if (outcome.kind === "suspended") return { decision: { kind: "suspended", waits: outcome.waits }, hookErrors };
 
@@ -101,7 +108,7 @@ export async function executeAttempt(
   const now = host.now();
   let retryAt: number | null = null;
   const attemptsLeft = run.attempt < run.maxAttempts;
-  if (attemptsLeft && !(error instanceof NonRetriableError) && !signalIsCancel(signal)) {
+  if (attemptsLeft && !(error instanceof NonRetriableError) && !(control.abortReason instanceof RunCanceledError)) {
     const policy = taskInternals(task)!.retry;
     retryAt = error instanceof RetryAfterError ? now + error.delayMs : now + backoffMs(policy, run.attempt);
   }
@@ -143,13 +150,27 @@ export function unregisteredTask(taskId: string, known: readonly string[]): Atte
   return { decision: { kind: "failed", error: serializeError(error) }, hookErrors: [] };
 }
 
-function untilInterrupted<T>(work: Promise<T>, interrupted: Promise<never>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    work.then(resolve, reject);
-    interrupted.catch(reject);
+/** init → middleware({ next }) wrapping [ onStart (first execution only) → run ]; resolves to run's output. */
+async function runWithHooks(task: AnyTask, ctx: RunContext, payloadJson: string, firstExecution: boolean, state: HookState): Promise<unknown> {
+  const opts = task.options;
+  const parsed: unknown = JSON.parse(payloadJson);
+  const payload = opts.schema === undefined ? parsed : await validatePayload(task, parsed);
+  state.payload = payload;
+  const p: HookParams<unknown> = { payload, ctx, run: ctx.run };
+  state.params = p;
+  if (opts.init) await opts.init(p);
+  if (!opts.middleware) return runTask(task, p, firstExecution);
+  let output: unknown;
+  await opts.middleware({
+    ...p,
+    async next() {
+      output = await runTask(task, p, firstExecution);
+    },
   });
+  return output;
 }
 
-function signalIsCancel(signal: AbortSignal): boolean {
-  return signal.aborted && signal.reason instanceof RunCanceledError;
+async function runTask(task: AnyTask, p: HookParams<unknown>, firstExecution: boolean): Promise<unknown> {
+  if (firstExecution && task.options.onStart) await task.options.onStart(p);
+  return task.options.run(p.payload, p.ctx as RunContext);
 }

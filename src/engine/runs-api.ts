@@ -103,30 +103,44 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
         throw new TypeError("engine.runs.wait: option `timeoutMs` must be a number >= 0");
       }
       await need(id);
-      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-      let pollMs = 20;
-      for (;;) {
-        const run = await store.getRun({ id });
-        if (run === null) throw new Error(`engine.runs.wait: run "${id}" was deleted while waiting`);
-        const result = resultOf<never>(run);
-        if (result !== null) return result;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          throw new WaitTimeoutError(`engine.runs.wait: run ${id} did not finish within ${timeoutMs} ms (status: ${run.status})`);
-        }
-        // Woken at once by a finish in this process; otherwise poll (other processes), backing off to 1 s.
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, Math.min(pollMs, left));
-          const off = local.on("finished", (e) => {
-            if (e.id === id) done();
-          });
-          function done() {
-            clearTimeout(t);
-            off();
-            resolve();
+      // The timeout is real time, measured by a timer (the engine's clock may be a test's virtual one).
+      let timedOut = false;
+      let wake: (() => void) | null = null;
+      const timer =
+        timeoutMs === undefined
+          ? null
+          : setTimeout(() => {
+              timedOut = true;
+              wake?.();
+            }, timeoutMs);
+      try {
+        let pollMs = 20;
+        for (;;) {
+          const run = await store.getRun({ id });
+          if (run === null) throw new Error(`engine.runs.wait: run "${id}" was deleted while waiting`);
+          const result = resultOf<never>(run);
+          if (result !== null) return result;
+          if (timedOut) {
+            throw new WaitTimeoutError(`engine.runs.wait: run ${id} did not finish within ${timeoutMs} ms (status: ${run.status})`);
           }
-        });
-        pollMs = Math.min(1000, pollMs * 2);
+          // Woken at once by a finish in this process or the timeout; otherwise poll (other processes), backing off to 1 s.
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(done, pollMs);
+            const off = local.on("finished", (e) => {
+              if (e.id === id) done();
+            });
+            wake = done;
+            function done() {
+              clearTimeout(t);
+              off();
+              wake = null;
+              resolve();
+            }
+          });
+          pollMs = Math.min(1000, pollMs * 2);
+        }
+      } finally {
+        if (timer !== null) clearTimeout(timer);
       }
     },
 

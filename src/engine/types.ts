@@ -1,5 +1,5 @@
 /**
- * Public types of the engine (DESIGN.md §2): the query views, workers and the `Engine` itself. The
+ * Public types of the engine (docs/CONTRACT.md §2): the query views, workers and the `Engine` itself. The
  * types of a task and its run context live in `src/durable/task.ts`, the shared vocabulary (durations,
  * retries, results, handles, trigger options) in `src/vocabulary/`; both are re-exported here so the
  * engine's users (CLI, dashboard, entry point) find every public type in one place.
@@ -103,7 +103,8 @@ export interface WorkerOptions {
   readonly gracefulStopMs?: number;
   /**
    * Runs claimed ahead into a local buffer beyond `concurrency`, so claiming overlaps executing (for
-   * many short runs). Buffered runs hold their lease and count against queue limits. @default 0
+   * many short runs). Buffered runs hold their lease and count against queue limits. 0 claims only for
+   * free slots. @default adaptive: about 100 ms of work at the mean run time, at most 20 × concurrency
    */
   readonly prefetch?: number;
 }
@@ -192,7 +193,7 @@ export interface RunsApi {
   metrics(options: { readonly since: Date; readonly bucketMs: number }): Promise<readonly MetricsView[]>;
 }
 
-/** What `createEngine` returns (DESIGN.md §2). */
+/** What `createEngine` returns (docs/CONTRACT.md §2). */
 export interface Engine extends AsyncDisposable {
   readonly store: EngineStore;
   /** Registered tasks by id. */

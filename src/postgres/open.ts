@@ -1,8 +1,8 @@
 /** Options, pools, connection errors and migrations of the PostgreSQL store. */
-import pg from "pg";
 import { quoteIdent, transaction, type PgListenClientLike, type PgPoolLike } from "./driver.ts";
 import { StoreConnectionError } from "../vocabulary/errors.ts";
 import { isConnectionError } from "./connection-errors.ts";
+import { loadPg } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { redactText, redactUrl, redactorFor, scrubError } from "../store/redact.ts";
 
@@ -89,6 +89,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
       },
     };
   }
+  const pg = loadPg();
   const own = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
   // A connection dropped by the server (restart) must not crash the process with an unhandled
   // 'error' event, idle or checked out: errors reach callers through their queries instead.

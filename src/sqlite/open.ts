@@ -1,7 +1,7 @@
 /** Opening and migrating an SQLite database for the store, with readable errors. */
-import Database from "better-sqlite3";
 import type { SqliteDatabaseLike } from "./driver.ts";
 import { Sql } from "./driver.ts";
+import { loadBetterSqlite3 } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
 
@@ -63,11 +63,13 @@ export function openDatabase(options: SqliteStoreOptions): Opened {
   let db: SqliteDatabaseLike;
   let owned = false;
   const label = options.path ?? options.database?.name ?? "database";
+  // Outside the try: a missing driver is its own error (MissingDriverError), not a bad database file.
+  const Database = options.database === undefined ? loadBetterSqlite3() : undefined;
   try {
     if (options.database !== undefined) {
       db = options.database;
     } else {
-      db = new Database(options.path!, { timeout }) as unknown as SqliteDatabaseLike;
+      db = new Database!(options.path!, { timeout });
       owned = true;
     }
     // SQLite's busy handler blocks the event loop: keep it to a few ms and retry asynchronously (busy.ts).

@@ -1,15 +1,16 @@
 /**
- * Real headless Chromium (Debian `chromium`, driven by playwright-core) against the standalone server
- * on a real SQLite engine with a running worker. Screenshots go to test-artifacts/dashboard/.
+ * Real headless Chromium (from the @sparticuz/chromium npm package, or ERRAND_CHROMIUM, or a system
+ * one: see chromium.ts), driven by playwright-core, against the standalone server on a real SQLite
+ * engine with a running worker. Screenshots go to test-artifacts/dashboard/.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { serveDashboard, type DashboardServer } from "../../src/dashboard/index.ts";
+import { CHROMIUM_ARGS, findChromium } from "./chromium.ts";
 import { createFixture, type Fixture } from "./fixture.ts";
 
-const CHROMIUM = process.env["ERRAND_CHROMIUM"] ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts/dashboard";
 const TOKEN = "browser-test-token";
 
@@ -21,18 +22,12 @@ describe("dashboard in headless Chromium", () => {
   const problems: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium, as .ci/run does) or set ERRAND_CHROMIUM`);
-    }
+    const chromiumFound = await findChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     fx = await createFixture();
     await fx.startWorker();
     server = await serveDashboard({ engine: fx.engine, port: 0, token: TOKEN });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await chromium.launch({ executablePath: chromiumFound.executablePath, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   });
   after(async () => {

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createEngine, defineTask, type AnyTask } from "errand";
+import { createEngine, defineTask, task, type AnyTask } from "errand";
 import { sqliteStore } from "errand/sqlite";
 import { createRunContext, LeaseLostError } from "../../src/durable/index.ts";
+import { createDurableHost } from "../../src/engine/durable-host.ts";
 import { newId } from "../../src/store/ids.ts";
 import { tempDb, until } from "../support/temp.ts";
 
@@ -153,6 +154,40 @@ describe("progress and cancel", () => {
   });
 });
 
+describe("the run's signal (made on first use)", () => {
+  it("cancel aborts an in-process task run through ctx, and a signal first read after the cancel is already aborted", { timeout: 20_000 }, async () => {
+    let inner: string | null = null;
+    let late: { aborted: boolean; reason: string } | null = null;
+    const waitForAbort = task({
+      run: (c) => new Promise((_r, reject) => c.signal.addEventListener("abort", () => {
+        inner = String((c.signal.reason as Error).name);
+        reject(c.signal.reason);
+      })),
+    });
+    const t = defineTask({
+      id: "t",
+      run: async (p: { late: boolean }, ctx) => {
+        if (!p.late) return waitForAbort.run(ctx);
+        await new Promise((r) => setTimeout(r, 300)); // canceled meanwhile; the signal is read only now
+        late = { aborted: ctx.signal.aborted, reason: String((ctx.signal.reason as Error | undefined)?.name) };
+        return null;
+      },
+    });
+    const engine = await start([t]);
+    const a = await engine.trigger(t, { late: false });
+    await until(async () => (await engine.runs.get(a.id))?.status === "running", "a running");
+    assert.equal(await engine.runs.cancel(a.id), true);
+    await until(() => inner, "the in-process task's signal aborted");
+    assert.equal(inner, "RunCanceledError");
+    const b = await engine.trigger(t, { late: true });
+    await until(async () => (await engine.runs.get(b.id))?.status === "running", "b running");
+    assert.equal(await engine.runs.cancel(b.id), true);
+    await until(() => late, "the late read");
+    assert.deepEqual(late, { aborted: true, reason: "RunCanceledError" });
+    await engine.close();
+  });
+});
+
 describe("lease lost (unit level, real SQLite store)", () => {
   it("a step whose result cannot be stored fails with LeaseLostError and leaves no step behind", async () => {
     const store = sqliteStore({ path: tempDb() });
@@ -173,7 +208,7 @@ describe("lease lost (unit level, real SQLite store)", () => {
     const handle = createRunContext({
       claimed,
       signal: new AbortController().signal,
-      host: { store, workerId: "worker-b", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) },
+      host: createDurableHost({ store, workerId: "worker-b", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) }),
     });
     const outcome = await handle.settle(handle.ctx.step("s", () => ++fnCalls));
     assert.equal(outcome.kind, "failed");
@@ -241,7 +276,7 @@ describe("log flushing when the store fails", () => {
       const handle = createRunContext({
         claimed,
         signal: new AbortController().signal,
-        host: { store, workerId: "w", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) },
+        host: createDurableHost({ store, workerId: "w", now: () => Date.now(), triggerChildren: () => Promise.reject(new Error("unused")) }),
       });
       await store.close();
       for (let i = 0; i < 250; i++) handle.ctx.log.info(`line ${i}`);

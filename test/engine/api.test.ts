@@ -83,7 +83,7 @@ describe("worker events, progress and logs", () => {
     const view = (await engine.runs.get(h.id))!;
     assert.deepEqual([view.progress, view.progressMessage, view.attempt], [0.5, "half", 2]);
     const logs = await engine.runs.logs(h.id);
-    // A log line is stored once per position in the code, across re-executions (DESIGN.md §2).
+    // A log line is stored once per position in the code, across re-executions (docs/CONTRACT.md §2).
     assert.deepEqual(logs.map((l) => [l.message, l.data, l.attempt]), [["attempt", { attempt: 1 }, 1]]);
     await engine.close();
   });

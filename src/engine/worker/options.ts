@@ -1,5 +1,5 @@
 /** Validation and defaults of `engine.worker(options)`. */
-import type { WorkerOptions } from "./types.ts";
+import type { WorkerOptions } from "../types.ts";
 
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
@@ -7,7 +7,8 @@ export interface ResolvedWorkerOptions {
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
   readonly gracefulStopMs: number;
-  readonly prefetch: number;
+  /** null: adaptive (see prefetch.ts). */
+  readonly prefetch: number | null;
 }
 
 const KNOWN = new Set(["concurrency", "queues", "pollIntervalMs", "leaseMs", "gracefulStopMs", "prefetch"]);
@@ -30,7 +31,7 @@ export function validateWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
     pollIntervalMs: int("pollIntervalMs", o.pollIntervalMs, 1, 1000),
     leaseMs: int("leaseMs", o.leaseMs, 100, 30_000),
     gracefulStopMs: int("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
-    prefetch: int("prefetch", o.prefetch, 0, 0),
+    prefetch: o.prefetch === undefined ? null : int("prefetch", o.prefetch, 0, 0),
     queues: o.queues ?? null,
   };
 }

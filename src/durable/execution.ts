@@ -1,0 +1,178 @@
+/**
+ * One execution of a durable run: its state (stored steps, keys used, waits, steps in flight, the
+ * suspension) in fields, its helpers as methods, bookkeeping allocated on first use. It is also the
+ * steps' runtime (steps.ts). The run context (run-context.ts) is a thin layer of closures over it.
+ */
+import type { NewWait, RunRecord, StepRecord } from "../store/types.ts";
+import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
+import type { RunLogs } from "./run-logs.ts";
+import { executeStep, type StepRuntime } from "./steps.ts";
+import type { AnyTask, StepOptions, StepScope } from "./task.ts";
+import type { AttemptOutcome, AttemptSetup, DurableHost } from "./types.ts";
+
+type WaitInput = Omit<NewWait, "createdAt" | "parentKey"> & { parentKey?: string | null };
+
+/** The state of one execution; also the steps' runtime. */
+export class Execution implements StepRuntime {
+  readonly run: RunRecord;
+  readonly runId: string;
+  readonly host: DurableHost;
+  readonly stored: Map<string, StepRecord>;
+  readonly waits: NewWait[] = [];
+  #used: Set<string> | null = null;
+  #inflight: Set<Promise<unknown>> | null = null;
+  #autoKeys: Map<string, number> | null = null;
+  #suspending = false;
+  #suspend: (() => void) | null = null;
+  #signal: AbortSignal | null;
+  readonly #signalSource: (() => AbortSignal) | null;
+
+  constructor(setup: AttemptSetup) {
+    this.run = setup.claimed.run;
+    this.runId = this.run.id;
+    const signal = setup.signal;
+    this.#signal = typeof signal === "function" ? null : signal;
+    this.#signalSource = typeof signal === "function" ? signal : null;
+    this.host = setup.host;
+    const steps = setup.claimed.steps;
+    this.stored = new Map();
+    for (const s of steps) this.stored.set(s.key, s);
+  }
+
+  /** The run's abort signal (made on first use when the caller gave a source). */
+  get signal(): AbortSignal {
+    return (this.#signal ??= this.#signalSource!());
+  }
+
+  now(): number {
+    return this.host.now();
+  }
+
+  save(step: Parameters<StepRuntime["save"]>[0]): Promise<boolean> {
+    return this.host.saveStep(this.runId, step);
+  }
+
+  suspending(): boolean {
+    return this.#suspending;
+  }
+
+  releaseKeysUnder(path: string): void {
+    if (this.#used === null) return;
+    const prefix = `${path}/`;
+    for (const key of this.#used) if (key.startsWith(prefix)) this.#used.delete(key);
+  }
+
+  parked<T>(): Promise<T> {
+    return new Promise<T>(() => {});
+  }
+
+  track<T>(p: Promise<T>): Promise<T> {
+    const inflight = (this.#inflight ??= new Set());
+    inflight.add(p);
+    p.then(
+      () => inflight.delete(p),
+      () => inflight.delete(p),
+    );
+    return p;
+  }
+
+  /** Settles once every step or child trigger in flight is stored (or failed). */
+  async drain(untilEmpty: boolean): Promise<void> {
+    const inflight = this.#inflight;
+    if (inflight === null || inflight.size === 0) return;
+    do {
+      if (inflight.size === 0) return;
+      await Promise.allSettled([...inflight]);
+    } while (untilEmpty);
+  }
+
+  /** A key used twice in one execution is a bug in the task. */
+  claimKey(path: string, what: string): void {
+    const used = (this.#used ??= new Set());
+    if (used.has(path)) {
+      throw new Error(`${what}: the key "${path}" is used twice in one execution of run ${this.runId}; keys must be unique per run`);
+    }
+    used.add(path);
+  }
+
+  /** Memoised in-process tasks may run with the same key again (their cache decides). */
+  useKey(path: string): void {
+    (this.#used ??= new Set()).add(path);
+  }
+
+  /** `<kind>:<task id>#<n>`: the n-th call of this kind for this task in the execution. */
+  autoKey(kind: string, taskId: string): string {
+    const keys = (this.#autoKeys ??= new Map());
+    const base = `${kind}:${taskId}`;
+    const n = (keys.get(base) ?? 0) + 1;
+    keys.set(base, n);
+    return `${base}#${n}`;
+  }
+
+  /** `ctx.step` (parent null) or `s.step` of a step (keys scoped under the parent's path). */
+  stepIn(parent: string | null): StepScope["step"] {
+    return <T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T> => {
+      try {
+        const k = checkKey(key, "ctx.step");
+        if (typeof fn !== "function") throw new TypeError(`ctx.step("${k}"): the second argument must be a function`);
+        const path = parent === null ? k : `${parent}/${k}`;
+        this.claimKey(path, "ctx.step");
+        return executeStep(this, path, parent, "step", fn, options, (p) => this.stepIn(p));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+
+  /** Registers a wait and parks the caller: the run suspends once in-flight steps are stored. */
+  wait<T>(w: WaitInput): Promise<T> {
+    this.waits.push({ parentKey: null, createdAt: this.host.now(), ...w });
+    this.suspendNow();
+    return this.parked<T>();
+  }
+
+  suspendNow(): void {
+    this.#suspending = true;
+    this.#suspend?.();
+  }
+
+  async triggerChild(path: string, task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle> {
+    const [handle] = await this.host.triggerChildren(this.run, [
+      { task, payload, options: { ...options, idempotencyKey: options?.idempotencyKey ?? `${this.runId}:${path}` } },
+    ]);
+    return handle!;
+  }
+
+  /** Races `work` against a suspension; see {@link AttemptHandle.settle}. */
+  settle(work: Promise<unknown>, logs: RunLogs): Promise<AttemptOutcome> {
+    if (this.#suspending) return this.#finish(null, logs);
+    return new Promise<AttemptOutcome | null>((resolve) => {
+      this.#suspend = () => resolve(null);
+      work.then(
+        (output) => resolve({ kind: "completed", output }),
+        (error: unknown) => resolve({ kind: "failed", error }),
+      );
+    }).then((result) => this.#finish(result, logs));
+  }
+
+  /** After the race: steps in flight are stored and logs flushed before the outcome is reported. */
+  async #finish(result: AttemptOutcome | null, logs: RunLogs): Promise<AttemptOutcome> {
+    this.#suspend = null;
+    if (result !== null && !(this.#suspending && result.kind === "failed")) {
+      await this.drain(false);
+      if (logs.pending) await logs.flush().catch(() => {});
+      return result;
+    }
+    // Suspended: let steps already running finish and be stored, then report every wait.
+    await this.drain(true);
+    if (logs.pending) await logs.flush().catch(() => {});
+    return { kind: "suspended", waits: [...this.waits] };
+  }
+}
+
+/** A step, sleep or wait key: non-empty, without "/". */
+export function checkKey(key: unknown, what: string): string {
+  if (typeof key !== "string" || key === "") throw new TypeError(`${what}: the key must be a non-empty string`);
+  if (key.includes("/")) throw new TypeError(`${what}: the key "${key}" must not contain "/" (it separates nested step keys)`);
+  return key;
+}

@@ -1,0 +1,32 @@
+/**
+ * The narrow host a worker hands to durable code (`src/durable/`): the store operations a run attempt
+ * performs, bound to the worker that holds the run (so durable code never sees the whole `Store`, nor
+ * a worker id), the engine's clock, and child triggers through the engine's trigger path.
+ */
+import type { ChildTrigger, DurableHost } from "../durable/types.ts";
+import type { RunRecord, Store } from "../store/types.ts";
+import type { RunHandle } from "../vocabulary/runs.ts";
+
+export interface DurableHostDeps {
+  readonly store: Store;
+  /** The worker whose lease fences step writes. */
+  readonly workerId: string;
+  now(): number;
+  triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
+  /** Told once a progress update is stored (the worker emits `run:progress`). */
+  onProgress?(runId: string, progress: number, message: string | null): void;
+}
+
+export function createDurableHost(deps: DurableHostDeps): DurableHost {
+  const { store, workerId, now, onProgress } = deps;
+  return {
+    now,
+    saveStep: (runId, step) => store.saveStep({ workerId, runId, step, now: now() }),
+    appendLogs: (runId, logs) => store.appendLogs({ runId, logs }),
+    async reportProgress(runId, progress, message) {
+      await store.setProgress({ runId, progress, message, now: now() });
+      onProgress?.(runId, progress, message);
+    },
+    triggerChildren: (parent, items) => deps.triggerChildren(parent, items),
+  };
+}

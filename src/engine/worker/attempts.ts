@@ -1,0 +1,103 @@
+/**
+ * Starting and settling attempts: buffered runs start while slots are free (a slot freed by a run
+ * that settles starts the next buffered run at once, without waiting for a wake-up); a settled
+ * attempt's outcome goes to the completion batch (completed) or is written on its own (retry,
+ * failure, suspension). A lost run's outcome is dropped.
+ */
+import { toRunInfo } from "../views.ts";
+import { TaskTimeoutError } from "../../vocabulary/errors.ts";
+import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } from "../executor.ts";
+import type { WorkerCore } from "./core.ts";
+import type { HeldRun } from "./held-run.ts";
+
+/**
+ * Starts buffered runs while the worker runs and has free slots, within this turn's budget: runs that
+ * settle at once (no-op runs) would otherwise drain the whole buffer in one chain of microtasks, and the
+ * worker could not claim the next batch (nor send completions) until the buffer is empty. Out of budget,
+ * it rings the doorbell: the next turn sends completions, claims if half the buffer is gone, and goes on.
+ */
+export function startBuffered(w: WorkerCore): void {
+  if (w.held.buffered === 0) return;
+  void w.leases.expireOwn(w.host.now()); // a buffered run whose lease expired (blocked loop) goes back unstarted
+  while (w.state === "running" && w.held.running < w.opts.concurrency) {
+    if (w.turn.startsLeft <= 0) {
+      w.bell.ring();
+      return;
+    }
+    const run = w.held.nextBuffered();
+    if (run === undefined) return;
+    w.turn.startsLeft--;
+    startAttempt(w, run);
+  }
+}
+
+function startAttempt(w: WorkerCore, h: HeldRun): void {
+  const run = h.claimed.run;
+  const task = w.host.tasks.get(run.taskId);
+  const timeoutMs = task?.options.timeoutMs;
+  h.start(toRunInfo(run), w.host.now(), timeoutMs === undefined ? null : { ms: timeoutMs, error: timeoutError });
+  if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
+  const attempt: Promise<AttemptReport> =
+    task === undefined
+      ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
+      : executeAttempt(task, h.claimed, h.info!, w.durable, h);
+  attempt.then(
+    (report) => settle(w, h, report),
+    (error: unknown) => {
+      w.reportError(error);
+      h.settled(false);
+      startBuffered(w);
+    },
+  );
+}
+
+function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
+  const r = run.claimed.run;
+  return new TaskTimeoutError(`task "${r.taskId}" timed out after ${ms} ms (attempt ${r.attempt})`);
+}
+
+function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
+  w.prefetch.observe(w.host.now() - h.startedAt);
+  const write = h.settled(true);
+  startBuffered(w);
+  for (const e of report.hookErrors) w.reportError(e);
+  if (!write) return;
+  const d = report.decision;
+  if (d.kind === "completed") {
+    w.completions.add({ run: h, output: d.output, outputJson: d.outputJson });
+    w.bell.ring();
+    return;
+  }
+  void writeOutcome(w, h, d);
+}
+
+/** Retries, failures and suspensions: one store call each (retried on transient errors). */
+async function writeOutcome(w: WorkerCore, h: HeldRun, d: Exclude<Decision, { kind: "completed" }>): Promise<void> {
+  const { store, id: workerId, events } = w;
+  const runId = h.id;
+  const info = h.info!;
+  const now = w.host.now();
+  try {
+    switch (d.kind) {
+      case "retry":
+        if (await w.persist(() => store.failRun({ workerId, runId, error: JSON.stringify(d.error), retryAt: d.retryAt, now }))) {
+          events.emit("run:retrying", { run: info, error: d.error, retryAt: new Date(d.retryAt) });
+        }
+        break;
+      case "failed":
+        if (await w.persist(() => store.failRun({ workerId, runId, error: JSON.stringify(d.error), retryAt: null, now }))) {
+          events.emit("run:failed", { run: info, error: d.error });
+          w.host.local.emit("finished", { id: runId });
+        }
+        break;
+      case "suspended":
+        if ((await w.persist(() => store.suspendRun({ workerId, runId, waits: d.waits, now }))) !== null) {
+          events.emit("run:waiting", { run: info });
+        }
+        break;
+    }
+  } catch (error) {
+    w.reportError(error);
+  }
+  h.written();
+}

@@ -1,0 +1,159 @@
+/**
+ * One run a worker holds, and the only place its state changes (docs/ARCHITECTURE.md, "Held run"):
+ *
+ *   buffered ──start──► executing ──settled──► writing ──written──► released
+ *      │                   │   └──settled, nothing to write──────────────▲
+ *      │                   └──lose──► lost ──settled─────────────────────┤
+ *      └──lose───────────────────────────────────────────────────────────┘
+ *
+ * - buffered: claimed ahead, waiting for a slot (prefetch);
+ * - executing: its function runs and holds a slot;
+ * - lost: canceled, lease lost or worker stopped while executing: the function was aborted and may
+ *   still be winding down (it keeps its slot until it settles); its outcome is never written;
+ * - writing: the function returned, its slot is free, its outcome is being written;
+ * - released: no longer this worker's.
+ *
+ * The worker's counts (slots in use, buffered, unwritten outcomes) are the tally of these states,
+ * moved only by {@link HeldRun.#moveTo}; nothing else keeps a counter.
+ */
+import type { ClaimedRun } from "../../store/types.ts";
+import type { RunInfo } from "../../vocabulary/runs.ts";
+import type { AttemptControl } from "../executor.ts";
+
+export type HeldState = "buffered" | "executing" | "lost" | "writing" | "released";
+
+const ALLOWED: Readonly<Record<HeldState, readonly HeldState[]>> = {
+  buffered: ["executing", "released"],
+  executing: ["writing", "lost", "released"],
+  lost: ["released"],
+  writing: ["released"],
+  released: [],
+};
+
+/** Told of every state change (the registry keeps the tally and its by-id index with it). */
+export interface HeldRunObserver {
+  moved(run: HeldRun, from: HeldState, to: HeldState): void;
+}
+
+/** How {@link HeldRun.lose} left the run. */
+export type LossEffect =
+  /** Never started: released at once, nothing to abort. */
+  | "released"
+  /** Executing: aborted; it is released once its function settles, and its outcome is dropped. */
+  | "aborted"
+  /** Writing (the store decides) or already lost/released: nothing changed. */
+  | "unchanged";
+
+export class HeldRun implements AttemptControl {
+  #state: HeldState = "buffered";
+  readonly claimed: ClaimedRun;
+  /** The lease this worker last secured for the run expires at this time (engine clock). */
+  leaseUntil: number;
+  /** Set on start. */
+  info: RunInfo | null = null;
+  startedAt = 0;
+  #controller: AbortController | null = null;
+  #abortReason: unknown = undefined;
+  #interrupt: ((reason: unknown) => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #observer: HeldRunObserver;
+
+  constructor(claimed: ClaimedRun, leaseUntil: number, observer: HeldRunObserver) {
+    this.claimed = claimed;
+    this.leaseUntil = leaseUntil;
+    this.#observer = observer;
+  }
+
+  get id(): string {
+    return this.claimed.run.id;
+  }
+
+  get state(): HeldState {
+    return this.#state;
+  }
+
+  /** buffered → executing; `timeout` arms the task's timeout. */
+  start(info: RunInfo, now: number, timeout: { ms: number; error: (run: HeldRun, ms: number) => unknown } | null): void {
+    this.#moveTo("executing");
+    this.info = info;
+    this.startedAt = now;
+    if (timeout !== null) this.#timer = setTimeout(() => this.#abort(timeout.error(this, timeout.ms)), timeout.ms);
+  }
+
+  /** The attempt's abort signal, made on first use: an AbortSignal is costly and most runs never look. */
+  signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#abortReason !== undefined && !this.#controller.signal.aborted) this.#controller.abort(this.#abortReason);
+    return this.#controller.signal;
+  }
+
+  get abortReason(): unknown {
+    return this.#abortReason;
+  }
+
+  /** `work`, or a rejection with the abort reason as soon as the run is aborted (timeout, cancel, stop). */
+  interruptible<T>(work: Promise<T>): Promise<T> {
+    if (this.#abortReason !== undefined) return Promise.reject(this.#abortReason);
+    return new Promise<T>((resolve, reject) => {
+      this.#interrupt = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /**
+   * The function settled: executing → writing when `outcome` is to be written, else → released
+   * (lost runs always end here: their outcome is dropped). Returns whether to write it.
+   */
+  settled(outcome: boolean): boolean {
+    this.#clearTimer();
+    this.#interrupt = null;
+    if (this.#state === "executing" && outcome) {
+      this.#moveTo("writing");
+      return true;
+    }
+    if (this.#state === "executing" || this.#state === "lost") this.#moveTo("released");
+    return false;
+  }
+
+  /** The outcome is written (or given up on): writing → released. */
+  written(): void {
+    if (this.#state === "writing") this.#moveTo("released");
+  }
+
+  /** Aborts an executing run without losing it (its outcome, e.g. a timeout failure, is still written). */
+  abort(reason: unknown): void {
+    if (this.#state === "executing") this.#abort(reason);
+  }
+
+  /** The run is no longer this worker's to finish (canceled, lease lost, handed back, worker stopped). */
+  lose(reason: unknown): LossEffect {
+    if (this.#state === "buffered") {
+      this.#moveTo("released");
+      return "released";
+    }
+    if (this.#state !== "executing") return "unchanged";
+    this.#moveTo("lost");
+    this.#abort(reason);
+    return "aborted";
+  }
+
+  #abort(reason: unknown): void {
+    this.#clearTimer();
+    if (this.#abortReason !== undefined) return; // the first reason stands, as with an AbortSignal
+    this.#abortReason = reason ?? new Error("aborted");
+    this.#controller?.abort(this.#abortReason);
+    this.#interrupt?.(this.#abortReason);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #moveTo(to: HeldState): void {
+    const from = this.#state;
+    if (!ALLOWED[from].includes(to)) throw new Error(`held run ${this.id}: no transition ${from} → ${to} (a worker bug)`);
+    this.#state = to;
+    this.#observer.moved(this, from, to);
+  }
+}
