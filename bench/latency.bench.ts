@@ -15,6 +15,7 @@ import { fmtMs, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import type { Latencies } from "./lib/contestants/types.ts";
+import { atMost, report, type Verdict } from "./lib/verdict.ts";
 
 const n = envInt("BENCH_LATENCY_N", 600);
 const perSec = envInt("BENCH_LATENCY_RATE", 200);
@@ -23,6 +24,7 @@ const R = rounds();
 
 const server = await startPgServer();
 const dir = tempDir("latency");
+const verdicts: Verdict[] = [];
 try {
   console.log(`latency: ${machineLine()} · ${await server.settings()} · ${n} jobs at ${perSec}/s · ${R} rounds`);
   const out = await runRounds<Latencies>(
@@ -78,7 +80,17 @@ try {
       ];
     }),
   );
+  const pgo = out.get("Errand, PostgreSQL");
+  const p50 = medianOf(pgo, (x) => x.p50);
+  const p99 = medianOf(pgo, (x) => x.p99);
+  const vsPeer = g50 === undefined ? "" : ` (graphile-worker ${fmtMs(g50)} / ${fmtMs(g99)})`;
+  verdicts.push(atMost("trigger→start p50, idle, PostgreSQL", p50, 2, (v) => `${fmtMs(v)}${vsPeer}`, "≤ 2 ms"));
+  verdicts.push(atMost("trigger→start p99, idle, PostgreSQL", p99, 10, (v) => fmtMs(v), "≤ 10 ms"));
+  for (const name of ["Errand, SQLite NORMAL", "Errand, SQLite FULL"]) {
+    verdicts.push(atMost(`trigger→start p50, idle, ${name.replace("Errand, ", "")}`, medianOf(out.get(name), (x) => x.p50), 1, (v) => fmtMs(v), "≤ 1 ms"));
+  }
 } finally {
   dir.remove();
   await server.stop();
 }
+report("latency", verdicts);

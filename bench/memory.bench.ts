@@ -16,6 +16,7 @@ import { medianOf, runRounds } from "./lib/rounds.ts";
 import { fmtInt, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
+import { atMost, report, type Verdict } from "./lib/verdict.ts";
 
 type Points = { runs: number; rssMiB: number; heapMiB: number }[];
 const small = envInt("BENCH_MEM_SMALL", 1000);
@@ -25,6 +26,7 @@ const R = envInt("BENCH_MEM_ROUNDS", 1);
 
 const server = await startPgServer();
 const dir = tempDir("memory");
+const verdicts: Verdict[] = [];
 try {
   console.log(`memory: ${machineLine()} · ${fmtInt(small)} → ${fmtInt(big)} runs · ${R} round(s)`);
   const checkpoints = [small, mid, big];
@@ -56,7 +58,14 @@ try {
       return [o.name, mib(a), mib(m), mib(b), ratio(b, a), ratio(b, m), mib(medianOf(o, (p) => p[0]!.heapMiB)), mib(medianOf(o, (p) => p[2]!.heapMiB))];
     }),
   );
+  for (const o of out.values()) {
+    const a = medianOf(o, at(0));
+    const b = medianOf(o, at(2));
+    const growth = a !== undefined && b !== undefined ? b / a : undefined;
+    verdicts.push(atMost(`RSS after ${fmtInt(big)} runs, ${o.name}`, growth, 1.2, (v) => `${v.toFixed(2)}× RSS at ${fmtInt(small)} (${mib(a)} → ${mib(b)} MiB)`, "< 1.2× (flat)"));
+  }
 } finally {
   dir.remove();
   await server.stop();
 }
+report("memory", verdicts);

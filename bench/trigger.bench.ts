@@ -14,6 +14,7 @@ import { fmtInt, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
+import { atLeast, report, type Verdict } from "./lib/verdict.ts";
 
 const singleN = envInt("BENCH_SINGLE_N", 500);
 const bulkN = envInt("BENCH_BULK_N", 20_000);
@@ -25,11 +26,24 @@ const modes = [
 ] as const;
 
 const rows: string[][] = [];
+const verdicts: Verdict[] = [];
+/** The targets: bulk ≥ 1× graphile-worker and ≥ 0.5× plainjob; single ≥ 1× both. */
+const goal = (peer: string, mode: string): number => (mode === "bulk" && peer.startsWith("plainjob") ? 0.5 : 1);
 const addRows = (where: string, peer: string, out: Awaited<ReturnType<typeof runRounds<Rate>>>, mode: string, n: number): void => {
   const e = out.get("Errand");
   const p = out.get(peer);
   const eMed = medianOf(e, (x) => x.perSec);
   const pMed = medianOf(p, (x) => x.perSec);
+  const g = goal(peer, mode);
+  verdicts.push(
+    atLeast(
+      `${mode} trigger rows/s, ${where}${mode === "bulk" ? ` (${batch} per call)` : " (one awaited call per row)"}`,
+      eMed !== undefined && pMed !== undefined ? eMed / pMed : undefined,
+      g,
+      (v) => `${v.toFixed(2)}× ${peer} (${fmtInt(eMed)} vs ${fmtInt(pMed)} rows/s)`,
+      `≥ ${g}×`,
+    ),
+  );
   rows.push([`${where} ${mode}`, "Errand", fmtInt(n), fmtInt(eMed), samplesOf(e, (x) => x.perSec), ratio(eMed, pMed)]);
   rows.push([`${where} ${mode}`, peer, fmtInt(n), fmtInt(pMed), samplesOf(p, (x) => x.perSec), "1.00×"]);
 };
@@ -91,3 +105,4 @@ printTable(
   rows,
   2,
 );
+report("trigger", verdicts);

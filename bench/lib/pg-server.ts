@@ -4,7 +4,7 @@
  * defaults (fsync on, synchronous_commit on), so every figure is for committed, durable writes.
  * `ERRAND_PG_URL` (a server URL, any database) uses an existing server instead.
  */
-import { mkdtempSync, rmSync, chownSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, chownSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,9 +17,22 @@ export interface PgServer {
   /** Creates an empty database (dropping one of that name first) and returns its URL. */
   freshDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
+  /** A copy of database `from` (a file copy, no WAL per page) named `name`; returns its URL. */
+  copyDatabase(from: string, name: string): Promise<string>;
   /** Server settings that matter for the figures, e.g. `fsync=on synchronous_commit=on`. */
   settings(): Promise<string>;
+  /** CPU time (ms) the server's processes used so far (null: an external server, not measurable here). */
+  cpuMs(): number | null;
+  /** WAL written and flushed so far, server-wide (for rates: take two readings). */
+  wal(): Promise<WalCounters>;
   stop(): Promise<void>;
+}
+
+export interface WalCounters {
+  readonly bytes: number;
+  readonly records: number;
+  /** fsyncs of WAL (pg_stat_io on PostgreSQL 18+, pg_stat_wal.wal_sync before). */
+  readonly fsyncs: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -34,7 +47,37 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function serverApi(base: URL, stopServer: () => Promise<void>): PgServer {
+/**
+ * CPU time (ms) of a local PostgreSQL server: the postmaster (with its exited children's time) and
+ * its live children, from /proc. null where /proc is not readable.
+ */
+export function serverCpuMs(dataDir: string): number | null {
+  try {
+    const ticks = 10; // ms per clock tick (USER_HZ 100 on Linux)
+    const stat = (pid: string) => {
+      const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      return { ppid: f[1], own: (Number(f[11]) + Number(f[12])) * ticks, children: (Number(f[13]) + Number(f[14])) * ticks };
+    };
+    const pm = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]!.trim();
+    const root = stat(pm);
+    let total = root.own + root.children;
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const x = stat(d);
+        if (x.ppid === pm) total += x.own;
+      } catch {
+        // the process ended meanwhile (its time moved to the postmaster's children time)
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+function serverApi(base: URL, stopServer: () => Promise<void>, dataDir: string | null = null): PgServer {
   const url = (database: string): string => {
     const u = new URL(base.href);
     u.pathname = `/${database}`;
@@ -60,12 +103,30 @@ function serverApi(base: URL, stopServer: () => Promise<void>): PgServer {
       await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
       return url(name);
     },
+    async copyDatabase(from, name) {
+      await dropDatabase(name);
+      await admin((c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(from)} STRATEGY FILE_COPY`));
+      return url(name);
+    },
     async settings() {
       return await admin(async (c) => {
         const r = await c.query<{ name: string; setting: string }>(
           "SELECT name, setting FROM pg_settings WHERE name IN ('fsync','synchronous_commit','server_version','max_connections','shared_buffers') ORDER BY name",
         );
         return r.rows.map((x) => `${x.name}=${x.setting}`).join(" ");
+      });
+    },
+    cpuMs: () => (dataDir === null ? null : serverCpuMs(dataDir)),
+    async wal() {
+      return await admin(async (c) => {
+        const w = (await c.query<{ bytes: string; records: string }>("SELECT wal_bytes AS bytes, wal_records AS records FROM pg_stat_wal")).rows[0]!;
+        let fsyncs: number;
+        try {
+          fsyncs = Number((await c.query<{ n: string }>("SELECT coalesce(sum(fsyncs), 0) AS n FROM pg_stat_io WHERE object = 'wal'")).rows[0]!.n);
+        } catch {
+          fsyncs = Number((await c.query<{ n: string }>("SELECT wal_sync AS n FROM pg_stat_wal")).rows[0]!.n);
+        }
+        return { bytes: Number(w.bytes), records: Number(w.records), fsyncs };
       });
     },
     stop: stopServer,
@@ -111,7 +172,7 @@ export async function startPgServer(): Promise<PgServer> {
     await server.stop();
     cleanup();
   };
-  return serverApi(new URL(`postgres://postgres:${password}@127.0.0.1:${port}/postgres`), stop);
+  return serverApi(new URL(`postgres://postgres:${password}@127.0.0.1:${port}/postgres`), stop, dataDir);
 }
 
 export function chownToPostgres(dir: string): void {

@@ -68,3 +68,9 @@ export async function transaction<T>(pool: PgPoolLike, fn: (c: Queryable) => Pro
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/** A SQL string literal (as node-postgres's escapeLiteral: quotes doubled; backslashes doubled under E''). */
+export function quoteLiteral(value: string): string {
+  const quoted = `'${value.replaceAll("'", "''")}'`;
+  return value.includes("\\") ? ` E${quoted.replaceAll("\\", "\\\\")}` : quoted;
+}

@@ -1,11 +1,27 @@
 /** Read-side and bookkeeping calls of the PostgreSQL store. */
-import { RUN_STATUSES, type ListRunsParams, type RunStatus, type StoreQueries } from "../store/types.ts";
+import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
+import { checkBucket, pageLimit, stepsInOrder, toPage, zeroByStatus } from "../store/rules/reads.ts";
 import { transaction } from "./driver.ts";
+import { countChanges, countFinished, PRUNE_MINUTES, READ_COUNTS, READ_MINUTES } from "./counts.ts";
 import type { Resolved } from "./open.ts";
-import { toLog, toRun, toSchedule, toStep, waitAsStep, type WaitRow } from "./rows.ts";
+import { toLog, toRun, toSchedule, toStep, toWait, type WaitRow } from "./rows.ts";
 
 
-export function createQueries(r: Resolved): StoreQueries {
+/** Runs deleted per prune transaction. */
+const PRUNE_BATCH = 2000;
+/** How many of the newest runs a tag filter walks before it reads the tag's index. */
+const RECENT_FOR_TAGS = 20_000;
+/** Counter rows past which a stats() call asks for a compaction. */
+const COMPACT_AT = 2000;
+
+const PRUNE_RUNS = `
+WITH gone AS (DELETE FROM :S.runs WHERE id = ANY($1) RETURNING queue, status, started_at, finished_at),
+counted AS (${countChanges("gone", "status", null)}),
+minutes AS (${countFinished("gone", -1)})
+SELECT count(*) FROM gone`;
+
+/** `compact` folds the counter deltas (in the background). */
+export function createQueries(r: Resolved, compact: () => void): StoreQueries {
   const { pool, S } = r;
   return {
     async getSteps({ runId }) {
@@ -13,9 +29,7 @@ export function createQueries(r: Resolved): StoreQueries {
         pool.query(S("SELECT * FROM :S.steps WHERE run_id = $1"), [runId]),
         pool.query<WaitRow>(S("SELECT * FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL"), [runId]),
       ]);
-      return [...steps.rows.map(toStep), ...waits.rows.map(waitAsStep)].sort(
-        (a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-      );
+      return stepsInOrder(steps.rows.map(toStep), waits.rows.map(toWait));
     },
 
     async appendLogs({ runId, logs }) {
@@ -42,14 +56,13 @@ export function createQueries(r: Resolved): StoreQueries {
     },
 
     async listRuns(p: ListRunsParams) {
-      const limit = Math.min(Math.max(Math.trunc(p.limit ?? 50), 1), 1000);
+      const limit = pageLimit(p);
       const where: string[] = [];
       const values: unknown[] = [];
       const add = (sql: string, v: unknown) => {
         values.push(v);
         where.push(sql.replaceAll("?", `$${values.length}`));
       };
-      if (p.tag !== undefined) add("tags @> ARRAY[?]::text[]", p.tag);
       if (p.status !== undefined && p.status.length > 0) add("status = ANY(?)", [...p.status]);
       if (p.taskId !== undefined) add("task_id = ?", p.taskId);
       if (p.queue !== undefined) add("queue = ?", p.queue);
@@ -59,40 +72,70 @@ export function createQueries(r: Resolved): StoreQueries {
         add("id < ?", `${p.idPrefix}\uffff`);
       }
       if (p.cursor !== undefined && p.cursor !== null) add("id < ?", p.cursor);
+      const untagged = where.length;
+      if (p.tag !== undefined) add("tags @> ARRAY[?]::text[] AND tags <> '{}'", p.tag); // matches the partial GIN index
       values.push(limit + 1);
-      const text = S(`SELECT * FROM :S.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT $${values.length}`);
-      const rows = (await pool.query(text, values)).rows;
-      const more = rows.length > limit;
-      const page = (more ? rows.slice(0, limit) : rows).map(toRun);
-      return { runs: page, nextCursor: more ? page[page.length - 1]!.id : null };
+      const n = `$${values.length}`;
+      const select = (extra: string | null, conditions = where, max = n) => {
+        const all = extra === null ? conditions : [...conditions, extra];
+        return `SELECT * FROM :S.runs${all.length ? ` WHERE ${all.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${max}`;
+      };
+      // runs_task_id leaves out running runs (a claim then adds no entry to it): a task filter reads
+      // it for the others and runs_running for the running ones, newest first from both.
+      const statuses = p.status ?? [];
+      const query = (conditions: string[], max: string) => {
+        if (p.taskId === undefined || (statuses.length > 0 && statuses.every((x) => x === "running"))) return select(null, conditions, max);
+        if (statuses.length > 0 && !statuses.includes("running")) return select("status <> 'running'", conditions, max);
+        return `SELECT * FROM ((${select("status <> 'running'", conditions, max)}) UNION ALL (${select("status = 'running'", conditions, max)})) AS u ORDER BY id DESC LIMIT ${max}`;
+      };
+      if (p.tag !== undefined) {
+        // A tag shared by many runs: its page is among the newest runs, found by walking them in id
+        // order (bounded); reading every tagged run through the GIN index and sorting them could take
+        // 100 ms per million runs. A rare tag falls through to the index.
+        const recent = `SELECT * FROM (${query(where.slice(0, untagged), String(RECENT_FOR_TAGS))}) AS recent WHERE ${where[untagged]} ORDER BY id DESC LIMIT ${n}`;
+        const rows = (await pool.query(S(recent), values)).rows;
+        if (rows.length === limit + 1) return toPage(rows, limit, toRun);
+      }
+      return toPage((await pool.query(S(query(where, n)), values)).rows, limit, toRun);
     },
 
     async stats() {
-      const byStatus = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
-      const [counts, queues] = await Promise.all([
-        pool.query<{ status: RunStatus; n: string }>(S("SELECT status, count(*) AS n FROM :S.runs GROUP BY status")),
-        pool.query<{ queue: string; pending: string; running: string }>(
-          S(`SELECT queue, count(*) FILTER (WHERE status IN ('queued', 'delayed')) AS pending,
-               count(*) FILTER (WHERE status = 'running') AS running
-             FROM :S.runs WHERE status IN ('queued', 'delayed', 'running') GROUP BY queue ORDER BY queue`),
-        ),
-      ]);
-      for (const row of counts.rows) byStatus[row.status] = Number(row.n);
-      return { byStatus, queues: queues.rows.map((q) => ({ queue: q.queue, pending: Number(q.pending), running: Number(q.running) })) };
+      // From the counters (src/postgres/counts.ts), never by counting the runs table.
+      const byStatus = zeroByStatus();
+      const queues = new Map<string, { queue: string; pending: number; running: number }>();
+      let rows = 0;
+      for (const row of (await pool.query<{ queue: string; status: RunStatus; n: string; rows: string }>(S(READ_COUNTS))).rows) {
+        const n = Number(row.n);
+        rows += Number(row.rows);
+        byStatus[row.status] += n;
+        if (row.status !== "queued" && row.status !== "delayed" && row.status !== "running") continue;
+        let q = queues.get(row.queue);
+        if (q === undefined) queues.set(row.queue, (q = { queue: row.queue, pending: 0, running: 0 }));
+        if (row.status === "running") q.running += n;
+        else q.pending += n;
+      }
+      if (rows > COMPACT_AT) compact();
+      return { byStatus, queues: [...queues.values()].filter((q) => q.pending + q.running > 0) };
     },
 
     async metrics({ since, bucketMs }) {
-      if (!(bucketMs > 0)) throw new TypeError("metrics: `bucketMs` must be > 0");
-      const rows = await pool.query<{ at: string; completed: string; failed: string; avg_ms: string | null; max_ms: string | null }>(
-        S(`SELECT (finished_at / $2) * $2 AS at,
-             count(*) FILTER (WHERE status = 'completed') AS completed,
-             count(*) FILTER (WHERE status = 'failed') AS failed,
-             avg(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS avg_ms,
-             max(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS max_ms
-           FROM :S.runs WHERE finished_at IS NOT NULL AND finished_at >= $1
-           GROUP BY 1 ORDER BY 1`),
-        [since, Math.trunc(bucketMs)],
-      );
+      checkBucket(bucketMs);
+      const step = Math.trunc(bucketMs);
+      type Bucket = { at: string; completed: string; failed: string; avg_ms: string | null; max_ms: string | null };
+      // Whole minutes come from the per-minute counters; anything finer counts the runs themselves.
+      const fromMinutes = since % 60_000 === 0 && step % 60_000 === 0;
+      const rows = fromMinutes
+        ? await pool.query<Bucket>(S(READ_MINUTES), [since, step])
+        : await pool.query<Bucket>(
+            S(`SELECT (finished_at / $2) * $2 AS at,
+                 count(*) FILTER (WHERE status = 'completed') AS completed,
+                 count(*) FILTER (WHERE status = 'failed') AS failed,
+                 avg(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS avg_ms,
+                 max(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS max_ms
+               FROM :S.runs WHERE finished_at IS NOT NULL AND finished_at >= $1
+               GROUP BY 1 ORDER BY 1`),
+            [since, step],
+          );
       return rows.rows.map((b) => ({
         at: Number(b.at),
         completed: Number(b.completed),
@@ -103,21 +146,32 @@ export function createQueries(r: Resolved): StoreQueries {
     },
 
     async prune({ finishedBefore }) {
+      // Bounded batches, each its own transaction; a batch continues where the previous one ended
+      // (runs_finished order), so 1M runs never means rescanning what was already deleted.
       let deleted = 0;
+      let from = Number.MIN_SAFE_INTEGER;
       for (;;) {
-        const n = await transaction(pool, async (c) => {
+        const batch = await transaction(pool, async (c) => {
           const ids = (
-            await c.query<{ id: string }>(S("SELECT id FROM :S.runs WHERE finished_at IS NOT NULL AND finished_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED"), [finishedBefore])
-          ).rows.map((x) => x.id);
-          if (ids.length === 0) return 0;
-          for (const table of ["steps", "waits", "logs"]) await c.query(S(`DELETE FROM :S.${table} WHERE run_id = ANY($1)`), [ids]);
-          await c.query(S("DELETE FROM :S.runs WHERE id = ANY($1)"), [ids]);
-          return ids.length;
+            await c.query<{ id: string; finished_at: string }>(
+              S(`SELECT id, finished_at FROM :S.runs WHERE finished_at >= $2 AND finished_at < $1
+                 ORDER BY finished_at LIMIT ${PRUNE_BATCH} FOR UPDATE SKIP LOCKED`),
+              [finishedBefore, from],
+            )
+          ).rows;
+          if (ids.length === 0) return { n: 0, last: from };
+          const list = ids.map((x) => x.id);
+          for (const table of ["steps", "waits", "logs"]) await c.query(S(`DELETE FROM :S.${table} WHERE run_id = ANY($1)`), [list]);
+          await c.query(S(PRUNE_RUNS), [list]);
+          return { n: ids.length, last: Number(ids[ids.length - 1]!.finished_at) };
         });
-        deleted += n;
-        if (n < 1000) break;
+        deleted += batch.n;
+        from = batch.last;
+        if (batch.n < PRUNE_BATCH) break;
       }
+      await pool.query(S(PRUNE_MINUTES), [finishedBefore]);
       await pool.query(S("DELETE FROM :S.events WHERE created_at < $1"), [finishedBefore]);
+      compact();
       return deleted;
     },
 

@@ -1,5 +1,6 @@
 /** PostgreSQL rows → store records (bigint columns arrive as strings). */
 import type { LogLevel, LogRecord, RunRecord, RunStatus, ScheduleRecord, StepKind, StepRecord, StepStatus } from "../store/types.ts";
+import type { StoredWait } from "../store/rules/tx.ts";
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
@@ -67,19 +68,18 @@ export interface WaitRow {
   resolved_at: string | null;
 }
 
-export function waitAsStep(w: WaitRow): StepRecord {
+export function toWait(w: WaitRow): StoredWait {
   return {
     runId: w.run_id,
     key: w.key,
     parentKey: w.parent_key,
-    kind: w.kind as StepKind,
-    status: "waiting",
-    output: null,
-    error: null,
-    attempts: 0,
-    startedAt: Number(w.created_at),
-    finishedAt: null,
+    kind: w.kind as StoredWait["kind"],
+    createdAt: num(w.created_at),
+    wakeAt: numOrNull(w.wake_at),
+    eventName: w.event_name,
+    match: w.match,
     childRunId: w.child_run_id,
+    resolvedAt: numOrNull(w.resolved_at),
   };
 }
 

@@ -1,46 +1,17 @@
 /** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
+import { FINISHED_SQL } from "../store/rules/payloads.ts";
+import { countChanges, countFinished } from "./counts.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
 
 const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
     1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
-    ARRAY(SELECT jsonb_array_elements_text(x.tags::jsonb)), x.parent_run_id, x.schedule_id
+    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
               $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
          max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)`;
-
-/**
- * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
- * (attempt + 1) first, then ready runs by priority, runAt, id.
- * $1 now, $2 queues|null, $3 limited queues, $4 limit, $5 worker, $6 lease.
- */
-export const CLAIM_FREE = `
-WITH lost AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 0 AS part, priority, run_at FROM :S.runs
-  WHERE status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
-  LIMIT $4
-  FOR UPDATE SKIP LOCKED
-), ready AS (
-  SELECT id, started_at AS prev_started, status AS prev_status, 1 AS part, priority, run_at FROM :S.runs
-  WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= $1
-    AND ($2::text[] IS NULL OR queue = ANY($2)) AND NOT (queue = ANY($3::text[]))
-  ORDER BY priority DESC, run_at, id
-  LIMIT $4
-  FOR UPDATE SKIP LOCKED
-), c AS (
-  SELECT * FROM (SELECT * FROM lost UNION ALL SELECT * FROM ready) AS u
-  ORDER BY part, priority DESC, run_at, id LIMIT $4
-)
--- "id = ANY(ARRAY(...))" keeps the update on the primary key; a join with c could be planned as a
--- hash join over the whole table.
-UPDATE :S.runs r SET status = 'running', worker_id = $5, lease_expires_at = $6,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $1), updated_at = $1
-WHERE r.id = ANY(ARRAY(SELECT id FROM c))
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
 
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
 
@@ -60,29 +31,40 @@ LIMIT $3
 FOR UPDATE SKIP LOCKED`;
 
 export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at AS prev_started FROM :S.runs WHERE id = ANY($1))
-UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
-  attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-  started_at = coalesce(r.started_at, $4), updated_at = $4
-WHERE r.id = ANY($1)
-RETURNING r.*, (SELECT c.prev_started FROM c WHERE c.id = r.id) AS prev_started`;
+WITH c AS (SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs WHERE id = ANY($1)),
+claimed AS (
+  UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
+    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
+    started_at = coalesce(r.started_at, $4), updated_at = $4
+  WHERE r.id = ANY($1)
+  RETURNING r.*
+), counted AS (
+  ${countChanges("c", "old_status", "'running'")}
+)
+SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
 
 /**
  * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
  * waits, and for each parent waiting on one of them stores the child's result as the wait's step,
  * resolves the wait, wakes the parent and sends one NOTIFY.
- * $1 ids, $2 outputs, $3 worker, $4 now, $5 channel.
+ * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
+ * (The object is looked up per row; joining the rows with unnest($1, $outputs) could be planned as a
+ * nested loop that rescans the array for every row, O(batch²).)
+ * Rows are not locked ahead (one WAL record and a page write less per run): the heartbeat, the other
+ * multi-row writer of a worker's runs, never waits for a row lock, so the two cannot deadlock.
+ * worker_id is set exactly while a run is running, so it is the whole fencing check (a condition on
+ * status would also let the planner walk every running run through runs_running, per row).
  */
 export const COMPLETE = `
-WITH locked AS (
-  -- Rows are locked in id order, as every multi-row update here does: no deadlock with a heartbeat.
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $3 AND status = 'running' ORDER BY id FOR UPDATE
-), done AS (
-  UPDATE :S.runs r SET status = 'completed', output = x.output, finished_at = $4, updated_at = $4,
+WITH done AS (
+  UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
     worker_id = NULL, lease_expires_at = NULL
-  FROM unnest($1::text[], $2::text[]) AS x(id, output), locked
-  WHERE r.id = x.id AND r.id = locked.id
-  RETURNING r.id, r.parent_run_id, r.output
+  WHERE r.id = ANY($1) AND r.worker_id = $3
+  RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
+), counted AS (
+  ${countChanges("done", "'running'", "status")}
+), minutes AS (
+  ${countFinished("done")}
 ), closed AS (
   UPDATE :S.waits w SET resolved_at = $4 FROM done
   WHERE w.run_id = done.id AND w.resolved_at IS NULL
@@ -104,47 +86,68 @@ WITH locked AS (
 ), wk AS (
   UPDATE :S.runs r SET status = 'queued', run_at = $4, updated_at = $4
   WHERE r.id IN (SELECT run_id FROM pw) AND r.status = 'waiting'
-  RETURNING 1
+  RETURNING r.queue
+), woken AS (
+  ${countChanges("wk", "'waiting'", "'queued'")}
 ), nt AS (
   SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
 )
 SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
+/**
+ * Renews the leases of the runs this worker holds. Rows locked by someone else right now (this
+ * worker's own completion, a cancel, a takeover) are skipped rather than waited for, so a heartbeat
+ * never deadlocks with a completion; they are still reported held if they were at the start of the
+ * statement (the next heartbeat settles them: a canceled or taken-over run is reported lost then).
+ */
 export const HEARTBEAT = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 FOR UPDATE SKIP LOCKED
+), renewed AS (
+  UPDATE :S.runs r SET lease_expires_at = $3 WHERE r.id = ANY(ARRAY(SELECT id FROM locked))
 )
-UPDATE :S.runs r SET lease_expires_at = $3 FROM locked WHERE r.id = locked.id
-RETURNING r.id`;
+SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2`;
 
-export const INSERT_RUNS = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}`;
+export const INSERT_RUNS = `
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 /** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($17 = channel). */
 export const INSERT_RUNS_NOTIFY = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING 1)
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($17, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
-export const INSERT_RUN_IDEMPOTENT = `INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
-ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+/** Inserts the run unless its (task, idempotency key) is taken; one row back when it was inserted. */
+export const INSERT_RUN_IDEMPOTENT = `
+WITH ins AS (
+  INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
+  ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING queue, status
+), counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
 
 export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
 
 export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
 
 export const EXPIRE_UNSTARTED = `
-UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
-WHERE r.id IN (
-  SELECT id FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
-  LIMIT 500 FOR UPDATE SKIP LOCKED)
-RETURNING r.id, r.parent_run_id, r.status, r.output, r.error`;
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs
+  WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
+  LIMIT 500 FOR UPDATE SKIP LOCKED
+), u AS (
+  UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.status, r.output, r.error, r.queue, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id, status, output, error FROM u`;
 
-/** Cheap index-only check whether a claim must first expire runs or fail exhausted lease takeovers. */
-export const MAINTENANCE_DUE = `
-SELECT EXISTS (SELECT 1 FROM :S.runs WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL)
-    OR EXISTS (SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts) AS due`;
 
 export const LOST_LEASES_EXHAUSTED = `
-SELECT id FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
+SELECT id, attempt FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $1 AND attempt >= max_attempts
 LIMIT 500 FOR UPDATE SKIP LOCKED`;
 
 export const DUE_TIMERS = `
@@ -156,20 +159,31 @@ export const STEPS_OF_RUNS = `SELECT * FROM :S.steps WHERE run_id = ANY($1) ORDE
 
 export const RELEASE = `
 WITH locked AS (
-  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 AND status = 'running' ORDER BY id FOR UPDATE
-)
-UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
-FROM locked WHERE r.id = locked.id`;
+  SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2 ORDER BY id FOR UPDATE
+), u AS (
+  UPDATE :S.runs r SET status = 'queued', run_at = $3, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  FROM locked WHERE r.id = locked.id
+  RETURNING r.queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
 export const FAIL_RETRY = `
-UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
-  worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'delayed', run_at = $4, attempt = attempt + 1, error = $3, updated_at = $5,
+    worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'delayed'")})
+SELECT 1 FROM u`;
 
 export const FAIL_FINAL = `
-UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-WHERE id = $1 AND worker_id = $2 AND status = 'running'
-RETURNING parent_run_id`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND worker_id = $2 AND status = 'running'
+  RETURNING parent_run_id, queue, status, started_at, finished_at
+), counted AS (${countChanges("u", "'running'", "status")}),
+minutes AS (${countFinished("u")})
+SELECT parent_run_id FROM u`;
 
 export const HELD_FOR_UPDATE = `SELECT 1 FROM :S.runs WHERE id = $1 AND worker_id = $2 AND status = 'running' FOR UPDATE`;
 
@@ -182,11 +196,23 @@ export const WAITS_BY_KEYS = `SELECT * FROM :S.waits WHERE run_id = $1 AND key =
 
 export const NEXT_TIMER = `SELECT min(wake_at) AS at FROM :S.waits WHERE run_id = $1 AND resolved_at IS NULL AND wake_at IS NOT NULL`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const REQUEUE_HELD = `
-UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'queued'")})
+SELECT 1 FROM u`;
 
+/** (The caller holds the run, locked: it is running.) */
 export const MARK_WAITING = `
-UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL WHERE id = $1`;
+WITH u AS (
+  UPDATE :S.runs SET status = 'waiting', run_at = $2, updated_at = $3, worker_id = NULL, lease_expires_at = NULL
+  WHERE id = $1 AND status = 'running'
+  RETURNING queue
+), counted AS (${countChanges("u", "'running'", "'waiting'")})
+SELECT 1 FROM u`;
 
 /** Upserts a step if the worker holds the run; returns held = 1 or 0. */
 export const SAVE_STEP = `
@@ -209,8 +235,44 @@ SELECT * FROM :S.waits WHERE kind = 'event' AND event_name = $1 AND resolved_at 
 ORDER BY created_at FOR UPDATE`;
 
 export const UNFINISHED_CHILDREN = `
-SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;
+SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL}`;
 
 export const UPSERT_QUEUES = `
 INSERT INTO :S.queues (name, concurrency_limit) SELECT * FROM unnest($1::text[], $2::int[])
 ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+
+// --- run and wait transitions (the store-rule primitives of src/postgres/tx.ts)
+
+export const INSERT_WAIT_STEP = `
+INSERT INTO :S.steps (run_id, key, parent_key, kind, status, output, error, attempts, started_at, finished_at, child_run_id)
+VALUES ($1, $2, $3, $4, 'completed', $5, NULL, 1, $6, $7, $8)
+ON CONFLICT (run_id, key) DO UPDATE SET status = 'completed', output = excluded.output, error = NULL, finished_at = excluded.finished_at
+WHERE :S.steps.status <> 'completed'`;
+
+export const RESOLVE_WAIT = `UPDATE :S.waits SET resolved_at = $3 WHERE run_id = $1 AND key = $2`;
+
+export const WAKE_RUNS = `
+WITH u AS (
+  UPDATE :S.runs SET status = 'queued', run_at = $2, updated_at = $2 WHERE id = ANY($1) AND status = 'waiting'
+  RETURNING queue
+), counted AS (${countChanges("u", "'waiting'", "'queued'")})
+SELECT 1 FROM u`;
+
+export const CLOSE_WAITS_OF_RUNS = `UPDATE :S.waits SET resolved_at = $2 WHERE resolved_at IS NULL AND run_id = ANY($1)`;
+
+export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child'`;
+
+export const FINISH_RUN = `
+WITH old AS (
+  SELECT id, status AS old_status FROM :S.runs WHERE id = $1 AND status NOT IN ${FINISHED_SQL} FOR UPDATE
+), u AS (
+  UPDATE :S.runs r SET status = $2, error = coalesce($3, r.error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
+  FROM old WHERE r.id = old.id
+  RETURNING r.id, r.parent_run_id, r.queue, r.status, r.started_at, r.finished_at, old.old_status
+), counted AS (${countChanges("u", "old_status", "status")}),
+minutes AS (${countFinished("u")})
+SELECT id, parent_run_id FROM u`;
+
+export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY created_at, seq`;
+
+export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1`;

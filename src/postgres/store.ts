@@ -4,25 +4,35 @@
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
-import type { ClaimedRun, CreatedRun, NewRun, NewWait, Store } from "../store/types.ts";
-import { NEVER } from "../store/types.ts";
-import { matchesJson } from "../store/match.ts";
+import { createHash } from "node:crypto";
+import type { ClaimedRun, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
-import { transaction, type Queryable } from "./driver.ts";
-import { afterFinish, finishRun, resolveWait, tryResolveNow, wake, type Finished } from "./lifecycle.ts";
+import {
+  Effects,
+  onceUntilFailure,
+  pickUnderLimits,
+  resolveDueTimers,
+  ruleMethods,
+  runAsync,
+  settle,
+  Slots,
+  stepsByRun,
+  sweep,
+  type Program,
+} from "../store/rules/index.ts";
+import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
+import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { scrubError } from "../store/redact.ts";
 import { createQueries } from "./queries.ts";
-import { toRun, toStep, type WaitRow } from "./rows.ts";
+import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
-
-const LEASE_LOST = JSON.stringify({
-  name: "LeaseExpiredError",
-  message: "the worker running the last attempt stopped renewing its lease (crashed or frozen) and no attempts are left",
-});
-const EXPIRED = JSON.stringify({ name: "ExpiredError", message: "the run was not started before its ttl ran out" });
+import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
+import { createTx, insertParams } from "./tx.ts";
+/** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
+const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
 const LIMITS_TTL_MS = 1000;
 
@@ -32,9 +42,23 @@ type Row = Record<string, unknown>;
 export function postgresStore(options: PostgresStoreOptions): Store {
   const r = resolveOptions(options);
   const { pool, S } = r;
-  const queries = createQueries(r);
+  let compacting: Promise<void> | null = null;
+  let claimsSinceCompaction = 0;
+  /** Folds the counter deltas, in the background, one compaction at a time. */
+  const compact = (): void => {
+    if (compacting !== null || closed) return;
+    claimsSinceCompaction = 0;
+    compacting = (async () => {
+      await pool.query(S(COMPACT_COUNTS));
+      await pool.query(S(COMPACT_MINUTES));
+    })()
+      .catch(() => {}) // a failed compaction leaves the deltas for the next one
+      .finally(() => {
+        compacting = null;
+      });
+  };
+  const queries = createQueries(r, compact);
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
-  let migrated: Promise<void> | null = null;
   let limited: { at: number; limits: Map<string, number> } | null = null;
   let closed = false;
 
@@ -50,16 +74,19 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     }
   };
 
-  /** Write transaction; wakes runs collected in `woken` and notifies once. */
-  const write = <T>(fn: (c: Queryable, woken: Set<string>) => Promise<T>, now: number): Promise<T> =>
-    guard(() =>
-      transaction(pool, async (c) => {
-        const woken = new Set<string>();
-        const out = await fn(c, woken);
-        if (woken.size > 0 && (await wake(c, S, woken, now)) > 0) await notify(c);
-        return out;
-      }),
-    );
+  /** A write transaction on one connection. */
+  const inTx = <T>(fn: (c: Queryable) => Promise<T>): Promise<T> => guard(() => transaction(pool, fn));
+
+  /** Runs store rules in one transaction; wakes the runs they resolved and notifies once. */
+  const write = <T>(now: number, body: (effects: Effects) => Program<T>): Promise<T> =>
+    inTx(async (c) => {
+      const effects = new Effects();
+      const tx = createTx(c, S);
+      const out = await runAsync(body(effects), tx);
+      if (await runAsync(settle(effects, now), tx)) await notify(c);
+      return out;
+    });
+  const rules = ruleMethods(write);
 
   async function limitsNow(): Promise<Map<string, number>> {
     if (limited !== null && Date.now() - limited.at < LIMITS_TTL_MS) return limited.limits;
@@ -68,155 +95,54 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     return limited.limits;
   }
 
+  /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
   async function maintenance(now: number): Promise<void> {
-    const due = await guard(() => pool.query<{ due: boolean }>(named("due", q.MAINTENANCE_DUE), [now]));
-    if (!due.rows[0]?.due) return;
-    await write(async (c, woken) => {
-      const expired = await c.query<Row>(S(q.EXPIRE_UNSTARTED), [now, EXPIRED]);
-      await afterFinish(c, S, expired.rows.map(finished), now, woken);
-      const exhausted = await c.query<{ id: string }>(S(q.LOST_LEASES_EXHAUSTED), [now]);
-      for (const { id } of exhausted.rows) await finishRun(c, S, id, "failed", LEASE_LOST, now, woken);
-    }, now);
+    await write(now, (effects) => sweep(now, effects));
   }
 
-  async function withHistory(rows: Row[], now: number): Promise<ClaimedRun[]> {
-    const runs = rows.map((row) => ({ run: toRun(row), history: row["prev_started"] !== null }));
+  /** Claimed rows → claimed runs in claim order, with the stored steps of runs in `old` (started before). */
+  async function withHistory(rows: Row[], old: readonly string[], now: number): Promise<ClaimedRun[]> {
+    const runs = rows.map((row) => ({ run: toRun(row) }));
     runs.sort((a, b) => b.run.priority - a.run.priority || a.run.runAt - b.run.runAt || (a.run.id < b.run.id ? -1 : 1));
-    const old = runs.filter((x) => x.history).map((x) => x.run.id);
-    const steps = new Map<string, ReturnType<typeof toStep>[]>();
-    if (old.length > 0) {
-      await write(async (c) => {
-        const due = await c.query<WaitRow>(S(q.DUE_TIMERS), [old, now]);
-        for (const w of due.rows) await resolveWait(c, S, w, "null", now, new Set());
-        for (const s of (await c.query<Row>(S(q.STEPS_OF_RUNS), [old])).rows.map(toStep)) {
-          let list = steps.get(s.runId);
-          if (list === undefined) steps.set(s.runId, (list = []));
-          list.push(s);
-        }
-      }, now);
-    }
+    if (old.length === 0) return runs.map((x) => ({ run: x.run, steps: [] }));
+    const steps = await inTx(async (c) => {
+      await runAsync(resolveDueTimers(old, now), createTx(c, S));
+      return stepsByRun((await c.query<Row>(S(q.STEPS_OF_RUNS), [old])).rows.map(toStep));
+    });
     return runs.map((x) => ({ run: x.run, steps: steps.get(x.run.id) ?? [] }));
   }
 
   async function claimLimited(workerId: string, queues: string[], limit: number, lease: number, now: number): Promise<Row[]> {
-    return write(async (c) => {
+    return inTx(async (c) => {
       const limits = new Map(
         (await c.query<{ name: string; concurrency_limit: number | null }>(S(q.LOCK_QUEUES), [queues])).rows
           .filter((x) => x.concurrency_limit !== null)
           .map((x) => [x.name, x.concurrency_limit!]),
       );
-      const running = new Map<string, number>();
-      for (const row of (await c.query<{ queue: string; concurrency_key: string | null; n: string }>(S(q.RUNNING_COUNTS), [queues])).rows) {
-        running.set(groupKey(row.queue, row.concurrency_key), Number(row.n));
-      }
+      const running = (await c.query<{ queue: string; concurrency_key: string | null; n: string }>(S(q.RUNNING_COUNTS), [queues])).rows;
+      const slots = new Slots(limits, running.map((x) => ({ queue: x.queue, concurrencyKey: x.concurrency_key, n: Number(x.n) })));
       const candidates = await c.query<{ id: string; queue: string; concurrency_key: string | null; status: string }>(S(q.LIMITED_CANDIDATES), [
         now,
         queues,
         Math.max(limit * 4, 64),
       ]);
-      const chosen: string[] = [];
-      for (const cand of candidates.rows) {
-        const max = limits.get(cand.queue);
-        // A takeover keeps the slot its run already holds.
-        if (max !== undefined && cand.status !== "running") {
-          const key = groupKey(cand.queue, cand.concurrency_key);
-          const n = running.get(key) ?? 0;
-          if (n >= max) continue;
-          running.set(key, n + 1);
-        }
-        chosen.push(cand.id);
-        if (chosen.length >= limit) break;
-      }
+      const chosen = pickUnderLimits(candidates.rows.map((x) => ({ ...x, concurrencyKey: x.concurrency_key })), slots, limit).map((x) => x.id);
       if (chosen.length === 0) return [];
       return (await c.query<Row>(S(q.MARK_CLAIMED), [chosen, workerId, lease, now])).rows;
-    }, now);
-  }
-
-  async function createInTx(c: Queryable, runs: readonly NewRun[], now: number): Promise<CreatedRun[]> {
-    const out: CreatedRun[] = [];
-    let batch: NewRun[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await c.query(S(q.INSERT_RUNS), insertParams(batch, now));
-      for (const run of batch) out.push({ run: insertedRun(run, now), created: true });
-      batch = [];
-    };
-    for (const run of runs) {
-      if (run.idempotencyKey === null) {
-        batch.push(run);
-        continue;
-      }
-      await flush();
-      for (let tries = 0; ; tries++) {
-        const inserted = await c.query(S(q.INSERT_RUN_IDEMPOTENT), insertParams([run], now));
-        if ((inserted.rowCount ?? 0) === 1) {
-          out.push({ run: insertedRun(run, now), created: true });
-          break;
-        }
-        const existing = (await c.query<Row>(S(q.BY_IDEMPOTENCY_KEY), [run.taskId, run.idempotencyKey])).rows[0];
-        if (existing === undefined) {
-          if (tries > 3) throw new Error(`postgresStore: could not insert run with idempotency key ${run.idempotencyKey}`);
-          continue;
-        }
-        const expiresAt = existing["idempotency_expires_at"];
-        if (expiresAt === null || Number(expiresAt) > now) {
-          out.push({ run: toRun(existing), created: false });
-          break;
-        }
-        await c.query(S(q.RELEASE_IDEMPOTENCY_KEY), [existing["id"]]);
-      }
-    }
-    await flush();
-    return out;
-  }
-
-  async function suspendInTx(c: Queryable, workerId: string, runId: string, waits: readonly NewWait[], now: number, woken: Set<string>) {
-    const held = await c.query(S(q.HELD_FOR_UPDATE), [runId, workerId]);
-    if (held.rows.length === 0) return null;
-    if (waits.length > 0) {
-      await c.query(S(q.INSERT_WAITS), [
-        runId,
-        waits.map((w) => w.key),
-        waits.map((w) => w.parentKey),
-        waits.map((w) => w.kind),
-        waits.map((w) => w.createdAt),
-        waits.map((w) => w.wakeAt),
-        waits.map((w) => w.eventName),
-        waits.map((w) => w.match),
-        waits.map((w) => w.childRunId),
-      ]);
-    }
-    let ready = false;
-    const rows = (await c.query<WaitRow>(S(q.WAITS_BY_KEYS), [runId, waits.map((w) => w.key)])).rows;
-    for (const row of rows) {
-      if (row.resolved_at !== null || (await tryResolveNow(c, S, row, now, new Set()))) ready = true;
-    }
-    if (ready) {
-      await c.query(S(q.REQUEUE_HELD), [runId, now]);
-      await notify(c);
-      return "queued" as const;
-    }
-    const next = (await c.query<{ at: string | null }>(S(q.NEXT_TIMER), [runId])).rows[0]?.at ?? null;
-    await c.query(S(q.MARK_WAITING), [runId, next === null ? NEVER : Number(next), now]);
-    void woken;
-    return "waiting" as const;
+    });
   }
 
   const store: Store = {
+    ...rules,
     name: `postgres:${r.label}`,
 
-    migrate() {
-      migrated ??= migrate(r).catch((error: unknown) => {
-        migrated = null;
-        throw error;
-      });
-      return migrated;
-    },
+    migrate: onceUntilFailure(() => migrate(r)),
 
     async close() {
       if (closed) return;
       closed = true;
       await listener.close();
+      await compacting;
       if (r.owned) await pool.end();
     },
 
@@ -233,25 +159,32 @@ export function postgresStore(options: PostgresStoreOptions): Store {
         await guard(() => pool.query(named("insert", q.INSERT_RUNS_NOTIFY), [...insertParams(runs, now), r.channel]));
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       }
-      return write(async (c) => {
-        const out = await createInTx(c, runs, now);
-        if (out.some((x) => x.created)) await notify(c);
-        return out;
-      }, now);
+      return rules.createRuns({ runs, now });
     },
 
     async claimRuns({ workerId, queues, limit, leaseMs, now }) {
       if (limit <= 0) return [];
-      await maintenance(now);
+      if (++claimsSinceCompaction >= CLAIMS_PER_COMPACTION) compact();
       const limits = await limitsNow();
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
-      const rows = (
-        await guard(() => pool.query<Row>(named("claim", q.CLAIM_FREE), [now, queues === null ? null : [...queues], limitedNames, limit, workerId, lease]))
-      ).rows;
+      const cap = claimCap(limit);
+      const filter = queueFilter(queues, limitedNames, quoteLiteral);
+      const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
+      const result = (await guard(() => pool.query<Row>(named(name, claimFree(cap, filter)), [now, limit, workerId, lease]))).rows;
+      const first = result[0];
+      const rows = first?.["id"] === null ? [] : result;
+      const history: string[] = [...((first?.["history"] as string[] | null) ?? [])];
+      // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
+      // they are expired or failed by the time this claim returns.
+      if (first?.["due"] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
-      if (rows.length < limit && relevant.length > 0) rows.push(...(await claimLimited(workerId, relevant, limit - rows.length, lease, now)));
-      return rows.length === 0 ? [] : withHistory(rows, now);
+      if (rows.length < limit && relevant.length > 0) {
+        const more = await claimLimited(workerId, relevant, limit - rows.length, lease, now);
+        rows.push(...more);
+        history.push(...((more[0]?.["history"] as string[] | null) ?? []));
+      }
+      return rows.length === 0 ? [] : withHistory(rows, history, now);
     },
 
     async heartbeat({ workerId, runIds, leaseMs, now }) {
@@ -262,32 +195,18 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async releaseRuns({ workerId, runIds, now }) {
       if (runIds.length === 0) return;
-      await write(async (c) => {
+      await inTx(async (c) => {
         const res = await c.query(S(q.RELEASE), [[...runIds], workerId, now]);
         if ((res.rowCount ?? 0) > 0) await notify(c);
-      }, now);
+      });
     },
 
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       const done = await guard(() =>
-        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), items.map((x) => x.output), workerId, now, r.channel]),
+        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), outputsJson(items), workerId, now, r.channel]),
       );
       return done.rows.map((d) => d.id);
-    },
-
-    async failRun({ workerId, runId, error, retryAt, now }) {
-      return write(async (c, woken) => {
-        if (retryAt !== null) return ((await c.query(S(q.FAIL_RETRY), [runId, workerId, error, retryAt, now])).rowCount ?? 0) === 1;
-        const row = (await c.query<{ parent_run_id: string | null }>(S(q.FAIL_FINAL), [runId, workerId, error, now])).rows[0];
-        if (row === undefined) return false;
-        await afterFinish(c, S, [{ id: runId, parent_run_id: row.parent_run_id, status: "failed", output: null, error }], now, woken);
-        return true;
-      }, now);
-    },
-
-    async suspendRun({ workerId, runId, waits, now }) {
-      return write((c, woken) => suspendInTx(c, workerId, runId, waits, now, woken), now);
     },
 
     async saveStep({ workerId, runId, step }) {
@@ -310,33 +229,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       return Number(res.rows[0]?.held ?? 0) > 0;
     },
 
-    async sendEvent({ id, name, payload, now }) {
-      return write(async (c, woken) => {
-        await c.query(S(q.INSERT_EVENT), [id, name, payload, now]);
-        let resolved = 0;
-        for (const w of (await c.query<WaitRow>(S(q.OPEN_EVENT_WAITS), [name, now])).rows) {
-          if (w.match !== null && !matchesJson(w.match, payload)) continue;
-          await resolveWait(c, S, w, payload, now, woken);
-          resolved++;
-        }
-        return resolved;
-      }, now);
-    },
-
-    async cancelRun({ id, error, now }) {
-      return write(async (c, woken) => {
-        const canceled: string[] = [];
-        const stack = [id];
-        while (stack.length > 0) {
-          const next = stack.pop()!;
-          if (!(await finishRun(c, S, next, "canceled", error, now, woken))) continue;
-          canceled.push(next);
-          for (const child of (await c.query<{ id: string }>(S(q.UNFINISHED_CHILDREN), [next])).rows) stack.push(child.id);
-        }
-        return canceled;
-      }, now);
-    },
-
     ...wrapQueries(queries, guard),
 
     subscribe(listener_) {
@@ -354,38 +246,9 @@ function wrapQueries<T extends object>(queries: T, guard: <R>(fn: () => Promise<
   return out as T;
 }
 
-function finished(row: Row): Finished {
-  return {
-    id: row["id"] as string,
-    parent_run_id: (row["parent_run_id"] as string | null) ?? null,
-    status: row["status"] as Finished["status"],
-    output: (row["output"] as string | null) ?? null,
-    error: (row["error"] as string | null) ?? null,
-  };
-}
-
-function insertParams(runs: readonly NewRun[], now: number): unknown[] {
-  return [
-    runs.map((x) => x.id),
-    runs.map((x) => x.taskId),
-    runs.map((x) => x.queue),
-    runs.map((x) => x.concurrencyKey),
-    runs.map((x) => x.status),
-    runs.map((x) => x.payload),
-    runs.map((x) => x.priority),
-    runs.map((x) => x.runAt),
-    now,
-    runs.map((x) => x.maxAttempts),
-    runs.map((x) => x.idempotencyKey),
-    runs.map((x) => x.idempotencyExpiresAt),
-    runs.map((x) => x.expiresAt),
-    runs.map((x) => JSON.stringify(x.tags)),
-    runs.map((x) => x.parentRunId),
-    runs.map((x) => x.scheduleId),
-  ];
-}
-
-
-function groupKey(queue: string, concurrencyKey: string | null): string {
-  return concurrencyKey === null ? queue : `${queue}\u0000${concurrencyKey}`;
+/** `{ runId: outputJsonText, … }` as JSON text (outputs travel as strings, stored verbatim). */
+function outputsJson(items: readonly { readonly runId: string; readonly output: string }[]): string {
+  const map: Record<string, string> = {};
+  for (const x of items) map[x.runId] = x.output;
+  return JSON.stringify(map);
 }

@@ -10,6 +10,8 @@ export interface SqliteStatementLike {
   run(...params: unknown[]): SqliteRunResult;
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
+  /** Rows as arrays of column values (much cheaper than objects for wide rows). */
+  raw(toggle?: boolean): SqliteStatementLike;
 }
 
 export interface SqliteDatabaseLike {
@@ -26,6 +28,7 @@ export interface SqliteDatabaseLike {
 export class Sql {
   readonly db: SqliteDatabaseLike;
   #cache = new Map<string, SqliteStatementLike>();
+  #rawCache = new Map<string, SqliteStatementLike>();
 
   constructor(db: SqliteDatabaseLike) {
     this.db = db;
@@ -38,6 +41,16 @@ export class Sql {
       this.#cache.set(sql, s);
     }
     return s;
+  }
+
+  /** Rows as arrays of column values, in the order of the statement's columns. */
+  rows(sql: string, params: object | readonly unknown[] = {}): unknown[][] {
+    let s = this.#rawCache.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql).raw(true);
+      this.#rawCache.set(sql, s);
+    }
+    return s.all(params) as unknown[][];
   }
 
   run(sql: string, params: object = {}): SqliteRunResult {

@@ -3,6 +3,7 @@ import type { SqliteDatabaseLike } from "./driver.ts";
 import { Sql } from "./driver.ts";
 import { loadBetterSqlite3 } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
+import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
 
 export interface SqliteStoreOptions {
   /** File path of the database (created if missing), or ":memory:". Give this or `database`. */
@@ -11,12 +12,22 @@ export interface SqliteStoreOptions {
   readonly database?: SqliteDatabaseLike;
   /** PRAGMA synchronous: "NORMAL" (fast; a power loss may lose the last commits) or "FULL". @default "NORMAL" */
   readonly synchronous?: "NORMAL" | "FULL";
-  /** How long a writer waits for another process's lock before failing. @default 5000 */
+  /** SQLite's page cache of this connection, in KiB (files only; the OS caches the file as well). @default 2048 */
+  readonly cacheKiB?: number;
+  /**
+   * How long a call waits for another process's lock before failing with `SqliteBusyError`. The wait
+   * does not block the event loop: the store retries the call from the loop with backoff.
+   * @default 5000
+   */
   readonly busyTimeoutMs?: number;
 }
 
+const DEFAULT_CACHE_KIB = 2048;
+
 export interface Opened {
   readonly sql: Sql;
+  /** The option `busyTimeoutMs`: how long a locked-out call is retried (asynchronously). */
+  readonly busyTimeoutMs: number;
   readonly owned: boolean;
   readonly label: string;
   readonly memory: boolean;
@@ -39,6 +50,9 @@ export function validateOptions(options: SqliteStoreOptions): void {
   if (synchronous !== undefined && synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new TypeError(`sqliteStore: option \`synchronous\` must be "NORMAL" or "FULL", got ${JSON.stringify(synchronous)}`);
   }
+  if (options.cacheKiB !== undefined && (!Number.isInteger(options.cacheKiB) || options.cacheKiB < 64)) {
+    throw new TypeError(`sqliteStore: option \`cacheKiB\` must be an integer >= 64, got ${String(options.cacheKiB)}`);
+  }
   if (busyTimeoutMs !== undefined && (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)) {
     throw new TypeError(`sqliteStore: option \`busyTimeoutMs\` must be an integer >= 0, got ${String(busyTimeoutMs)}`);
   }
@@ -58,13 +72,19 @@ export function openDatabase(options: SqliteStoreOptions): Opened {
       db = new Database!(options.path!, { timeout });
       owned = true;
     }
-    db.pragma(`busy_timeout = ${timeout}`);
+    // SQLite's busy handler blocks the event loop: keep it to a few ms and retry asynchronously (busy.ts).
+    db.pragma(`busy_timeout = ${Math.min(timeout, SYNC_BUSY_MS)}`);
     const memory = label === ":memory:" || label === "";
     if (!memory) setWal(db, timeout);
     db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
+    // better-sqlite3's page cache is 16 MiB: it fills as the file grows and stays, so the process
+    // grows with the history. The hot path touches the ends of a few indexes; the rest comes from
+    // the operating system's file cache at the cost of a read call.
+    if (!memory) db.pragma(`cache_size = ${-(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
     db.pragma("foreign_keys = OFF");
-    return { sql: new Sql(db), owned, label, memory };
+    return { sql: new Sql(db), owned, label, memory, busyTimeoutMs: timeout };
   } catch (error) {
+    if (isBusy(error)) throw error; // retried by the store
     throw openError(label, error);
   }
 }
@@ -108,6 +128,7 @@ export function migrate(sql: Sql, label: string): void {
       }
     });
   } catch (error) {
+    if (isBusy(error)) throw error; // retried by the store
     throw openError(label, error);
   }
 }

@@ -1,166 +1,131 @@
 /** Read-side and bookkeeping store calls: runs, steps, logs, stats, metrics, prune, schedules. */
-import type { ListRunsParams, RunStatus, StoreQueries } from "../store/types.ts";
-import { RUN_STATUSES } from "../store/types.ts";
-import type { Sql } from "./driver.ts";
-import { toLog, toRun, toSchedule, toStep, waitAsStep, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
+import type { RunStatus, StoreQueries } from "../store/types.ts";
+import { checkBucket, stepsInOrder, zeroByStatus } from "../store/rules/reads.ts";
+import { pruneInBatches } from "../store/rules/prune.ts";
+import type { Conn } from "./conn.ts";
+import { listRuns } from "./list.ts";
+import { toLog, toRun, toSchedule, toStep, toWait, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
 
+const INSERT_LOG = `
+INSERT OR IGNORE INTO logs (run_id, key, level, message, data, at, attempt)
+VALUES (@run_id, @key, @level, @message, @data, @at, @attempt)`;
 
-export function createQueries(sql: Sql): StoreQueries {
+// Covered by runs_finished (finished_at, status, started_at): metrics never visit the table.
+const METRICS = `
+SELECT CAST(finished_at / @bucket AS INTEGER) * @bucket AS at,
+  sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
+  sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+  avg(CASE WHEN started_at IS NOT NULL THEN finished_at - started_at END) AS avg_ms,
+  max(CASE WHEN started_at IS NOT NULL THEN finished_at - started_at END) AS max_ms
+FROM runs INDEXED BY runs_finished WHERE finished_at IS NOT NULL AND finished_at >= @since
+GROUP BY at ORDER BY at`;
+
+const PRUNABLE = `
+SELECT id, status FROM runs INDEXED BY runs_finished WHERE finished_at IS NOT NULL AND finished_at < @before LIMIT @limit`;
+
+const OLD_EVENTS = `
+DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < @before ORDER BY rowid LIMIT @limit)`;
+
+const UPSERT_SCHEDULE = `
+INSERT INTO schedules (id, task_id, cron, timezone, payload, source, next_fire_at, last_fire_at, created_at, updated_at)
+VALUES (@id, @task_id, @cron, @timezone, @payload, @source, @next_fire_at, @last_fire_at, @now, @now)
+ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, cron = excluded.cron, timezone = excluded.timezone,
+  payload = excluded.payload, source = excluded.source, next_fire_at = excluded.next_fire_at,
+  last_fire_at = excluded.last_fire_at, updated_at = excluded.updated_at
+RETURNING *`;
+
+/** Compare-and-set: only if next_fire_at is still the one the caller saw. */
+const ADVANCE_SCHEDULE = `
+UPDATE schedules SET last_fire_at = @last, next_fire_at = @next, updated_at = @now
+WHERE id = @id AND next_fire_at = @expected`;
+
+export function createQueries(conn: Conn): StoreQueries {
+  const { sql, counts, call, transact } = conn;
+
+  /** Deletes up to `limit` finished runs (with their steps, waits, logs, tags) in one transaction. */
+  const pruneBatch = (before: number, limit: number) =>
+    transact(() => {
+      const rows = sql.all<{ id: string; status: RunStatus }>(PRUNABLE, { before, limit });
+      if (rows.length === 0) return 0;
+      const ids = JSON.stringify(rows.map((x) => x.id));
+      for (const table of ["steps", "waits", "logs", "run_tags"]) {
+        sql.run(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(@ids))`, { ids });
+      }
+      sql.run("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(@ids))", { ids });
+      for (const r of rows) counts.add("", r.status, -1);
+      return rows.length;
+    });
+
   return {
-    async getSteps({ runId }) {
-      const steps = sql.all<StepRow>("SELECT * FROM steps WHERE run_id = @run_id", { run_id: runId }).map(toStep);
-      const waits = sql
-        .all<WaitRow>("SELECT * FROM waits WHERE run_id = @run_id AND resolved_at IS NULL", { run_id: runId })
-        .map(waitAsStep);
-      return [...steps, ...waits].sort((a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    },
+    getSteps: ({ runId }) =>
+      call(() => {
+        const steps = sql.all<StepRow>("SELECT * FROM steps WHERE run_id = @run_id", { run_id: runId }).map(toStep);
+        const waits = sql.all<WaitRow>("SELECT * FROM waits WHERE run_id = @run_id AND resolved_at IS NULL", { run_id: runId }).map(toWait);
+        return stepsInOrder(steps, waits);
+      }),
 
     async appendLogs({ runId, logs }) {
       if (logs.length === 0) return;
-      sql.write(() => {
+      await transact(() => {
         for (const l of logs) {
-          sql.run(
-            `INSERT OR IGNORE INTO logs (run_id, key, level, message, data, at, attempt)
-             VALUES (@run_id, @key, @level, @message, @data, @at, @attempt)`,
-            { run_id: runId, key: l.key, level: l.level, message: l.message, data: l.data, at: l.at, attempt: l.attempt },
-          );
+          sql.run(INSERT_LOG, { run_id: runId, key: l.key, level: l.level, message: l.message, data: l.data, at: l.at, attempt: l.attempt });
         }
       });
     },
 
-    async getLogs({ runId }) {
-      return sql.all<LogRow>("SELECT * FROM logs WHERE run_id = @run_id ORDER BY seq", { run_id: runId }).map(toLog);
-    },
+    getLogs: ({ runId }) => call(() => sql.all<LogRow>("SELECT * FROM logs WHERE run_id = @run_id ORDER BY seq", { run_id: runId }).map(toLog)),
 
     async setProgress({ runId, progress, message, now }) {
-      sql.run("UPDATE runs SET progress = @progress, progress_message = @message, updated_at = @now WHERE id = @id", {
-        id: runId,
-        progress,
-        message,
-        now,
-      });
+      await call(() =>
+        sql.run("UPDATE runs SET progress = @progress, progress_message = @message, updated_at = @now WHERE id = @id", { id: runId, progress, message, now }),
+      );
     },
 
-    async getRun({ id }) {
-      const row = sql.get<RunRow>("SELECT * FROM runs WHERE id = @id", { id });
-      return row === undefined ? null : toRun(row);
-    },
+    getRun: ({ id }) =>
+      call(() => {
+        const row = sql.get<RunRow>("SELECT * FROM runs WHERE id = @id", { id });
+        return row === undefined ? null : toRun(row);
+      }),
 
-    async listRuns(p: ListRunsParams) {
-      const limit = Math.min(Math.max(Math.trunc(p.limit ?? 50), 1), 1000);
-      const where: string[] = [];
-      const params: Record<string, unknown> = { limit: limit + 1 };
-      let from = "runs";
-      // Order (and page) by the id column of the index the filter searches, so SQLite reads the
-      // index newest-first and stops after `limit` rows instead of sorting every match.
-      let idCol = "runs.id";
-      if (p.tag !== undefined) {
-        from = "run_tags t CROSS JOIN runs ON runs.id = t.run_id"; // CROSS JOIN: walk the tag's index, never sort
-        idCol = "t.run_id";
-        where.push("t.tag = @tag");
-        params["tag"] = p.tag;
-      }
-      if (p.taskId !== undefined) {
-        where.push("runs.task_id = @task_id");
-        params["task_id"] = p.taskId;
-      }
-      if (p.queue !== undefined) {
-        where.push("runs.queue = @queue");
-        params["queue"] = p.queue;
-      }
-      if (p.parentRunId !== undefined) {
-        where.push("runs.parent_run_id = @parent");
-        params["parent"] = p.parentRunId;
-      }
-      if (p.idPrefix !== undefined && p.idPrefix !== "") {
-        where.push("runs.id >= @prefix AND runs.id < @prefix_end");
-        params["prefix"] = p.idPrefix;
-        params["prefix_end"] = `${p.idPrefix}\uffff`;
-      }
-      if (p.cursor !== undefined && p.cursor !== null) {
-        where.push(`${idCol} < @cursor`);
-        params["cursor"] = p.cursor;
-      }
-      const select = (conds: string[]) =>
-        `SELECT runs.* FROM ${from}${conds.length ? ` WHERE ${conds.join(" AND ")}` : ""} ORDER BY ${idCol} DESC LIMIT @limit`;
-      // One status: an equality on (status, id). Several: one such search per status, merged.
-      const statuses = [...new Set(p.status ?? [])];
-      statuses.forEach((st, i) => (params[`status${i}`] = st));
-      const text =
-        statuses.length <= 1
-          ? select(statuses.length === 1 ? [...where, "runs.status = @status0"] : where)
-          : `${statuses.map((_, i) => `SELECT * FROM (${select([...where, `runs.status = @status${i}`])})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
-      const rows = sql.all<RunRow>(text, params);
-      const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      return { runs: page.map(toRun), nextCursor: more ? page[page.length - 1]!.id : null };
-    },
+    listRuns: (p) => call(() => listRuns(sql, p)),
 
-    async stats() {
-      const byStatus = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
-      for (const row of sql.all<{ status: RunStatus; n: number }>("SELECT status, count(*) AS n FROM runs GROUP BY status")) {
-        byStatus[row.status] = row.n;
-      }
-      const queues = sql
-        .all<{ queue: string; pending: number; running: number }>(
-          `SELECT queue,
-             sum(CASE WHEN status IN ('queued', 'delayed') THEN 1 ELSE 0 END) AS pending,
-             sum(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running
-           FROM runs WHERE status IN ('queued', 'delayed', 'running') GROUP BY queue ORDER BY queue`,
-        )
-        .map((q) => ({ queue: q.queue, pending: q.pending, running: q.running }));
-      return { byStatus, queues };
-    },
+    /** Exact, from run_counts (kept by every status change) and the index of running runs: no table scan. */
+    stats: () =>
+      call(() => {
+        const byStatus = zeroByStatus();
+        const pending = new Map<string, number>();
+        for (const row of sql.all<{ queue: string; status: RunStatus; n: number }>("SELECT queue, status, n FROM run_counts WHERE n <> 0")) {
+          byStatus[row.status] += row.n;
+          if (row.queue !== "") pending.set(row.queue, (pending.get(row.queue) ?? 0) + row.n);
+        }
+        const running = new Map<string, number>();
+        const live = "SELECT queue, count(*) AS n FROM runs INDEXED BY runs_running WHERE status = 'running' GROUP BY queue";
+        for (const row of sql.all<{ queue: string; n: number }>(live)) {
+          running.set(row.queue, row.n);
+          byStatus.running += row.n;
+        }
+        const names = [...new Set([...pending.keys(), ...running.keys()])].sort();
+        const queues = names.map((queue) => ({ queue, pending: pending.get(queue) ?? 0, running: running.get(queue) ?? 0 })).filter((q) => q.pending + q.running > 0);
+        return { byStatus, queues };
+      }),
 
-    async metrics({ since, bucketMs }) {
-      if (!(bucketMs > 0)) throw new TypeError("metrics: `bucketMs` must be > 0");
-      return sql
-        .all<{ at: number; completed: number; failed: number; avg_ms: number | null; max_ms: number | null }>(
-          `SELECT CAST(finished_at / @bucket AS INTEGER) * @bucket AS at,
-             sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed,
-             sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
-             avg(CASE WHEN started_at IS NOT NULL THEN finished_at - started_at END) AS avg_ms,
-             max(CASE WHEN started_at IS NOT NULL THEN finished_at - started_at END) AS max_ms
-           FROM runs WHERE finished_at IS NOT NULL AND finished_at >= @since
-           GROUP BY at ORDER BY at`,
-          { bucket: Math.trunc(bucketMs), since },
-        )
-        .map((b) => ({ at: b.at, completed: b.completed, failed: b.failed, avgDurationMs: b.avg_ms, maxDurationMs: b.max_ms }));
-    },
+    metrics: ({ since, bucketMs }) =>
+      call(() => {
+        checkBucket(bucketMs);
+        return sql
+          .all<{ at: number; completed: number; failed: number; avg_ms: number | null; max_ms: number | null }>(METRICS, { bucket: Math.trunc(bucketMs), since })
+          .map((b) => ({ at: b.at, completed: b.completed, failed: b.failed, avgDurationMs: b.avg_ms, maxDurationMs: b.max_ms }));
+      }),
 
     async prune({ finishedBefore }) {
-      let deleted = 0;
-      for (;;) {
-        const n = sql.write(() => {
-          const ids = sql
-            .all<{ id: string }>("SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < @before LIMIT 1000", {
-              before: finishedBefore,
-            })
-            .map((x) => x.id);
-          if (ids.length === 0) return 0;
-          const json = JSON.stringify(ids);
-          for (const table of ["steps", "waits", "logs", "run_tags"]) {
-            sql.run(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(@ids))`, { ids: json });
-          }
-          sql.run("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(@ids))", { ids: json });
-          return ids.length;
-        });
-        deleted += n;
-        if (n < 1000) break;
-      }
-      sql.run("DELETE FROM events WHERE created_at < @before", { before: finishedBefore });
+      const deleted = await pruneInBatches((limit) => pruneBatch(finishedBefore, limit));
+      await pruneInBatches((limit) => transact(() => sql.run(OLD_EVENTS, { before: finishedBefore, limit }).changes));
       return deleted;
     },
 
-    async upsertSchedule({ schedule: s, now }) {
-      const row = sql.get<ScheduleRow>(
-        `INSERT INTO schedules (id, task_id, cron, timezone, payload, source, next_fire_at, last_fire_at, created_at, updated_at)
-         VALUES (@id, @task_id, @cron, @timezone, @payload, @source, @next_fire_at, @last_fire_at, @now, @now)
-         ON CONFLICT (id) DO UPDATE SET task_id = excluded.task_id, cron = excluded.cron, timezone = excluded.timezone,
-           payload = excluded.payload, source = excluded.source, next_fire_at = excluded.next_fire_at,
-           last_fire_at = excluded.last_fire_at, updated_at = excluded.updated_at
-         RETURNING *`,
-        {
+    upsertSchedule: ({ schedule: s, now }) =>
+      call(() => {
+        const row = sql.get<ScheduleRow>(UPSERT_SCHEDULE, {
           id: s.id,
           task_id: s.taskId,
           cron: s.cron,
@@ -170,26 +135,15 @@ export function createQueries(sql: Sql): StoreQueries {
           next_fire_at: s.nextFireAt,
           last_fire_at: s.lastFireAt,
           now,
-        },
-      );
-      return toSchedule(row!);
-    },
+        });
+        return toSchedule(row!);
+      }),
 
-    async listSchedules() {
-      return sql.all<ScheduleRow>("SELECT * FROM schedules ORDER BY id").map(toSchedule);
-    },
+    listSchedules: () => call(() => sql.all<ScheduleRow>("SELECT * FROM schedules ORDER BY id").map(toSchedule)),
 
-    async deleteSchedule({ id }) {
-      return sql.run("DELETE FROM schedules WHERE id = @id", { id }).changes === 1;
-    },
+    deleteSchedule: ({ id }) => call(() => sql.run("DELETE FROM schedules WHERE id = @id", { id }).changes === 1),
 
-    async advanceSchedule({ id, expectedNextFireAt, lastFireAt, nextFireAt, now }) {
-      const { changes } = sql.run(
-        `UPDATE schedules SET last_fire_at = @last, next_fire_at = @next, updated_at = @now
-         WHERE id = @id AND next_fire_at = @expected`,
-        { id, expected: expectedNextFireAt, last: lastFireAt, next: nextFireAt, now },
-      );
-      return changes === 1;
-    },
+    advanceSchedule: ({ id, expectedNextFireAt, lastFireAt, nextFireAt, now }) =>
+      call(() => sql.run(ADVANCE_SCHEDULE, { id, expected: expectedNextFireAt, last: lastFireAt, next: nextFireAt, now }).changes === 1),
   };
 }

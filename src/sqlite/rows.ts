@@ -1,5 +1,6 @@
 /** Row shapes of the SQLite tables and their mapping to store records. */
 import type { RunRecord, RunStatus, ScheduleRecord, StepRecord, StepKind, StepStatus, LogRecord, LogLevel } from "../store/types.ts";
+import type { StoredWait } from "../store/rules/tx.ts";
 
 export interface RunRow {
   id: string;
@@ -61,6 +62,45 @@ export function toRun(r: RunRow): RunRecord {
   };
 }
 
+/** The columns of a run, in the order {@link runFromValues} reads them (for `Sql.rows`). */
+export const RUN_COLUMNS =
+  "id, task_id, queue, concurrency_key, status, payload, output, error, priority, run_at, created_at, updated_at, started_at, " +
+  "finished_at, attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, " +
+  "worker_id, lease_expires_at, progress, progress_message";
+
+/** A run from the column values of {@link RUN_COLUMNS} (a raw row). */
+export function runFromValues(v: readonly unknown[]): RunRecord {
+  const tags = v[19] as string;
+  return {
+    id: v[0] as string,
+    taskId: v[1] as string,
+    queue: v[2] as string,
+    concurrencyKey: v[3] as string | null,
+    status: v[4] as RunStatus,
+    payload: v[5] as string,
+    output: v[6] as string | null,
+    error: v[7] as string | null,
+    priority: v[8] as number,
+    runAt: v[9] as number,
+    createdAt: v[10] as number,
+    updatedAt: v[11] as number,
+    startedAt: v[12] as number | null,
+    finishedAt: v[13] as number | null,
+    attempt: v[14] as number,
+    maxAttempts: v[15] as number,
+    idempotencyKey: v[16] as string | null,
+    idempotencyExpiresAt: v[17] as number | null,
+    expiresAt: v[18] as number | null,
+    tags: tags === "[]" ? [] : (JSON.parse(tags) as string[]),
+    parentRunId: v[20] as string | null,
+    scheduleId: v[21] as string | null,
+    workerId: v[22] as string | null,
+    leaseExpiresAt: v[23] as number | null,
+    progress: v[24] as number | null,
+    progressMessage: v[25] as string | null,
+  };
+}
+
 export interface StepRow {
   run_id: string;
   key: string;
@@ -104,19 +144,18 @@ export interface WaitRow {
   resolved_at: number | null;
 }
 
-export function waitAsStep(w: WaitRow): StepRecord {
+export function toWait(w: WaitRow): StoredWait {
   return {
     runId: w.run_id,
     key: w.key,
     parentKey: w.parent_key,
-    kind: w.kind as StepKind,
-    status: "waiting",
-    output: null,
-    error: null,
-    attempts: 0,
-    startedAt: w.created_at,
-    finishedAt: null,
+    kind: w.kind as StoredWait["kind"],
+    createdAt: w.created_at,
+    wakeAt: w.wake_at,
+    eventName: w.event_name,
+    match: w.match,
     childRunId: w.child_run_id,
+    resolvedAt: w.resolved_at,
   };
 }
 

@@ -344,6 +344,13 @@ export interface Store {
 
   getRun(p: { readonly id: string }): Promise<RunRecord | null>;
   listRuns(p: ListRunsParams): Promise<RunPage>;
+  /**
+   * Exact counts per status, and pending (queued + delayed) and running runs per queue. Must not read
+   * every run: the dashboard asks on every view, with millions of finished runs kept. A store keeps
+   * counts with its own writes, in the transaction of each status change (SQLite: `run_counts`), and
+   * may count small sets live from indexes (the running runs). Checked exact after every kind of
+   * status change by the conformance suite; its cost is measured by `bench/history.bench.ts`.
+   */
   stats(): Promise<RunStats>;
   /** Finished runs per time bucket since `since`. */
   metrics(p: { readonly since: number; readonly bucketMs: number }): Promise<readonly MetricsBucket[]>;
@@ -354,7 +361,11 @@ export interface Store {
    */
   cancelRun(p: { readonly id: string; readonly error: string; readonly now: number }): Promise<readonly string[]>;
 
-  /** Deletes finished runs (and their steps, waits, logs) finished before `finishedBefore`; old events too. Returns runs deleted. */
+  /**
+   * Deletes finished runs (and their steps, waits, logs) finished before `finishedBefore`; old events
+   * too. Returns runs deleted. Works in small transactions (see `pruneInBatches`) so that workers keep
+   * claiming and completing while a million runs are deleted.
+   */
   prune(p: { readonly finishedBefore: number; readonly now: number }): Promise<number>;
 
   upsertSchedule(p: { readonly schedule: Omit<ScheduleRecord, "createdAt" | "updatedAt">; readonly now: number }): Promise<ScheduleRecord>;

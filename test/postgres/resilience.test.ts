@@ -9,6 +9,7 @@ import { freshDatabase, startRestartablePg, stopTestPgServer, uniqueSchema } fro
 import { sleep, until } from "../support/temp.ts";
 import { makePgTasks, setupSide } from "./fixtures/pg-tasks.ts";
 import { killAll, MIGRATE_ONCE, runScript, startPgWorker, stopPgWorker } from "./helpers.ts";
+import { MIGRATIONS } from "../../src/postgres/migrations.ts";
 
 after(async () => {
   killAll();
@@ -65,8 +66,8 @@ describe("PostgreSQL resilience", () => {
     const applied = await c.query(`SELECT version FROM "${schema}".migrations`);
     const tables = await c.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [schema]);
     await c.end();
-    assert.deepEqual(applied.rows.map((r) => r.version), [1]);
-    assert.equal(tables.rows[0].n, 8, "runs, steps, waits, logs, events, queues, schedules, migrations");
+    assert.deepEqual(applied.rows.map((r) => r.version), MIGRATIONS.map((m) => m.version), "each migration recorded once");
+    assert.equal(tables.rows[0].n, 10, "runs, steps, waits, logs, events, queues, schedules, run_counts, run_minutes, migrations");
   });
 
   it("an unreachable server or a bad connection string fails fast with a readable error", { timeout: 30_000 }, async () => {

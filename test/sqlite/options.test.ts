@@ -19,6 +19,7 @@ describe("sqliteStore options", () => {
     ["an unknown synchronous", { path: ":memory:", synchronous: "OFF" }, /option `synchronous` must be "NORMAL" or "FULL", got "OFF"/],
     ["a negative busyTimeoutMs", { path: ":memory:", busyTimeoutMs: -1 }, /option `busyTimeoutMs` must be an integer >= 0, got -1/],
     ["a fractional busyTimeoutMs", { path: ":memory:", busyTimeoutMs: 1.5 }, /option `busyTimeoutMs`/],
+    ["a tiny cacheKiB", { path: ":memory:", cacheKiB: 10 }, /option `cacheKiB` must be an integer >= 64, got 10/],
   ];
   for (const [what, options, message] of bad) {
     it(`rejects ${what} with a TypeError naming the option`, () => {
@@ -41,7 +42,7 @@ describe("sqliteStore options", () => {
     const db = new Database(tempDb());
     const store = sqliteStore({ database: db, synchronous: "FULL", busyTimeoutMs: 1234 });
     assert.equal(pragma(db, "synchronous"), 2, "FULL");
-    assert.equal(pragma(db, "busy_timeout"), 1234);
+    assert.equal(pragma(db, "busy_timeout"), 5, "SQLite's own (blocking) wait is a few ms; busyTimeoutMs is waited from the event loop (test/sqlite/lock.test.ts)");
     assert.equal(pragma(db, "journal_mode"), "wal");
     await store.migrate();
     const run = newRun();
@@ -52,11 +53,24 @@ describe("sqliteStore options", () => {
     db.close();
   });
 
-  it("defaults on your own database: synchronous NORMAL, busy timeout 5000", async () => {
+  it("a file's page cache is 2 MiB by default (it does not grow with the history), or cacheKiB", async () => {
+    const db = new Database(tempDb());
+    const store = sqliteStore({ database: db });
+    assert.equal(pragma(db, "cache_size"), -2048);
+    await store.close();
+    const other = new Database(tempDb());
+    const bigger = sqliteStore({ database: other, cacheKiB: 8192 });
+    assert.equal(pragma(other, "cache_size"), -8192);
+    await bigger.close();
+    db.close();
+    other.close();
+  });
+
+  it("defaults on your own database: synchronous NORMAL, a short blocking busy timeout", async () => {
     const db = new Database(":memory:");
     const store = sqliteStore({ database: db });
     assert.equal(pragma(db, "synchronous"), 1, "NORMAL");
-    assert.equal(pragma(db, "busy_timeout"), 5000);
+    assert.equal(pragma(db, "busy_timeout"), 5);
     await store.close();
     db.close();
   });

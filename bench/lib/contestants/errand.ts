@@ -150,11 +150,17 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
   return { n: samples.length, targetPerSec: a.perSec, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
 }
 
+/** What one worker process of a scale-out run did: runs executed, and its CPU time (ms) from `go` to `stop`. */
+export interface WorkerReport {
+  readonly handled: number;
+  readonly cpuMs: number;
+}
+
 /**
  * One worker process of a scale-out run: opens the engine, says `ready`, starts its worker on `go`,
- * stops on `stop` and returns how many runs it executed.
+ * stops on `stop` and returns how many runs it executed and the CPU time it used meanwhile.
  */
-export async function workerProcess(a: { url: string; concurrency: number; prefetch?: number }, channel: Channel): Promise<number> {
+export async function workerProcess(a: { url: string; concurrency: number; prefetch?: number }, channel: Channel): Promise<WorkerReport> {
   let handled = 0;
   const { engine, close } = await open({ kind: "postgres", url: a.url }, () => {
     handled++;
@@ -162,11 +168,13 @@ export async function workerProcess(a: { url: string; concurrency: number; prefe
   const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 100, ...prefetchOption(a.prefetch) });
   channel.send({ type: "ready" });
   await channel.next("go");
+  const cpu0 = process.cpuUsage();
   await worker.start();
   await channel.next("stop");
+  const cpu = process.cpuUsage(cpu0);
   await worker.stop();
   await close();
-  return handled;
+  return { handled, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 /** Triggers `n` runs (bulk) into the target and ANALYZEs; used by the scale-out bench before it starts workers. */
@@ -185,7 +193,8 @@ export async function waitCompleted(a: { url: string; n: number }, channel: Chan
   const { engine, close } = await open({ kind: "postgres", url: a.url }, () => {});
   try {
     channel.send({ type: "ready" });
-    await waitUntil(`${a.n} runs to complete`, async () => (await completed(engine)) >= a.n, { everyMs: 2 });
+    // Every 20 ms: a finer poll would itself load the server the workers share (≤ 1 % of a run).
+    await waitUntil(`${a.n} runs to complete`, async () => (await completed(engine)) >= a.n, { everyMs: 20 });
     return nowMs();
   } finally {
     await close();

@@ -1,15 +1,16 @@
 /**
  * A worker: one loop that wakes on its doorbell and then, in one pass, starts buffered runs in free
- * slots, sends the completion batch, and claims when enough places are free (its free slots plus
- * `prefetch` ahead). A claim and a completion batch are in flight together; neither waits for the
- * other. Leases are renewed by one batched heartbeat. Stop is graceful (see graceful-stop.ts).
+ * slots, claims when enough places are free (claims.ts) and sends the completion batch
+ * (completions.ts). A claim and a completion batch are in flight together; neither waits for the other.
+ * Leases are renewed by one batched heartbeat (leases.ts). Stop is graceful (graceful-stop.ts). This
+ * file wires the parts together and holds the worker's own state (idle → running → stopping → stopped).
  */
 import { randomUUID } from "node:crypto";
 import type { DurableHost } from "../../durable/types.ts";
-import { LeaseLostError } from "../../vocabulary/errors.ts";
 import { Emitter } from "../emitter.ts";
 import type { Worker, WorkerEvents, WorkerOptions } from "../types.ts";
 import { startBuffered } from "./attempts.ts";
+import { Claims } from "./claims.ts";
 import { CompletionBatcher } from "./completions.ts";
 import type { LeaseKeeper, WorkerCore, WorkerHost, WorkerState } from "./core.ts";
 import { Doorbell } from "./doorbell.ts";
@@ -27,14 +28,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   const bell = new Doorbell();
   const store = host.store;
   let state: WorkerState = "idle";
-  /** Something happened that may have made runs claimable (a run released, a notification, the poll). */
-  let wantClaim = true;
-  let claiming: Promise<void> | null = null;
-  let pollTimer: ReturnType<typeof setTimeout> | null = null;
-  const nudge = () => {
-    wantClaim = true;
-    bell.ring();
-  };
+  const nudge = () => claims.want();
   const reportError = (error: unknown) => events.emit("worker:error", { error });
   const persist = createPersist(reportError);
   const held = new HeldRuns(nudge);
@@ -79,64 +73,19 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   };
   const leases = createLeaseKeeper(core);
   core.leases = leases;
+  const claims = new Claims(core);
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
   let loopDone: Promise<void> = Promise.resolve();
   let stopped: Promise<void> | null = null;
 
-  /**
-   * Claims when enough places are free: half the capacity (slots plus prefetch buffer, so that claims
-   * stay large), or any free slot with nothing buffered to start. Places: capacity minus runs buffered
-   * or running, minus a backlog of unwritten outcomes beyond the capacity.
-   */
-  function claimLimit(): number {
-    const capacity = opts.concurrency + prefetch.size;
-    const room = capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
-    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && held.running < opts.concurrency)) return room;
-    return 0;
-  }
-
-  function claim(limit: number): void {
-    wantClaim = false;
-    if (pollTimer !== null) clearTimeout(pollTimer);
-    pollTimer = null;
-    const now = host.now();
-    claiming = leases
-      .expireOwn(now) // before the claim can take them over
-      .then(() => store.claimRuns({ workerId: id, queues: opts.queues, limit, leaseMs: opts.leaseMs, now }))
-      .then(
-        (claimed) => {
-          const leaseUntil = now + opts.leaseMs;
-          for (const c of claimed) {
-            held.add(c, leaseUntil, (previous) => new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`));
-          }
-          if (claimed.length === limit) wantClaim = true; // there may be more
-          startBuffered(core); // at once: a claimed run never waits for a wake-up to start
-        },
-        reportError,
-      )
-      .finally(() => {
-        claiming = null;
-        if (state === "running") {
-          pollTimer = setTimeout(() => {
-            pollTimer = null;
-            nudge();
-          }, opts.pollIntervalMs);
-        }
-        bell.ring();
-      });
-  }
-
   /** One pass of the loop. */
   function pump(): void {
     if (state === "running") {
       core.turn.startsLeft = Math.max(opts.concurrency, Math.ceil((opts.concurrency + prefetch.size) / 2));
       startBuffered(core);
-      if (claiming === null && wantClaim) {
-        const limit = claimLimit();
-        if (limit > 0) claim(limit);
-      }
+      claims.maybeClaim();
     }
     if (!completions.idle) void completions.send();
   }
@@ -149,10 +98,9 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   }
 
   async function stopNow(): Promise<void> {
-    if (pollTimer !== null) clearTimeout(pollTimer);
-    pollTimer = null;
+    claims.stopPolling();
     await scheduler?.stop().catch(reportError);
-    await stopGracefully(core, claiming);
+    await stopGracefully(core, claims.inFlight);
     if (heartbeatTimer !== null) clearInterval(heartbeatTimer);
     for (const u of unsubscribers.splice(0)) u();
     state = "stopped";

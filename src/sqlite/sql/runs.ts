@@ -1,4 +1,4 @@
-/** SQL for inserting runs, steps, waits, events (src/sqlite/store.ts). */
+/** SQL for inserting runs and queues (src/sqlite/tx.ts, src/sqlite/store.ts). */
 
 export const UPSERT_QUEUE = `
 INSERT INTO queues (name, concurrency_limit) VALUES (@name, @concurrency_limit)
@@ -8,11 +8,16 @@ export const BY_IDEMPOTENCY_KEY = `SELECT * FROM runs WHERE task_id = @task_id A
 
 export const RELEASE_IDEMPOTENCY_KEY = `UPDATE runs SET idempotency_key = NULL WHERE id = @id`;
 
+export const INSERT_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
+  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
+
 export const INSERT_RUN = `
-INSERT INTO runs (id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
-  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)
+INSERT INTO runs (${INSERT_COLUMNS})
 VALUES (@id, @task_id, @queue, @concurrency_key, @status, @payload, @priority, @run_at, @now, @now,
   1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id)`;
+
+export const INSERT_RUN_IF_KEY_FREE = `${INSERT_RUN}
+ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 
 export const INSERT_TAG = `INSERT OR IGNORE INTO run_tags (tag, run_id) VALUES (@tag, @run_id)`;
 
@@ -24,29 +29,3 @@ ON CONFLICT (run_id, key) DO UPDATE SET
   error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at,
   finished_at = excluded.finished_at, child_run_id = excluded.child_run_id
 WHERE steps.status <> 'completed'`;
-
-export const INSERT_WAIT = `
-INSERT OR IGNORE INTO waits (run_id, key, parent_key, kind, created_at, wake_at, event_name, match, child_run_id)
-VALUES (@run_id, @key, @parent_key, @kind, @created_at, @wake_at, @event_name, @match, @child_run_id)`;
-
-export const WAIT_BY_KEY = `SELECT * FROM waits WHERE run_id = @run_id AND key = @key`;
-
-export const NEXT_TIMER = `
-SELECT min(wake_at) AS at FROM waits WHERE run_id = @run_id AND resolved_at IS NULL AND wake_at IS NOT NULL`;
-
-export const REQUEUE_HELD = `
-UPDATE runs SET status = 'queued', run_at = @now, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id = @id`;
-
-export const MARK_WAITING = `
-UPDATE runs SET status = 'waiting', run_at = @run_at, updated_at = @now, worker_id = NULL, lease_expires_at = NULL
-WHERE id = @id`;
-
-export const INSERT_EVENT = `INSERT INTO events (id, name, payload, created_at) VALUES (@id, @name, @payload, @now)`;
-
-export const OPEN_EVENT_WAITS = `
-SELECT * FROM waits WHERE kind = 'event' AND event_name = @name AND resolved_at IS NULL AND created_at <= @now
-ORDER BY created_at`;
-
-export const UNFINISHED_CHILDREN = `
-SELECT id FROM runs WHERE parent_run_id = @id AND status NOT IN ('completed', 'failed', 'canceled', 'expired')`;

@@ -16,6 +16,29 @@ export interface ConformanceOptions {
   open(): Promise<OpenedStore>;
 }
 
+/**
+ * An {@link OpenedStore} whose `reopen` opens more stores on the same database with `make` (each
+ * migrated); cleanup closes them all, then runs `dispose` (e.g. to delete the database).
+ */
+export function reopenable(make: () => Store, dispose: () => unknown = () => {}): OpenedStore {
+  const store = make();
+  const others: Store[] = [];
+  return {
+    store,
+    async reopen() {
+      const s = make();
+      await s.migrate();
+      others.push(s);
+      return s;
+    },
+    async cleanup() {
+      await store.close();
+      for (const o of others) await o.close();
+      await dispose();
+    },
+  };
+}
+
 /** The suite's clock origin (2027-01-15). Every call passes `now` relative to it. */
 export const T0 = 1_800_000_000_000;
 

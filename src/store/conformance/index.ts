@@ -10,20 +10,25 @@ import { eventsChildrenConformance } from "./events-children.ts";
 import { finishConformance } from "./finish.ts";
 import type { ConformanceOptions } from "./harness.ts";
 import { limitsConformance } from "./limits.ts";
+import { payloadsConformance } from "./payloads.ts";
 import { queriesConformance } from "./queries.ts";
 import { runsConformance } from "./runs.ts";
 import { schedulesConformance } from "./schedules.ts";
+import { statsConformance } from "./stats.ts";
 import { stepsWaitsConformance } from "./steps-waits.ts";
 
 export type { ConformanceOptions, OpenedStore } from "./harness.ts";
+export { reopenable } from "./harness.ts";
 
 export function runStoreConformance(options: ConformanceOptions): void {
   runsConformance(options);
   claimsConformance(options);
   limitsConformance(options);
   finishConformance(options);
+  payloadsConformance(options);
   stepsWaitsConformance(options);
   eventsChildrenConformance(options);
   queriesConformance(options);
+  statsConformance(options);
   schedulesConformance(options);
 }

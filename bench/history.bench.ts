@@ -1,0 +1,86 @@
+/**
+ * History does not cost speed (docs/CONTRACT.md §5, SQLite): with BENCH_HISTORY_RUNS (1,000,000) finished runs
+ * kept in the table, (1) no-op runs/s with the defaults is ≥ 0.9× the same drain on an empty table,
+ * (2) stats(), the overview and the runs pages answer in < 50 ms, (3) prune deletes the history in
+ * small transactions while a worker keeps completing runs (the longest event-loop pause is reported).
+ * The history is written once (one INSERT … SELECT) and copied for each round; every measurement runs
+ * in its own process. Knobs: BENCH_HISTORY_RUNS (1000000), BENCH_HISTORY_N (20000 drained),
+ * BENCH_HISTORY_REPS (30 requests per view), BENCH_ROUNDS (3).
+ */
+import { copyFileSync } from "node:fs";
+import { envInt, rounds } from "./lib/env.ts";
+import { runInChild } from "./lib/child.ts";
+import { machineLine } from "./lib/machine.ts";
+import { medianOf, runRounds, samplesOf } from "./lib/rounds.ts";
+import { fmtInt, fmtMs, median } from "./lib/stats.ts";
+import { printTable } from "./lib/table.ts";
+import { tempDir } from "./lib/tmp.ts";
+import type { Rate } from "./lib/contestants/types.ts";
+import type { PruneResult, Timing } from "./lib/contestants/history.ts";
+
+const HISTORY = envInt("BENCH_HISTORY_RUNS", 1_000_000);
+const N = envInt("BENCH_HISTORY_N", 20_000);
+const REPS = envInt("BENCH_HISTORY_REPS", 30);
+const R = rounds();
+const dir = tempDir("history");
+console.log(`history: ${machineLine()} · ${fmtInt(HISTORY)} finished runs kept · ${fmtInt(N)} drained · ${R} rounds`);
+
+const template = dir.file("history.db");
+const filled = await runInChild<{ ms: number }>("history", "fill", { path: template, n: HISTORY }).result;
+console.log(`history: ${fmtInt(HISTORY)} finished runs written in ${fmtInt(filled.ms)} ms`);
+const copy = (name: string): string => {
+  const path = dir.file(name);
+  copyFileSync(template, path);
+  return path;
+};
+
+const drains = await runRounds<Rate>(
+  [
+    { name: "empty", run: (r) => runInChild<Rate>("history", "drain", { path: dir.file(`empty-${r}.db`), n: N }).result },
+    { name: "history", run: (r) => runInChild<Rate>("history", "drain", { path: copy(`drain-${r}.db`), n: N }).result },
+  ],
+  R,
+  "[drain] ",
+);
+const empty = medianOf(drains.get("empty"), (x) => x.perSec);
+const full = medianOf(drains.get("history"), (x) => x.perSec);
+const ratio = empty !== undefined && full !== undefined ? full / empty : undefined;
+printTable(
+  `No-op runs/s, SQLite NORMAL, defaults (concurrency 24), ${fmtInt(N)} runs — median of ${R}; target with history ≥ 0.9× empty`,
+  ["table", "runs/s (median)", "samples", "vs empty", "verdict"],
+  [
+    ["empty", fmtInt(empty), samplesOf(drains.get("empty"), (x) => x.perSec), "1.00×", ""],
+    [`${fmtInt(HISTORY)} finished runs`, fmtInt(full), samplesOf(drains.get("history"), (x) => x.perSec), ratio === undefined ? "n/a" : `${ratio.toFixed(2)}×`, ratio === undefined ? "" : ratio >= 0.9 ? "meets" : "**misses**"],
+  ],
+);
+
+const viewRounds: Timing[][] = [];
+for (let r = 0; r < R; r++) viewRounds.push(await runInChild<Timing[]>("history", "views", { path: copy(`views-${r}.db`), reps: REPS }).result);
+printTable(
+  `Reads with ${fmtInt(HISTORY)} finished runs and 1,000 queued — median of ${R} rounds of ${REPS} requests; target < 50 ms`,
+  ["read", "median", "p95", "verdict"],
+  viewRounds[0]!.map((t, i) => {
+    const med = median(viewRounds.map((v) => v[i]!.median));
+    const p95 = median(viewRounds.map((v) => v[i]!.p95));
+    return [t.name, fmtMs(med), fmtMs(p95), med < 50 ? "meets" : "**misses**"];
+  }),
+);
+
+const prunes: PruneResult[] = [];
+for (let r = 0; r < R; r++) prunes.push(await runInChild<PruneResult>("history", "prune", { path: copy(`prune-${r}.db`), n: Math.max(N, 100_000) }).result);
+const med = (f: (p: PruneResult) => number) => median(prunes.map(f));
+printTable(
+  `engine.prune of ${fmtInt(HISTORY)} finished runs while a worker drains — median of ${R}`,
+  ["runs deleted", "prune time", "event-loop gap p99 / max, worker alone", "same, during the prune", "runs completed during the prune"],
+  [
+    [
+      fmtInt(med((p) => p.deleted)),
+      fmtMs(med((p) => p.ms)),
+      `${fmtMs(med((p) => p.alone.p99))} / ${fmtMs(med((p) => p.alone.max))}`,
+      `${fmtMs(med((p) => p.pruning.p99))} / ${fmtMs(med((p) => p.pruning.max))}`,
+      fmtInt(med((p) => p.completedDuring)),
+    ],
+  ],
+  0,
+);
+dir.remove();

@@ -1,0 +1,86 @@
+/**
+ * The claiming side of a worker's loop: whether something happened that may have made runs claimable
+ * (a run released, a store notification, the poll timer, a full claim), how many places are free, the
+ * claim in flight (at most one), and the poll timer (armed after each claim, cleared when one starts).
+ */
+import { LeaseLostError } from "../../vocabulary/errors.ts";
+import { startBuffered } from "./attempts.ts";
+import type { WorkerCore } from "./core.ts";
+
+export class Claims {
+  readonly #w: WorkerCore;
+  #wanted = true;
+  #inFlight: Promise<void> | null = null;
+  #pollTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(w: WorkerCore) {
+    this.#w = w;
+  }
+
+  /** The claim in flight, if any (stop waits for it: its runs are handed back with the buffer). */
+  get inFlight(): Promise<void> | null {
+    return this.#inFlight;
+  }
+
+  /** Runs may have become claimable: claim on the next wake-up if there is room. */
+  want(): void {
+    this.#wanted = true;
+    this.#w.bell.ring();
+  }
+
+  /** Claims if something asked for it, none is in flight, and enough places are free. */
+  maybeClaim(): void {
+    if (this.#inFlight !== null || !this.#wanted) return;
+    const limit = this.#limit();
+    if (limit > 0) this.#claim(limit);
+  }
+
+  stopPolling(): void {
+    if (this.#pollTimer !== null) clearTimeout(this.#pollTimer);
+    this.#pollTimer = null;
+  }
+
+  /**
+   * Places free: capacity (slots plus prefetch buffer) minus runs buffered or running, minus a backlog
+   * of unwritten outcomes beyond the capacity. Claims when half the capacity is free (so claims stay
+   * large), or when a slot is free with nothing buffered to start; else 0.
+   */
+  #limit(): number {
+    const { held, opts, prefetch } = this.#w;
+    const capacity = opts.concurrency + prefetch.size;
+    const room = capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
+    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && held.running < opts.concurrency)) return room;
+    return 0;
+  }
+
+  #claim(limit: number): void {
+    const w = this.#w;
+    this.#wanted = false;
+    this.stopPolling();
+    const now = w.host.now();
+    this.#inFlight = w.leases
+      .expireOwn(now) // before the claim can take them over
+      .then(() => w.store.claimRuns({ workerId: w.id, queues: w.opts.queues, limit, leaseMs: w.opts.leaseMs, now }))
+      .then(
+        (claimed) => {
+          const leaseUntil = now + w.opts.leaseMs;
+          for (const c of claimed) {
+            w.held.add(c, leaseUntil, (previous) => new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`));
+          }
+          if (claimed.length === limit) this.#wanted = true; // there may be more
+          startBuffered(w); // at once: a claimed run never waits for a wake-up to start
+        },
+        (error: unknown) => w.reportError(error),
+      )
+      .finally(() => {
+        this.#inFlight = null;
+        if (w.state === "running") {
+          this.#pollTimer = setTimeout(() => {
+            this.#pollTimer = null;
+            this.want();
+          }, w.opts.pollIntervalMs);
+        }
+        w.bell.ring();
+      });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The SQLite implementation of the store-rule primitives (src/store/rules/tx.ts): SQL and row
+ * mapping only. Synchronous, inside the caller's BEGIN IMMEDIATE transaction.
+ */
+import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
+import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
+import type { Sql } from "./driver.ts";
+import type { RunCounts } from "./counts.ts";
+import { chunks } from "./chunks.ts";
+import { toRun, toWait, type RunRow, type WaitRow } from "./rows.ts";
+import * as l from "./sql/lifecycle.ts";
+import * as r from "./sql/runs.ts";
+
+type RunResult = { status: RunStatus; output: string | null; error: string | null };
+type FinishedRow = { id: string; parent_run_id: string | null; status: RunStatus; output: string | null; error: string | null };
+
+const ids = (xs: readonly string[]): string => JSON.stringify(xs);
+
+const insertSql: string[] = [];
+
+/** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link pushRunValues}. */
+function insertRunsSql(n: number): string {
+  let text = insertSql[n];
+  if (text === undefined) {
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)";
+    text = `INSERT INTO runs (${r.INSERT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`;
+    insertSql[n] = text;
+  }
+  return text;
+}
+
+function pushRunValues(out: unknown[], run: NewRun, now: number): void {
+  out.push(
+    run.id,
+    run.taskId,
+    run.queue,
+    run.concurrencyKey,
+    run.status,
+    run.payload,
+    run.priority,
+    run.runAt,
+    now,
+    now,
+    run.maxAttempts,
+    run.idempotencyKey,
+    run.idempotencyExpiresAt,
+    run.expiresAt,
+    run.tags.length === 0 ? "[]" : JSON.stringify(run.tags),
+    run.parentRunId,
+    run.scheduleId,
+  );
+}
+
+export function runParams(run: NewRun, now: number): Record<string, unknown> {
+  return {
+    id: run.id,
+    task_id: run.taskId,
+    queue: run.queue,
+    concurrency_key: run.concurrencyKey,
+    status: run.status,
+    payload: run.payload,
+    priority: run.priority,
+    run_at: run.runAt,
+    now,
+    max_attempts: run.maxAttempts,
+    idempotency_key: run.idempotencyKey,
+    idempotency_expires_at: run.idempotencyExpiresAt,
+    expires_at: run.expiresAt,
+    tags: JSON.stringify(run.tags),
+    parent_run_id: run.parentRunId,
+    schedule_id: run.scheduleId,
+  };
+}
+
+function waitParams(runId: string, w: NewWait): Record<string, unknown> {
+  return {
+    run_id: runId,
+    key: w.key,
+    parent_key: w.parentKey,
+    kind: w.kind,
+    created_at: w.createdAt,
+    wake_at: w.wakeAt,
+    event_name: w.eventName,
+    match: w.match,
+    child_run_id: w.childRunId,
+  };
+}
+
+/** The primitives on one connection; every status change is also recorded in `counts`. */
+export function createTx(sql: Sql, counts: RunCounts): RulesTx {
+  const insertTags = (run: NewRun) => {
+    for (const tag of new Set(run.tags)) sql.run(r.INSERT_TAG, { tag, run_id: run.id });
+  };
+  const waits = (text: string, params: object): StoredWait[] => sql.all<WaitRow>(text, params).map(toWait);
+  return {
+    insertRuns(runs, now) {
+      for (const [i, n] of chunks(runs.length)) {
+        const values: unknown[] = [];
+        for (let j = i; j < i + n; j++) pushRunValues(values, runs[j]!, now);
+        sql.run(insertRunsSql(n), values);
+      }
+      for (const run of runs) counts.add(run.queue, run.status, 1);
+      for (const run of runs) if (run.tags.length > 0) insertTags(run);
+    },
+    insertRunIfKeyFree(run, now) {
+      if (sql.run(r.INSERT_RUN_IF_KEY_FREE, runParams(run, now)).changes === 0) return false;
+      insertTags(run);
+      counts.add(run.queue, run.status, 1);
+      return true;
+    },
+    runByIdempotencyKey(taskId, key) {
+      const row = sql.get<RunRow>(r.BY_IDEMPOTENCY_KEY, { task_id: taskId, key });
+      return row === undefined ? null : toRun(row);
+    },
+    releaseIdempotencyKey(id) {
+      sql.run(r.RELEASE_IDEMPOTENCY_KEY, { id });
+    },
+    finishUnfinished(id, status, error, now) {
+      const row = sql.get<{ status: RunStatus; queue: string; parent_run_id: string | null }>(l.UNFINISHED_RUN, { id });
+      if (row === undefined) return null;
+      sql.run(l.FINISH_RUN, { id, status, error, now });
+      counts.move(row.queue, row.status, status);
+      return { parentRunId: row.parent_run_id };
+    },
+    expireUnstarted(now, error) {
+      const due = sql.rows(l.EXPIRABLE, { now });
+      if (due.length === 0) return [];
+      for (const [, queue, status] of due) counts.move(queue as string, status as RunStatus, "expired");
+      return sql.all<FinishedRow>(l.EXPIRE, { ids: ids(due.map((x) => x[0] as string)), now, error }).map(toFinished);
+    },
+    exhaustedLeases: (now) => sql.all<{ id: string; attempt: number }>(l.EXHAUSTED_LEASES, { now }),
+    failHeld(id, worker, error, now) {
+      const row = sql.get<{ parent_run_id: string | null }>(l.FAIL_FINAL, { id, worker, error, now });
+      if (row === undefined) return null;
+      counts.add("", "failed", 1);
+      return { parentRunId: row.parent_run_id };
+    },
+    retryHeld(id, worker, error, retryAt, now) {
+      const row = sql.get<{ queue: string }>(l.FAIL_RETRY, { id, worker, error, retry_at: retryAt, now });
+      if (row !== undefined) counts.add(row.queue, "delayed", 1);
+      return row !== undefined;
+    },
+    unfinishedChildren: (id) => sql.all<{ id: string }>(l.UNFINISHED_CHILDREN, { id }).map((x) => x.id),
+    runResult: (id) => sql.get<RunResult>(l.RUN_RESULT, { id }) ?? null,
+    wakeRuns(runIds, now) {
+      const woken = sql.all<{ queue: string }>(l.WAKE_RUNS, { ids: ids(runIds), now });
+      for (const w of woken) counts.move(w.queue, "waiting", "queued");
+      return woken.length;
+    },
+    lockHeld: (id, worker) => sql.get(l.HELD, { id, worker }) !== undefined,
+    requeueHeld(id, now) {
+      const row = sql.get<{ queue: string }>(l.REQUEUE_HELD, { id, now });
+      if (row !== undefined) counts.add(row.queue, "queued", 1);
+    },
+    markWaiting(id, runAt, now) {
+      if (sql.run(l.MARK_WAITING, { id, run_at: runAt, now }).changes === 1) counts.add("", "waiting", 1);
+    },
+    nextTimer: (runId) => sql.get<{ at: number | null }>(l.NEXT_TIMER, { run_id: runId })?.at ?? null,
+    insertWaits(runId, list) {
+      for (const w of list) sql.run(l.INSERT_WAIT, waitParams(runId, w));
+    },
+    waitsByKeys: (runId, keys) => waits(l.WAITS_BY_KEYS, { run_id: runId, keys: ids(keys) }),
+    completeWait(w, output, now) {
+      sql.run(l.INSERT_WAIT_STEP, {
+        run_id: w.runId,
+        key: w.key,
+        parent_key: w.parentKey,
+        kind: w.kind,
+        output,
+        started_at: w.createdAt,
+        finished_at: now,
+        child_run_id: w.childRunId,
+      });
+      sql.run(l.RESOLVE_WAIT, { run_id: w.runId, key: w.key, now });
+    },
+    closeWaitsOfRuns(runIds, now) {
+      sql.run(l.CLOSE_WAITS_OF_RUNS, { ids: ids(runIds), now });
+    },
+    openChildWaits: (childIds) => waits(l.OPEN_CHILD_WAITS, { ids: ids(childIds) }),
+    dueTimers: (runIds, now) => waits(l.DUE_TIMERS, { ids: ids(runIds), now }),
+    insertEvent(id, name, payload, now) {
+      sql.run(l.INSERT_EVENT, { id, name, payload, now });
+    },
+    openEventWaits: (name, now) => waits(l.OPEN_EVENT_WAITS, { name, now }),
+    eventsSince: (name, since, now) => sql.all<{ payload: string }>(l.EVENTS_SINCE, { name, since, now }).map((e) => e.payload),
+  };
+}
+
+function toFinished(row: FinishedRow): FinishedRun {
+  return { id: row.id, parentRunId: row.parent_run_id, status: row.status, output: row.output, error: row.error };
+}

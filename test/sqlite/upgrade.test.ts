@@ -1,0 +1,72 @@
+/**
+ * A database written by an earlier version (only migration 1 applied, runs in every status) is
+ * upgraded in place: the new indexes replace the old ones, run counts start exact, and the store
+ * claims, lists and counts as on a fresh database.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { sqliteStore } from "errand/sqlite";
+import { T0 } from "../../src/store/conformance/harness.ts";
+import { NEVER } from "../../src/store/types.ts";
+import { MIGRATIONS } from "../../src/sqlite/migrations.ts";
+import { tempDb } from "../support/temp.ts";
+
+/** Writes a version-1 database with `n` runs per status, in queues q0 and q1. */
+function versionOne(path: string, n: number): void {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.exec("CREATE TABLE errand_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  db.exec(MIGRATIONS[0]!.sql);
+  db.prepare("INSERT INTO errand_migrations VALUES (1, ?, ?)").run(MIGRATIONS[0]!.name, T0);
+  const insert = db.prepare(`INSERT INTO runs (id, task_id, queue, status, payload, run_at, created_at, updated_at, max_attempts,
+    started_at, finished_at, worker_id, lease_expires_at) VALUES (?, 't', ?, ?, '{}', ?, ?, ?, 3, ?, ?, ?, ?)`);
+  let i = 0;
+  for (const status of ["queued", "delayed", "running", "waiting", "completed", "failed", "canceled", "expired"]) {
+    for (let k = 0; k < n; k++, i++) {
+      const id = `0000-${String(i).padStart(6, "0")}`;
+      const started = ["running", "waiting", "completed", "failed"].includes(status) ? T0 : null;
+      const finished = ["completed", "failed", "canceled", "expired"].includes(status) ? T0 + 1 : null;
+      const running = status === "running";
+      insert.run(id, `q${i % 2}`, status, status === "delayed" ? T0 + 1e9 : status === "waiting" ? NEVER : T0, T0, T0, started, finished, running ? "old" : null, running ? T0 + 1000 : null);
+    }
+  }
+  db.close();
+}
+
+describe("sqlite upgrade of an existing database", () => {
+  it("migrates a version-1 database in place: exact counts, new indexes, claims and lists as before", async () => {
+    const path = tempDb();
+    versionOne(path, 3);
+    const store = sqliteStore({ path });
+    await store.migrate();
+    const st = await store.stats();
+    assert.deepEqual(st.byStatus, { queued: 3, delayed: 3, running: 3, waiting: 3, completed: 3, failed: 3, canceled: 3, expired: 3 });
+    assert.deepEqual(
+      [...st.queues].sort((a, b) => a.queue.localeCompare(b.queue)),
+      [
+        { queue: "q0", pending: 3, running: 2 },
+        { queue: "q1", pending: 3, running: 1 },
+      ],
+    );
+    assert.equal((await store.listRuns({ status: ["running"] })).runs.length, 3);
+    assert.equal((await store.listRuns({ status: ["failed"] })).runs.length, 3);
+    assert.equal((await store.listRuns({ status: ["queued"] })).runs.length, 3);
+    const claimed = await store.claimRuns({ workerId: "new", queues: null, limit: 100, leaseMs: 1000, now: T0 + 2000 });
+    assert.equal(claimed.length, 6, "3 queued runs and 3 taken over from the expired leases of the old worker");
+    assert.deepEqual((await store.stats()).byStatus.running, 6);
+    assert.deepEqual((await store.stats()).byStatus.queued, 0);
+    await store.close();
+    const db = new Database(path);
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND name LIKE 'runs_%'").all() as { name: string }[])
+      .map((x) => x.name)
+      .sort();
+    assert.ok(indexes.includes("runs_running") && indexes.includes("runs_status_rare"), indexes.join(", "));
+    assert.ok(!indexes.includes("runs_status_id") && !indexes.includes("runs_lease"), indexes.join(", "));
+    assert.deepEqual(
+      (db.prepare("SELECT version FROM errand_migrations ORDER BY version").all() as { version: number }[]).map((x) => x.version),
+      MIGRATIONS.map((m) => m.version),
+    );
+    db.close();
+  });
+});
