@@ -21,9 +21,11 @@ export {
   UnstorableValueError,
   StoreConnectionError,
   EventValidationError,
+  DEFAULT_LIMITS,
 } from "./engine/index.ts";
 export type {
   EngineOptions,
+  Limits,
   Engine,
   Worker,
   WorkerOptions,

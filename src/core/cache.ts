@@ -2,62 +2,11 @@
  * The per-context cache: one entry per (task, input key), holding the task's promise (memoise the
  * promise, not the value). Bookkeeping for TTL (a creation-order queue swept lazily, a couple of
  * entries per miss: amortised O(1)) and for `maxEntries` (a doubly-linked LRU list, kept only when
- * the bound is finite).
+ * the bound is finite). It also carries what every view of the context shares: the persist hook
+ * and the clock.
  */
-import type { TaskImpl } from "./task.ts";
-
-export interface Entry {
-  readonly task: TaskImpl<unknown, unknown>;
-  readonly key: unknown;
-  readonly input: unknown;
-  promise: Promise<unknown>;
-  settled: boolean;
-  removed: boolean;
-  readonly createdAt: number;
-  /** Execution signal source, created on first need. */
-  controller: AbortController | null;
-  /** Abortable signals of the callers interested in this entry. */
-  parties: AbortSignal[] | null;
-  /** Some caller cannot be aborted: the execution is never aborted. */
-  pinned: boolean;
-  unlisten: (() => void)[] | null;
-  /** Entries this entry's task has awaited (edges of the wait-for graph, for cycle detection). */
-  waitsOn: Entry[] | null;
-  prev: Entry | null;
-  next: Entry | null;
-}
-
-/** A class, not an object literal: one stable hidden class for every entry (measurably cheaper to allocate). */
-class EntryImpl implements Entry {
-  promise: Promise<unknown> = NOT_STARTED;
-  settled = false;
-  removed = false;
-  controller: AbortController | null = null;
-  parties: AbortSignal[] | null = null;
-  pinned = false;
-  unlisten: (() => void)[] | null = null;
-  waitsOn: Entry[] | null = null;
-  prev: Entry | null = null;
-  next: Entry | null = null;
-  readonly task: TaskImpl<unknown, unknown>;
-  readonly key: unknown;
-  readonly input: unknown;
-  readonly createdAt: number;
-
-  constructor(task: TaskImpl<unknown, unknown>, key: unknown, input: unknown, createdAt: number) {
-    this.task = task;
-    this.key = key;
-    this.input = input;
-    this.createdAt = createdAt;
-  }
-}
-
-/** Placeholder until the run's promise exists (never settles, never observed by callers). */
-const NOT_STARTED: Promise<unknown> = new Promise(() => {});
-
-export function newEntry(task: TaskImpl<unknown, unknown>, key: unknown, input: unknown, now: number): Entry {
-  return new EntryImpl(task, key, input, now);
-}
+import { isRemoved, isSettled, markRemoved, type Entry } from "./entry.ts";
+import type { PersistHook } from "./types.ts";
 
 /** The Map's key equality (SameValueZero): NaN equals NaN, 0 equals -0. */
 function sameKey(a: unknown, b: unknown): boolean {
@@ -69,9 +18,13 @@ export class Cache {
    * Per task: its only entry, or a Map of its entries by key once it has two or more (a task run for
    * one input per context, the common case, costs no inner Map).
    */
-  readonly #byTask = new Map<object, EntryImpl | Map<unknown, Entry>>();
+  readonly #byTask = new Map<object, Entry | Map<unknown, Entry>>();
   readonly ttlMs: number;
   readonly maxEntries: number;
+  readonly persist: PersistHook | undefined;
+  readonly #now: () => number;
+  /** Entry times are milliseconds since this instant: small integers, never a boxed double. */
+  readonly #epoch: number;
   size = 0;
   /** Creation order; slots before #fifoHead are emptied so a swept entry's value can be collected. */
   #fifo: (Entry | undefined)[] = [];
@@ -79,29 +32,37 @@ export class Cache {
   #lruHead: Entry | null = null;
   #lruTail: Entry | null = null;
 
-  constructor(ttlMs: number, maxEntries: number) {
+  constructor(ttlMs: number, maxEntries: number, persist: PersistHook | undefined, now: () => number) {
     this.ttlMs = ttlMs;
     this.maxEntries = maxEntries;
+    this.persist = persist;
+    this.#now = now;
+    this.#epoch = ttlMs > 0 ? now() : 0;
+  }
+
+  /** The time for a new entry or an expiry check: ms since the epoch; 0 (no clock read) without a TTL. */
+  clock(): number {
+    return this.ttlMs > 0 ? this.#now() - this.#epoch : 0;
   }
 
   get(task: object, key: unknown): Entry | undefined {
     const slot = this.#byTask.get(task);
     if (slot === undefined) return undefined;
-    if (slot instanceof EntryImpl) return sameKey(slot.key, key) ? slot : undefined;
+    if (!(slot instanceof Map)) return sameKey(slot.key, key) ? slot : undefined;
     return slot.get(key);
   }
 
   isExpired(e: Entry, now: number): boolean {
-    return this.ttlMs > 0 && e.settled && now - e.createdAt >= this.ttlMs;
+    return this.ttlMs > 0 && isSettled(e) && now - e.createdAt >= this.ttlMs;
   }
 
   add(e: Entry): void {
     const slot = this.#byTask.get(e.task);
     if (slot === undefined) {
-      this.#byTask.set(e.task, e as EntryImpl);
-    } else if (slot instanceof EntryImpl) {
+      this.#byTask.set(e.task, e);
+    } else if (!(slot instanceof Map)) {
       if (sameKey(slot.key, e.key)) {
-        this.#byTask.set(e.task, e as EntryImpl);
+        this.#byTask.set(e.task, e);
       } else {
         this.#byTask.set(e.task, new Map<unknown, Entry>([[slot.key, slot], [e.key, e]]));
       }
@@ -117,8 +78,8 @@ export class Cache {
   }
 
   remove(e: Entry): void {
-    if (e.removed) return;
-    e.removed = true;
+    if (isRemoved(e)) return;
+    markRemoved(e);
     const slot = this.#byTask.get(e.task);
     if (slot === e) {
       this.#byTask.delete(e.task);
@@ -144,7 +105,7 @@ export class Cache {
     let removedCount = 0;
     while (this.#fifoHead < fifo.length && removedCount < 2) {
       const e = fifo[this.#fifoHead]!;
-      if (e.removed) {
+      if (isRemoved(e)) {
         fifo[this.#fifoHead++] = undefined;
         continue;
       }
@@ -163,7 +124,7 @@ export class Cache {
   entries(): Entry[] {
     const out: Entry[] = [];
     for (const slot of this.#byTask.values()) {
-      if (slot instanceof EntryImpl) out.push(slot);
+      if (!(slot instanceof Map)) out.push(slot);
       else for (const e of slot.values()) out.push(e);
     }
     return out;
@@ -173,7 +134,7 @@ export class Cache {
   entriesOf(task: object): Entry[] {
     const slot = this.#byTask.get(task);
     if (slot === undefined) return [];
-    return slot instanceof EntryImpl ? [slot] : [...slot.values()];
+    return !(slot instanceof Map) ? [slot] : [...slot.values()];
   }
 
   #evictLeastRecentlyUsed(): void {
@@ -181,7 +142,7 @@ export class Cache {
     let e = this.#lruHead;
     while (e !== null && this.size > this.maxEntries) {
       const next = e.next;
-      if (e.settled) this.remove(e);
+      if (isSettled(e)) this.remove(e);
       e = next;
     }
   }

@@ -6,8 +6,17 @@
  * `task.run(ctx, …)`. `persist(taskId, inputKey, compute)` is called for tasks that have an `id`.
  */
 export { task } from "./task.ts";
-export type { Task, BoundTask, TaskFn, TaskOptions } from "./task.ts";
 export { createContext, extendContext } from "./context.ts";
-export type { Context, ContextOptions, PersistHook, AllResult, AllSettledResult } from "./context.ts";
+export type {
+  Task,
+  BoundTask,
+  TaskFn,
+  TaskOptions,
+  Context,
+  ContextOptions,
+  PersistHook,
+  AllResult,
+  AllSettledResult,
+} from "./types.ts";
 export { TaskCycleError } from "./errors.ts";
 export { structuralKey } from "./key.ts";

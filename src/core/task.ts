@@ -1,34 +1,9 @@
 /**
  * In-process tasks: a function of (context, input) that runs at most once per context and input key.
  */
-import { ContextImpl, type Context } from "./context.ts";
+import { Scope } from "./scope.ts";
 import { cacheKey, structuralKey } from "./key.ts";
-
-export interface Task<I, O> {
-  /** Set when the task was defined with an `id` (used for persisted results in durable runs). */
-  readonly id: string | undefined;
-  /** The id, else the function's name, else "anonymous task". */
-  readonly name: string;
-  /** Runs the task in `ctx`, or returns the promise of the run already made there for this input. */
-  run(ctx: Context, input: I): Promise<O>;
-  /** A task and an input, for `ctx.all` / `ctx.allSettled`. */
-  bind(input: I): BoundTask<O>;
-}
-
-export interface BoundTask<O> {
-  readonly task: Task<never, O>;
-  readonly input: unknown;
-}
-
-export type TaskFn<I, O> = (ctx: Context, input: I) => Promise<O> | O;
-
-export interface TaskOptions<I, O> {
-  /** Stable id; names the task in errors and persists its results inside durable runs. @default none */
-  readonly id?: string;
-  /** Input key; overrides the structural key (same string = same entry). @default structural key */
-  readonly key?: (input: I) => string | number;
-  readonly run: TaskFn<I, O>;
-}
+import type { BoundTask, Context, Task, TaskDef, TaskFn, TaskOptions } from "./types.ts";
 
 export class TaskImpl<I, O> implements Task<I, O> {
   readonly id: string | undefined;
@@ -59,7 +34,7 @@ export class TaskImpl<I, O> implements Task<I, O> {
   }
 
   run(ctx: Context, input: I): Promise<O> {
-    return ContextImpl.run(ctx, this as TaskImpl<unknown, unknown>, input) as Promise<O>;
+    return Scope.run(ctx, this as unknown as TaskDef, input) as Promise<O>;
   }
 
   bind(input: I): BoundTask<O> {

@@ -3,7 +3,10 @@
  * suspension) in fields, its helpers as methods, bookkeeping allocated on first use. It is also the
  * steps' runtime (steps.ts). The run context (run-context.ts) is a thin layer of closures over it.
  */
+import { createHash } from "node:crypto";
 import type { NewWait, RunRecord, StepRecord } from "../store/types.ts";
+import { jsonCap, MAX_KEY_LENGTH, MAX_PATH_LENGTH, type JsonCap } from "../vocabulary/limits.ts";
+import { checkName, hasUnstorableChar } from "../vocabulary/validate.ts";
 import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
 import type { RunLogs } from "./run-logs.ts";
 import { executeStep, type StepRuntime } from "./steps.ts";
@@ -19,6 +22,7 @@ export class Execution implements StepRuntime {
   readonly host: DurableHost;
   readonly stored: Map<string, StepRecord>;
   readonly waits: NewWait[] = [];
+  readonly stepCap: JsonCap;
   #used: Set<string> | null = null;
   #inflight: Set<Promise<unknown>> | null = null;
   #autoKeys: Map<string, number> | null = null;
@@ -34,6 +38,7 @@ export class Execution implements StepRuntime {
     this.#signal = typeof signal === "function" ? null : signal;
     this.#signalSource = typeof signal === "function" ? signal : null;
     this.host = setup.host;
+    this.stepCap = jsonCap(setup.host.limits, "stepOutputBytes");
     const steps = setup.claimed.steps;
     this.stored = new Map();
     for (const s of steps) this.stored.set(s.key, s);
@@ -115,7 +120,7 @@ export class Execution implements StepRuntime {
       try {
         const k = checkKey(key, "ctx.step");
         if (typeof fn !== "function") throw new TypeError(`ctx.step("${k}"): the second argument must be a function`);
-        const path = parent === null ? k : `${parent}/${k}`;
+        const path = checkPath(parent === null ? k : `${parent}/${k}`, "ctx.step");
         this.claimKey(path, "ctx.step");
         return executeStep(this, path, parent, "step", fn, options, (p) => this.stepIn(p));
       } catch (error) {
@@ -170,9 +175,27 @@ export class Execution implements StepRuntime {
   }
 }
 
-/** A step, sleep or wait key: non-empty, without "/". */
+/** A step, sleep or wait key: a storable name of at most MAX_KEY_LENGTH characters, without "/". */
 export function checkKey(key: unknown, what: string): string {
-  if (typeof key !== "string" || key === "") throw new TypeError(`${what}: the key must be a non-empty string`);
-  if (key.includes("/")) throw new TypeError(`${what}: the key "${key}" must not contain "/" (it separates nested step keys)`);
-  return key;
+  const k = checkName(key, `${what}: the key`, MAX_KEY_LENGTH);
+  if (k.includes("/")) throw new TypeError(`${what}: the key "${k}" must not contain "/" (it separates nested step keys)`);
+  return k;
+}
+
+/** A nested step's full path fits the stores' key column. */
+function checkPath(path: string, what: string): string {
+  if (path.length > MAX_PATH_LENGTH) {
+    throw new TypeError(`${what}: the step path must be at most ${MAX_PATH_LENGTH} characters, got ${path.length} ("${path.slice(0, 40)}…")`);
+  }
+  return path;
+}
+
+/**
+ * The step key of a memoised in-process task: `task:<id>:<input key>`, or, when the input key is too
+ * long or holds characters a store cannot keep, `task:<id>:#<sha256 of the input key>` (stable across replays).
+ */
+export function persistKey(taskId: string, inputKey: string): string {
+  const path = `task:${taskId}:${inputKey}`;
+  if (path.length <= MAX_PATH_LENGTH && !hasUnstorableChar(path)) return path;
+  return `task:${taskId}:#${createHash("sha256").update(inputKey, "utf16le").digest("hex")}`;
 }

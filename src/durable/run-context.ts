@@ -14,13 +14,15 @@
  */
 import { createContext, extendContext } from "../core/index.ts";
 import type { StepKind } from "../store/types.ts";
-import { toMs, type Duration } from "../vocabulary/duration.ts";
+import { toMs, toTime, type Duration } from "../vocabulary/duration.ts";
 import { fromJson } from "../vocabulary/json.ts";
+import { MAX_PROGRESS_MESSAGE_LENGTH } from "../vocabulary/limits.ts";
+import { brief, checkName } from "../vocabulary/validate.ts";
 import { childResult } from "../vocabulary/results.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { WaitpointToken } from "../vocabulary/tokens.ts";
 import { toRunInfo } from "./run-info.ts";
-import { checkKey, Execution } from "./execution.ts";
+import { checkKey, Execution, persistKey } from "./execution.ts";
 import { executeStep } from "./steps.ts";
 import { RunLogs } from "./run-logs.ts";
 import type { AnyTask, CreateTokenOptions, RunContext, WaitForEventOptions } from "./task.ts";
@@ -42,7 +44,7 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
       return ex.signal;
     },
     persist<T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> {
-      const path = `task:${taskId}:${inputKey}`;
+      const path = persistKey(taskId, inputKey);
       ex.useKey(path);
       return executeStep<T>(ex, path, null, "task" as StepKind, () => compute(), undefined, (p) => ex.stepIn(p));
     },
@@ -67,9 +69,10 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
       try {
         const path = checkKey(key, "ctx.sleep");
         const ms = toMs(duration, `ctx.sleep("${path}")`);
+        const wakeAt = toTime(host.now() + ms, `ctx.sleep("${path}")`);
         ex.claimKey(path, "ctx.sleep");
         if (stored.get(path)?.status === "completed") return Promise.resolve();
-        return ex.wait<void>({ key: path, kind: "sleep", wakeAt: host.now() + ms, eventName: null, match: null, childRunId: null });
+        return ex.wait<void>({ key: path, kind: "sleep", wakeAt, eventName: null, match: null, childRunId: null });
       } catch (error) {
         return Promise.reject(error);
       }
@@ -78,8 +81,7 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
     sleepUntil(key: string, date: Date | number): Promise<void> {
       try {
         const path = checkKey(key, "ctx.sleepUntil");
-        const at = date instanceof Date ? date.getTime() : date;
-        if (typeof at !== "number" || !Number.isFinite(at)) throw new TypeError(`ctx.sleepUntil("${path}"): expected a Date or epoch ms`);
+        const at = toTime(date, `ctx.sleepUntil("${path}")`);
         ex.claimKey(path, "ctx.sleepUntil");
         if (stored.get(path)?.status === "completed") return Promise.resolve();
         return ex.wait<void>({ key: path, kind: "sleep", wakeAt: at, eventName: null, match: null, childRunId: null });
@@ -155,7 +157,11 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
 
     async progress(fraction: number, message?: string): Promise<void> {
       if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {
-        throw new TypeError(`ctx.progress: \`fraction\` must be a number from 0 to 1, got ${String(fraction)}`);
+        throw new TypeError(`ctx.progress: \`fraction\` must be a number from 0 to 1, got ${brief(fraction)}`);
+      }
+      if (message !== undefined && message !== null) {
+        if (typeof message !== "string") throw new TypeError(`ctx.progress: \`message\` must be a string, got ${brief(message)}`);
+        if (message !== "") checkName(message, "ctx.progress: `message`", MAX_PROGRESS_MESSAGE_LENGTH);
       }
       await host.reportProgress(run.id, fraction, message ?? null);
     },

@@ -5,6 +5,9 @@
  */
 import type { NewLog, RunRecord } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
+import { jsonCap, type JsonCap } from "../vocabulary/limits.ts";
+import { describeThrown } from "../vocabulary/serialize-error.ts";
+import { storableText } from "../vocabulary/validate.ts";
 import { currentStep } from "./steps.ts";
 import type { Logger } from "./task.ts";
 import type { DurableHost } from "./types.ts";
@@ -50,22 +53,52 @@ export class RunLogs {
     await this.#host.appendLogs(this.#run.id, batch);
   }
 
-  write(level: NewLog["level"], message: string, data: unknown): void {
+  write(level: NewLog["level"], message: unknown, data: unknown): void {
     const scope = currentStep.getStore() ?? "";
     const counters = (this.#counters ??= new Map());
     const n = (counters.get(scope) ?? 0) + 1;
     counters.set(scope, n);
-    let dataJson: string | null = null;
-    if (data !== undefined) {
-      try {
-        dataJson = toJson(data, "log data");
-      } catch (error) {
-        dataJson = JSON.stringify({ unserializable: (error as Error).message });
-      }
-    }
+    const limits = this.#host.limits;
     const lines = (this.#lines ??= []);
-    lines.push({ key: `${scope}#${n}`, level, message: String(message), data: dataJson, at: this.#host.now(), attempt: this.#run.attempt });
+    lines.push({
+      key: `${scope}#${n}`,
+      level,
+      message: logMessage(message, limits.logLineBytes),
+      data: data === undefined ? null : logData(data, jsonCap(limits, "logLineBytes")),
+      at: this.#host.now(),
+      attempt: this.#run.attempt,
+    });
     // An early flush that fails must not crash the process; the execution's settle flushes the rest.
     if (lines.length >= 200) this.flush().catch(() => {});
+  }
+}
+
+/**
+ * A log message as both stores keep it: text (whatever was passed), NUL escaped and lone surrogates
+ * replaced ({@link storableText}), cut at `maxBytes` UTF-8 bytes saying so. Logging never throws.
+ */
+export function logMessage(message: unknown, maxBytes: number): string {
+  let text: string;
+  try {
+    text = typeof message === "string" ? message : String(message);
+  } catch (error) {
+    text = `[unprintable log message: ${describeThrown(error)}]`;
+  }
+  text = storableText(text);
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes <= maxBytes) return text;
+  const note = ` … [cut: the message was ${bytes} bytes, over limits.logLineBytes (${maxBytes})]`;
+  // Keep whole characters: decoding a cut UTF-8 prefix drops a split character.
+  const kept = Buffer.from(text, "utf8").subarray(0, Math.max(0, maxBytes - note.length)).toString("utf8").replace(/\uFFFD$/, "");
+  return kept + note;
+}
+
+/** Log data as JSON, or a note saying why it could not be stored (too large, too deep, not JSON). */
+export function logData(data: unknown, cap: JsonCap): string {
+  try {
+    return toJson(data, "log data", cap);
+  } catch (error) {
+    return JSON.stringify({ unstorable: error instanceof Error ? error.message : describeThrown(error) });
   }
 }

@@ -6,9 +6,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { StepKind, StepRecord } from "../store/types.ts";
 import { LeaseLostError, StepTimeoutError, UnstorableValueError } from "../vocabulary/errors.ts";
+import { MAX_TIMER_MS, toMs } from "../vocabulary/duration.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
+import type { JsonCap } from "../vocabulary/limits.ts";
 import { backoffMs, retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
-import { serializeError } from "../vocabulary/serialize-error.ts";
+import { describeThrown, serializeError } from "../vocabulary/serialize-error.ts";
 import type { StepOptions, StepScope } from "./task.ts";
 
 /** A step retries only when asked: one try by default. */
@@ -42,6 +44,8 @@ export interface StepRuntime {
   /** Never-settling promise for calls made after suspension began. */
   parked<T>(): Promise<T>;
   track<T>(p: Promise<T>): Promise<T>;
+  /** What a step's result may be (limits.stepOutputBytes, limits.jsonDepth). */
+  readonly stepCap: JsonCap;
 }
 
 export async function executeStep<T>(
@@ -56,11 +60,9 @@ export async function executeStep<T>(
   const stored = rt.stored.get(path);
   if (stored?.status === "completed") return fromJson<T>(stored.output);
   if (rt.suspending()) return rt.parked<T>();
-  const policy = retryPolicy(options?.retry, `step "${path}": option \`retry\``, STEP_DEFAULT_RETRY);
-  const timeoutMs = options?.timeoutMs;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0)) {
-    throw new TypeError(`step "${path}": option \`timeoutMs\` must be a number > 0`);
-  }
+  const policy = retryPolicy(options?.retry, `step "${path}"`, STEP_DEFAULT_RETRY);
+  const timeoutMs =
+    options?.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, `step "${path}": option \`timeoutMs\``, { positive: true, max: MAX_TIMER_MS });
   const startedAt = rt.now();
   return rt.track(
     (async () => {
@@ -82,7 +84,7 @@ export async function executeStep<T>(
                 }),
               ]));
           // Not storable (BigInt, cycle, …) is a bug in the step, not bad luck: no retry.
-          const json = toJson(value, `the output of step "${path}"`);
+          const json = toJson(value, `the output of step "${path}"`, rt.stepCap);
           const saved = await rt.save({
             key: path,
             parentKey,
@@ -182,13 +184,19 @@ class StepTry implements StepScope {
 
 /** Attaches the step path to the error (kept as the original error so name, message and stack survive). */
 function tagWithStep(error: unknown, path: string): Error {
-  const e = error instanceof Error ? error : new Error(`step "${path}" threw a non-Error value: ${String(error)}`, { cause: error });
-  if ((e as { stepKey?: string }).stepKey === undefined) {
-    try {
+  let isError = false;
+  try {
+    isError = error instanceof Error; // a Proxy's getPrototypeOf trap may throw
+  } catch {
+    // not an Error we can use
+  }
+  const e = isError ? (error as Error) : new Error(`step "${path}" threw a non-Error value: ${describeThrown(error)}`, { cause: error });
+  try {
+    if ((e as { stepKey?: string }).stepKey === undefined) {
       Object.defineProperty(e, "stepKey", { value: path, enumerable: true, configurable: true });
-    } catch {
-      // frozen error: the path is lost, the error is not
     }
+  } catch {
+    // frozen error or a Proxy: the path is lost, the error is not
   }
   return e;
 }
@@ -196,13 +204,20 @@ function tagWithStep(error: unknown, path: string): Error {
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(done, ms);
+    const until = Date.now() + ms;
+    // setTimeout fires at once beyond 2³¹ − 1 ms: longer pauses are chained.
+    let t = setTimeout(tick, Math.min(ms, MAX_TIMER_MS));
     const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    function done() {
+    function tick() {
+      const left = until - Date.now();
+      if (left > 0) {
+        t = setTimeout(tick, Math.min(left, MAX_TIMER_MS));
+        return;
+      }
       signal.removeEventListener("abort", onAbort);
       resolve();
     }

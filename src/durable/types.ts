@@ -4,6 +4,7 @@
  * and run-context types users see are in `task.ts`.
  */
 import type { ClaimedRun, NewLog, NewStep, NewToken, NewWait, RunRecord } from "../store/types.ts";
+import type { ResolvedLimits } from "../vocabulary/limits.ts";
 import type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 import type { AnyTask, RunContext } from "./task.ts";
 
@@ -21,6 +22,8 @@ export interface ChildTrigger {
 export interface DurableHost {
   /** The engine's clock (epoch ms): every stored time comes from it. */
   now(): number;
+  /** The engine's `limits` (step results, log lines, nesting). */
+  readonly limits: ResolvedLimits;
   /** Stores a finished step; false when this worker no longer holds the run (nothing is written). */
   saveStep(runId: string, step: NewStep): Promise<boolean>;
   /** Appends log lines (a line whose key is already stored is skipped: replays write nothing twice). */

@@ -4,10 +4,11 @@
  * like any wait, and its result comes back as the wait's stored step.
  */
 import type { NewStep, NewWait, StepRecord } from "../store/types.ts";
-import { toMs } from "../vocabulary/duration.ts";
+import { toMs, toTime } from "../vocabulary/duration.ts";
 import { LeaseLostError } from "../vocabulary/errors.ts";
 import type { SerializedError } from "../vocabulary/serialize-error.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
+import { jsonCap } from "../vocabulary/limits.ts";
 import { isTokenId, newTokenId, type TokenResult, type WaitpointToken } from "../vocabulary/tokens.ts";
 import { eventNameOf, isEventDefinition, validateEvent } from "./event.ts";
 import { checkKey } from "./execution.ts";
@@ -35,7 +36,7 @@ export function waitForEvent(ex: WaitRuntime, key: string, options: WaitForEvent
     const name = eventNameOf(options.event, `${where}: option \`event\``);
     const typed = isEventDefinition(options.event) ? options.event : null;
     const timeout = options.timeoutMs === undefined ? null : toMs(options.timeoutMs, `${where}: option \`timeoutMs\``);
-    const match = options.match === undefined ? null : toJson(options.match, `${where}: option \`match\``);
+    const match = options.match === undefined ? null : toJson(options.match, `${where}: option \`match\``, jsonCap(ex.host.limits, "payloadBytes"));
     ex.claimKey(path, "ctx.waitForEvent");
     const done = ex.stored.get(path);
     if (done?.status === "completed") {
@@ -43,7 +44,8 @@ export function waitForEvent(ex: WaitRuntime, key: string, options: WaitForEvent
       // A typed event's receivers get its schema's output (the payload passed it when sent).
       return typed === null || payload === null ? Promise.resolve(payload) : validateEvent(typed, payload);
     }
-    return ex.wait({ key: path, kind: "event", wakeAt: timeout === null ? null : ex.host.now() + timeout, eventName: name, match, childRunId: null });
+    const wakeAt = timeout === null ? null : toTime(ex.host.now() + timeout, `${where}: option \`timeoutMs\``);
+    return ex.wait({ key: path, kind: "event", wakeAt, eventName: name, match, childRunId: null });
   } catch (error) {
     return Promise.reject(error);
   }
@@ -80,7 +82,7 @@ async function storeToken<T>(ex: WaitRuntime, path: string, timeoutMs: number | 
   const token: WaitpointToken<T> = url === null ? { id } : { id, url };
   const output = JSON.stringify(token);
   const step: NewStep = { key: path, parentKey: null, kind: "token", status: "completed", output, error: null, attempts: 1, startedAt: createdAt, finishedAt: createdAt, childRunId: null };
-  const timeoutAt = timeoutMs === null ? null : createdAt + timeoutMs;
+  const timeoutAt = timeoutMs === null ? null : toTime(createdAt + timeoutMs, `ctx.createToken("${path}"): option \`timeout\``);
   if (!(await ex.host.createToken(ex.runId, { id, key: path, createdAt, timeoutAt }, step))) {
     throw new LeaseLostError(`ctx.createToken("${path}"): this worker no longer holds run ${ex.runId}; the token was not stored`);
   }

@@ -1,7 +1,9 @@
 /** `defineTask`: a durable task definition, validated when it is defined. */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { AnyEvent, EventInput, EventPayload } from "../durable/event.ts";
+import { MAX_TIMER_MS, toMs } from "../vocabulary/duration.ts";
 import { retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
+import { checkInt, checkName } from "../vocabulary/validate.ts";
 import { validateSchedule } from "./cron.ts";
 import { listenedEvents, payloadSchemaOf } from "./listeners.ts";
 import type { Task, TaskOptions } from "./types.ts";
@@ -62,25 +64,19 @@ export function defineTask(options: TaskOptions<unknown, unknown>): Task {
       throw new TypeError(`${where}: option \`schema\` must be a Standard Schema (zod, valibot, arktype, …)`);
     }
   }
-  const retry = retryPolicy(options.retry, `${where}: option \`retry\``);
+  const retry = retryPolicy(options.retry, where);
   const queueOpt = options.queue;
   let queue = id;
   let concurrencyLimit: number | null = null;
   if (queueOpt !== undefined) {
     if (queueOpt === null || typeof queueOpt !== "object") throw new TypeError(`${where}: option \`queue\` must be { name, concurrencyLimit? }`);
-    if (typeof queueOpt.name !== "string" || queueOpt.name.length === 0) {
-      throw new TypeError(`${where}: option \`queue.name\` must be a non-empty string`);
-    }
-    queue = queueOpt.name;
+    queue = checkName(queueOpt.name, `${where}: option \`queue.name\``);
     const limit = queueOpt.concurrencyLimit;
     if (limit !== undefined && limit !== null) {
-      if (!Number.isInteger(limit) || limit < 1) throw new TypeError(`${where}: option \`queue.concurrencyLimit\` must be an integer >= 1 or null`);
-      concurrencyLimit = limit;
+      concurrencyLimit = checkInt(limit, `${where}: option \`queue.concurrencyLimit\``, 1);
     }
   }
-  if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0)) {
-    throw new TypeError(`${where}: option \`timeoutMs\` must be a number > 0`);
-  }
+  if (options.timeoutMs !== undefined) toMs(options.timeoutMs, `${where}: option \`timeoutMs\``, { positive: true, max: MAX_TIMER_MS });
   if (options.schedule !== undefined) {
     validateSchedule(options.schedule, `${where}: option \`schedule\``);
   }

@@ -5,6 +5,7 @@
  */
 import type { ChildTrigger, DurableHost } from "../durable/types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { DEFAULT_LIMITS, type ResolvedLimits } from "../vocabulary/limits.ts";
 import type { RunHandle } from "../vocabulary/runs.ts";
 
 export interface DurableHostDeps {
@@ -12,6 +13,8 @@ export interface DurableHostDeps {
   /** The worker whose lease fences step writes. */
   readonly workerId: string;
   now(): number;
+  /** @default DEFAULT_LIMITS */
+  readonly limits?: ResolvedLimits;
   triggerChildren(parent: RunRecord, items: readonly ChildTrigger[]): Promise<readonly RunHandle[]>;
   /** Where a token can be completed over HTTP, or null (`createEngine({ dashboardUrl })`). */
   tokenUrl?(id: string): string | null;
@@ -20,9 +23,10 @@ export interface DurableHostDeps {
 }
 
 export function createDurableHost(deps: DurableHostDeps): DurableHost {
-  const { store, workerId, now, onProgress } = deps;
+  const { store, workerId, now, onProgress, limits = DEFAULT_LIMITS } = deps;
   return {
     now,
+    limits,
     saveStep: (runId, step) => store.saveStep({ workerId, runId, step, now: now() }),
     appendLogs: (runId, logs) => store.appendLogs({ runId, logs }),
     async reportProgress(runId, progress, message) {

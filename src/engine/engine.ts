@@ -2,6 +2,8 @@
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
 import type { RunRecord, Store } from "../store/types.ts";
+import { toMs } from "../vocabulary/duration.ts";
+import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
 import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";
@@ -27,6 +29,12 @@ export interface EngineOptions {
    * `<dashboardUrl>/api/tokens/<id>/complete`. @default none (tokens have no `url`)
    */
   readonly dashboardUrl?: string;
+  /**
+   * Caps on stored values (payloads, outputs, step results, log lines, tags, nesting); see
+   * {@link Limits} for each default. A value over a cap is refused with an `UnstorableValueError`
+   * before anything is written. @default DEFAULT_LIMITS
+   */
+  readonly limits?: Limits;
 }
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
@@ -41,6 +49,8 @@ export function createEngine(options: EngineOptions): Engine {
   if (typeof clock !== "function") throw new TypeError("createEngine: option `clock` must be a function returning epoch ms");
   const dashboard = dashboardBase(options.dashboardUrl);
   const tokenUrl = (id: string) => (dashboard === null ? null : `${dashboard}/api/tokens/${id}/complete`);
+  const limits = resolveLimits(options.limits, "createEngine");
+  const payloadCap = jsonCap(limits, "payloadBytes");
   const tasks = new Map<string, AnyTask>();
   taskList.forEach((t, i) => {
     if (taskInternals(t) === undefined) {
@@ -89,7 +99,7 @@ export function createEngine(options: EngineOptions): Engine {
   ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
-    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, i.internal)));
+    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
     const created = await store.createRuns({ runs, now: t });
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
@@ -108,6 +118,7 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     tasks,
     now,
+    payloadCap,
     trigger: async (task, payload, options, internal) =>
       (await triggerMany([{ task, payload, options, internal: { scheduleId: internal.scheduleId } }]))[0]!,
   };
@@ -117,7 +128,7 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     now,
     ready,
-    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl }),
+    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl, limits }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
   };
@@ -171,16 +182,15 @@ export function createEngine(options: EngineOptions): Engine {
       return w;
     },
 
-    sendEvent: createEventSender({ store, table: events, now, ready }),
-    tokens: createTokensApi({ store, now, ready, tokenUrl }),
+    sendEvent: createEventSender({ store, table: events, now, ready, limits }),
+    tokens: createTokensApi({ store, now, ready, tokenUrl, outputCap: jsonCap(limits, "outputBytes") }),
 
     runs,
     schedules: createScheduleApi(scheduleDeps, ready),
 
-    async prune({ olderThanMs }) {
-      if (typeof olderThanMs !== "number" || !(olderThanMs >= 0)) {
-        throw new TypeError("engine.prune: option `olderThanMs` must be a number >= 0");
-      }
+    async prune(pruneOptions) {
+      if (pruneOptions === null || typeof pruneOptions !== "object") throw new TypeError("engine.prune: expected options { olderThanMs }");
+      const olderThanMs = toMs(pruneOptions.olderThanMs, "engine.prune: option `olderThanMs`");
       await ready();
       const t = now();
       return store.prune({ finishedBefore: t - olderThanMs, now: t });

@@ -14,7 +14,9 @@ import type { DurableHost } from "../durable/types.ts";
 import type { ClaimedRun, NewWait } from "../store/types.ts";
 import type { RunInfo } from "../vocabulary/runs.ts";
 import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
+import { toTime } from "../vocabulary/duration.ts";
 import { toJson } from "../vocabulary/json.ts";
+import { jsonCap } from "../vocabulary/limits.ts";
 import { backoffMs } from "../vocabulary/retry.ts";
 import { serializeError, type SerializedError } from "../vocabulary/serialize-error.ts";
 import { taskInternals } from "./define-task.ts";
@@ -89,7 +91,7 @@ export async function executeAttempt(
   if (outcome.kind === "completed") {
     let outputJson: string;
     try {
-      outputJson = toJson(outcome.output, `the output of task "${task.id}"`);
+      outputJson = toJson(outcome.output, `the output of task "${task.id}"`, jsonCap(host.limits, "outputBytes"));
     } catch (error) {
       return finalFailure(task, hookParams, error, hookErrors);
     }
@@ -108,9 +110,9 @@ export async function executeAttempt(
   const now = host.now();
   let retryAt: number | null = null;
   const attemptsLeft = run.attempt < run.maxAttempts;
-  if (attemptsLeft && !(error instanceof NonRetriableError) && !(control.abortReason instanceof RunCanceledError)) {
+  if (attemptsLeft && !isInstance(error, NonRetriableError) && !(control.abortReason instanceof RunCanceledError)) {
     const policy = taskInternals(task)!.retry;
-    retryAt = error instanceof RetryAfterError ? now + error.delayMs : now + backoffMs(policy, run.attempt);
+    retryAt = now + (retryAfterMs(error) ?? backoffMs(policy, run.attempt));
   }
   if (opts.catchError) {
     try {
@@ -118,7 +120,7 @@ export async function executeAttempt(
         | CatchErrorResult
         | undefined;
       if (r?.skipRetrying) retryAt = null;
-      else if (r?.retryAtMs !== undefined && attemptsLeft) retryAt = r.retryAtMs;
+      else if (r?.retryAtMs !== undefined && attemptsLeft) retryAt = toTime(r.retryAtMs, `task "${task.id}": catchError's \`retryAtMs\``);
     } catch (hookError) {
       hookErrors.push(hookError);
     }
@@ -142,6 +144,26 @@ async function finalFailure(
     }
   }
   return { decision: { kind: "failed", error: serialized }, hookErrors };
+}
+
+/** `instanceof` that is false, not a throw, for a Proxy whose getPrototypeOf trap throws. */
+function isInstance(value: unknown, ctor: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof ctor;
+  } catch {
+    return false;
+  }
+}
+
+/** The delay a thrown RetryAfterError asks for, or undefined. */
+function retryAfterMs(error: unknown): number | undefined {
+  if (!isInstance(error, RetryAfterError)) return undefined;
+  try {
+    const ms = (error as RetryAfterError).delayMs;
+    return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The report for a claimed run whose task this process does not know. */

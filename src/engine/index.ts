@@ -16,6 +16,7 @@ export {
   StoreConnectionError,
   EventValidationError,
 } from "../vocabulary/errors.ts";
-export { toMs } from "../vocabulary/duration.ts";
+export { toMs, MAX_DURATION_MS, MAX_TIME_MS, MAX_TIMER_MS } from "../vocabulary/duration.ts";
+export { DEFAULT_LIMITS, type Limits } from "../vocabulary/limits.ts";
 export { backoffMs, type RetryPolicy } from "../vocabulary/retry.ts";
 export type * from "./types.ts";

@@ -1,8 +1,10 @@
 /** `engine.runs`: query, cancel, replay and wait for runs. */
 import { newId } from "../store/ids.ts";
-import type { RunStatus, Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import type { Emitter } from "./emitter.ts";
+import { MAX_TIMER_MS, toMs, toTime } from "../vocabulary/duration.ts";
 import { WaitTimeoutError } from "../vocabulary/errors.ts";
+import { checkRunId, listParams } from "./runs-query.ts";
 import type { ListRunsOptions, RunHandle, RunsApi, TaskResult } from "./types.ts";
 import { resultOf, toLogView, toRunView, toStepView } from "./views.ts";
 
@@ -15,16 +17,17 @@ export interface RunsApiDeps {
 
 export function createRunsApi(deps: RunsApiDeps): RunsApi {
   const { store, local } = deps;
-  const need = async (id: string) => {
-    if (typeof id !== "string" || id === "") throw new TypeError("engine.runs: `id` must be a non-empty string");
+  const need = async (id: string, call: string) => {
+    checkRunId(id, call);
     await deps.ready();
     const run = await store.getRun({ id });
-    if (run === null) throw new Error(`engine.runs: no run with id "${id}"`);
+    if (run === null) throw new Error(`${call}: no run with id "${id}"`);
     return run;
   };
 
   return {
     async get(id) {
+      checkRunId(id, "engine.runs.get");
       await deps.ready();
       const run = await store.getRun({ id });
       if (run === null) return null;
@@ -33,19 +36,9 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
     },
 
     async list(options: ListRunsOptions = {}) {
+      const params = listParams(options);
       await deps.ready();
-      const status =
-        options.status === undefined ? undefined : typeof options.status === "string" ? [options.status] : options.status;
-      const page = await store.listRuns({
-        ...(status !== undefined ? { status: status as readonly RunStatus[] } : {}),
-        ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
-        ...(options.queue !== undefined ? { queue: options.queue } : {}),
-        ...(options.tag !== undefined ? { tag: options.tag } : {}),
-        ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
-        ...(options.idPrefix !== undefined ? { idPrefix: options.idPrefix } : {}),
-        limit: options.limit ?? 50,
-        cursor: options.cursor ?? null,
-      });
+      const page = await store.listRuns(params);
       const started = new Map((await store.getRunEvents({ runIds: page.runs.map((r) => r.id) })).map((e) => [e.runId, e]));
       const runs = page.runs.map((r) => {
         const e = started.get(r.id);
@@ -55,7 +48,7 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
     },
 
     async cancel(id) {
-      await need(id);
+      await need(id, "engine.runs.cancel");
       const error = JSON.stringify({ name: "RunCanceledError", message: `run ${id} was canceled` });
       const canceled = await store.cancelRun({ id, error, now: deps.now() });
       for (const c of canceled) {
@@ -66,7 +59,7 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
     },
 
     async replay(id) {
-      const run = await need(id);
+      const run = await need(id, "engine.runs.replay");
       const now = deps.now();
       const [created] = await store.createRuns({
         runs: [
@@ -94,22 +87,21 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
     },
 
     async steps(id) {
-      await need(id);
+      await need(id, "engine.runs.steps");
       return (await store.getSteps({ runId: id })).map(toStepView);
     },
 
     async logs(id) {
-      await need(id);
+      await need(id, "engine.runs.logs");
       return (await store.getLogs({ runId: id })).map(toLogView);
     },
 
     async wait(handleOrId: RunHandle | string, options: { readonly timeoutMs?: number } = {}): Promise<TaskResult<never>> {
       const id = typeof handleOrId === "object" && handleOrId !== null ? handleOrId.id : handleOrId;
-      const timeoutMs = options.timeoutMs;
-      if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0))) {
-        throw new TypeError("engine.runs.wait: option `timeoutMs` must be a number >= 0");
-      }
-      await need(id);
+      if (options === null || typeof options !== "object") throw new TypeError("engine.runs.wait: options must be an object { timeoutMs? }");
+      const timeoutMs =
+        options.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, "engine.runs.wait: option `timeoutMs`", { max: MAX_TIMER_MS });
+      await need(id, "engine.runs.wait");
       // The timeout is real time, measured by a timer (the engine's clock may be a test's virtual one).
       let timedOut = false;
       let wake: (() => void) | null = null;
@@ -156,9 +148,14 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
       return store.stats();
     },
 
-    async metrics({ since, bucketMs }) {
+    async metrics(options) {
+      if (options === null || typeof options !== "object") throw new TypeError("engine.runs.metrics: expected options { since, bucketMs }");
+      const { since } = options;
+      if (!(since instanceof Date)) throw new TypeError("engine.runs.metrics: option `since` must be a Date");
+      const from = toTime(since, "engine.runs.metrics: option `since`");
+      const bucketMs = toMs(options.bucketMs, "engine.runs.metrics: option `bucketMs`", { positive: true });
       await deps.ready();
-      return (await store.metrics({ since: since.getTime(), bucketMs })).map((b) => ({ ...b, at: new Date(b.at) }));
+      return (await store.metrics({ since: from, bucketMs })).map((b) => ({ ...b, at: new Date(b.at) }));
     },
   };
 }

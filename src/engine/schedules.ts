@@ -10,6 +10,8 @@
 import { newId } from "../store/ids.ts";
 import type { ScheduleRecord, Store } from "../store/types.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
+import type { JsonCap } from "../vocabulary/limits.ts";
+import { checkName } from "../vocabulary/validate.ts";
 import { latestFireUpTo, nextFireAfter, normalizeSchedule, validateSchedule, type NormalizedSchedule } from "./cron.ts";
 import type { AnyTask, RunHandle, ScheduleApi, ScheduleView, TriggerOptions } from "./types.ts";
 
@@ -17,6 +19,8 @@ export interface ScheduleDeps {
   readonly store: Store;
   readonly tasks: ReadonlyMap<string, AnyTask>;
   now(): number;
+  /** What a schedule's payload may be (limits.payloadBytes). @default no byte cap */
+  readonly payloadCap?: JsonCap;
   trigger(task: AnyTask, payload: unknown, options: TriggerOptions, internal: { readonly scheduleId: string }): Promise<RunHandle>;
 }
 
@@ -43,10 +47,8 @@ export function createScheduleApi(deps: ScheduleDeps, ready: () => Promise<void>
         throw new Error(`engine.schedules.create: unknown task ${JSON.stringify(taskId)} (registered: ${[...deps.tasks.keys()].join(", ")})`);
       }
       const s = validateSchedule({ cron: options.cron, timezone: options.timezone }, "engine.schedules.create");
-      if (options.key !== undefined && (typeof options.key !== "string" || options.key === "")) {
-        throw new TypeError("engine.schedules.create: option `key` must be a non-empty string");
-      }
-      const payload = options.payload === undefined ? null : toJson(options.payload, "the payload of a schedule");
+      if (options.key !== undefined) checkName(options.key, "engine.schedules.create: option `key`");
+      const payload = options.payload === undefined ? null : toJson(options.payload, "the payload of a schedule", deps.payloadCap);
       await ready();
       const now = deps.now();
       const id = options.key !== undefined ? `key:${options.key}` : newId(now);
@@ -61,6 +63,7 @@ export function createScheduleApi(deps: ScheduleDeps, ready: () => Promise<void>
       return (await deps.store.listSchedules()).map(toView);
     },
     async delete(id) {
+      checkName(id, "engine.schedules.delete: `id`");
       await ready();
       return deps.store.deleteSchedule({ id });
     },

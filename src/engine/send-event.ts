@@ -7,6 +7,7 @@ import { eventNameOf, isEventDefinition, validateEvent, type AnyEvent } from "..
 import { newId } from "../store/ids.ts";
 import type { Store } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
+import { jsonCap, type ResolvedLimits } from "../vocabulary/limits.ts";
 import type { EventTable } from "./listeners.ts";
 import { prepareRun } from "./trigger.ts";
 import type { SendEventOptions, SentEvent } from "./types.ts";
@@ -14,6 +15,8 @@ import type { SendEventOptions, SentEvent } from "./types.ts";
 export interface EventSenderDeps {
   readonly store: Store;
   readonly table: EventTable;
+  /** The engine's caps on stored values. */
+  readonly limits: ResolvedLimits;
   now(): number;
   ready(): Promise<void>;
 }
@@ -26,11 +29,11 @@ export function createEventSender(deps: EventSenderDeps) {
     const key = idempotencyKeyOf(options, where);
     const typed = isEventDefinition(event) ? event : (table.typed.get(name) ?? null);
     if (typed !== null) await validateEvent(typed, payload);
-    const json = toJson(payload, `the payload of event "${name}"`);
+    const json = toJson(payload, `the payload of event "${name}"`, jsonCap(deps.limits, "payloadBytes"));
     await deps.ready();
     const t = deps.now();
     // Each listener's schema checks the payload too; a refusal here writes nothing.
-    const runs = await Promise.all((table.listeners.get(name) ?? []).map((task) => prepareRun(task, payload, undefined, t)));
+    const runs = await Promise.all((table.listeners.get(name) ?? []).map((task) => prepareRun(task, payload, undefined, t, deps.limits)));
     const out = await store.emitEvent({ id: newId(t), name, payload: json, idempotencyKey: key, runs, now: t });
     return {
       id: out.eventId,

@@ -4,6 +4,7 @@
  */
 import type { Store, TokenRecord } from "../store/types.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
+import type { JsonCap } from "../vocabulary/limits.ts";
 import { isTokenId, type TokenRefusal } from "../vocabulary/tokens.ts";
 
 export interface TokenView {
@@ -39,6 +40,8 @@ export interface TokensApi {
 
 export interface TokensDeps {
   readonly store: Store;
+  /** The engine's cap on the data completing a token (`limits.outputBytes`): it becomes a step result. */
+  readonly outputCap: JsonCap;
   now(): number;
   ready(): Promise<void>;
   tokenUrl(id: string): string | null;
@@ -63,7 +66,7 @@ export function createTokensApi(deps: TokensDeps): TokensApi {
   return {
     async complete(id, data = null) {
       checkId(id, "engine.tokens.complete");
-      const output = toJson(data, "the data completing a waitpoint token");
+      const output = toJson(data, "the data completing a waitpoint token", deps.outputCap);
       if (!isTokenId(id)) return { completed: false, reason: "notFound", token: null };
       await deps.ready();
       const r = await store.completeToken({ id, output, now: deps.now() });

@@ -1,8 +1,11 @@
 /** Turning `(task, payload, options)` into a stored run: validation first, nothing written on error. */
 import { newId } from "../store/ids.ts";
 import type { NewRun } from "../store/types.ts";
+import { toMs, toTime } from "../vocabulary/duration.ts";
 import { PayloadValidationError } from "../vocabulary/errors.ts";
 import { toJson } from "../vocabulary/json.ts";
+import { jsonCap, MAX_TAG_LENGTH, type ResolvedLimits } from "../vocabulary/limits.ts";
+import { checkInt, checkName } from "../vocabulary/validate.ts";
 import { taskInternals } from "./define-task.ts";
 import type { AnyTask, TriggerOptions } from "./types.ts";
 
@@ -39,15 +42,16 @@ export async function prepareRun(
   payload: unknown,
   options: TriggerOptions | undefined,
   now: number,
+  limits: ResolvedLimits,
   internal: InternalTrigger = {},
 ): Promise<NewRun> {
-  const o = validateOptions(task.id, options ?? {});
+  const o = validateOptions(task.id, options ?? {}, limits);
   await validatePayload(task, payload);
-  const payloadJson = toJson(payload, `the payload of task "${task.id}"`);
+  const payloadJson = toJson(payload, `the payload of task "${task.id}"`, jsonCap(limits, "payloadBytes"));
   const info = taskInternals(task)!;
   let runAt = now;
   if (o.delayMs !== undefined) runAt = now + o.delayMs;
-  if (o.runAt !== undefined) runAt = o.runAt.getTime();
+  if (o.runAt !== undefined) runAt = o.runAt;
   return {
     id: newId(now),
     taskId: task.id,
@@ -67,43 +71,54 @@ export async function prepareRun(
   };
 }
 
-function validateOptions(taskId: string, o: TriggerOptions): TriggerOptions {
+/** Trigger options checked and normalised: durations and times in whole ms. */
+interface CheckedOptions {
+  readonly delayMs?: number;
+  readonly runAt?: number;
+  readonly idempotencyKey?: string;
+  readonly idempotencyKeyTtlMs?: number;
+  readonly priority?: number;
+  readonly queue?: string;
+  readonly concurrencyKey?: string;
+  readonly ttlMs?: number;
+  readonly tags?: readonly string[];
+  readonly maxAttempts?: number;
+}
+
+function validateOptions(taskId: string, o: TriggerOptions, limits: ResolvedLimits): CheckedOptions {
   const where = `trigger("${taskId}")`;
   if (o === null || typeof o !== "object") throw new TypeError(`${where}: options must be an object`);
   for (const key of Object.keys(o)) {
     if (!OPTION_NAMES.has(key)) throw new TypeError(`${where}: unknown option \`${key}\` (known: ${[...OPTION_NAMES].join(", ")})`);
   }
-  const nonNegative = (name: "delayMs" | "idempotencyKeyTtlMs" | "ttlMs") => {
-    const v = o[name];
-    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) {
-      throw new TypeError(`${where}: option \`${name}\` must be a number >= 0, got ${String(v)}`);
-    }
-  };
-  nonNegative("delayMs");
-  nonNegative("idempotencyKeyTtlMs");
-  nonNegative("ttlMs");
-  if (o.ttlMs === 0) throw new TypeError(`${where}: option \`ttlMs\` must be > 0`);
-  if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
-    throw new TypeError(`${where}: option \`runAt\` must be a valid Date`);
+  const out: { -readonly [K in keyof CheckedOptions]: CheckedOptions[K] } = {};
+  const opt = (name: string) => `${where}: option \`${name}\``;
+  if (o.delayMs !== undefined) out.delayMs = toMs(o.delayMs, opt("delayMs"));
+  if (o.idempotencyKeyTtlMs !== undefined) out.idempotencyKeyTtlMs = toMs(o.idempotencyKeyTtlMs, opt("idempotencyKeyTtlMs"));
+  if (o.ttlMs !== undefined) out.ttlMs = toMs(o.ttlMs, opt("ttlMs"), { positive: true });
+  if (o.runAt !== undefined) {
+    if (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime())) throw new TypeError(`${opt("runAt")} must be a valid Date`);
+    out.runAt = toTime(o.runAt, opt("runAt"));
   }
   if (o.runAt !== undefined && o.delayMs !== undefined) throw new TypeError(`${where}: give \`delayMs\` or \`runAt\`, not both`);
   for (const name of ["idempotencyKey", "queue", "concurrencyKey"] as const) {
-    const v = o[name];
-    if (v !== undefined && (typeof v !== "string" || v.length === 0 || v.length > 512)) {
-      throw new TypeError(`${where}: option \`${name}\` must be a non-empty string (at most 512 characters)`);
-    }
+    if (o[name] !== undefined) out[name] = checkName(o[name], opt(name));
   }
   if (o.idempotencyKeyTtlMs !== undefined && o.idempotencyKey === undefined) {
     throw new TypeError(`${where}: option \`idempotencyKeyTtlMs\` needs \`idempotencyKey\``);
   }
-  if (o.priority !== undefined && (!Number.isInteger(o.priority) || Math.abs(o.priority) > 1_000_000)) {
-    throw new TypeError(`${where}: option \`priority\` must be an integer between -1000000 and 1000000`);
-  }
-  if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
-    throw new TypeError(`${where}: option \`maxAttempts\` must be an integer >= 1`);
-  }
-  if (o.tags !== undefined && (!Array.isArray(o.tags) || o.tags.some((t) => typeof t !== "string" || t.length === 0 || t.length > 128))) {
-    throw new TypeError(`${where}: option \`tags\` must be an array of non-empty strings (at most 128 characters each)`);
-  }
-  return o;
+  if (o.priority !== undefined) out.priority = checkInt(o.priority, opt("priority"), -MAX_PRIORITY, MAX_PRIORITY);
+  if (o.maxAttempts !== undefined) out.maxAttempts = checkInt(o.maxAttempts, opt("maxAttempts"), 1);
+  if (o.tags !== undefined) out.tags = checkTags(o.tags, opt("tags"), limits.tags);
+  return out;
+}
+
+/** Highest (and, negated, lowest) priority. */
+const MAX_PRIORITY = 1_000_000;
+
+function checkTags(tags: unknown, what: string, max: number): readonly string[] {
+  if (!Array.isArray(tags)) throw new TypeError(`${what} must be an array of non-empty strings (at most ${MAX_TAG_LENGTH} characters each)`);
+  if (tags.length > max) throw new TypeError(`${what} has ${tags.length} tags, at most ${max} (limits.tags) are allowed`);
+  tags.forEach((t, i) => checkName(t, `${what}: tag ${i}`, MAX_TAG_LENGTH));
+  return [...(tags as string[])];
 }

@@ -3,6 +3,7 @@
  * raise. Code that must tell one from another checks the class with `instanceof`, never the message;
  * across JSON and processes an error travels as a {@link import("./serialize-error.ts").SerializedError}.
  */
+import { toMs } from "./duration.ts";
 
 /** Fails the run at once: no further attempts. */
 export class NonRetriableError extends Error {
@@ -15,8 +16,7 @@ export class RetryAfterError extends Error {
   readonly delayMs: number;
   constructor(delayMs: number, message = `retry after ${delayMs} ms`, options?: ErrorOptions) {
     super(message, options);
-    if (!Number.isFinite(delayMs) || delayMs < 0) throw new TypeError("RetryAfterError: `delayMs` must be a number >= 0");
-    this.delayMs = delayMs;
+    this.delayMs = toMs(delayMs, "RetryAfterError: `delayMs`");
   }
 }
 
@@ -80,8 +80,8 @@ export class LeaseLostError extends Error {
 export class UnstorableValueError extends TypeError {
   readonly what: string;
   readonly path: string;
-  constructor(what: string, path: string, found: string) {
-    super(`${what} cannot be stored as JSON: ${path} is ${found}`);
+  constructor(what: string, path: string, found: string, options?: ErrorOptions) {
+    super(`${what} cannot be stored as JSON: ${path} is ${found}`, options);
     this.what = what;
     this.path = path;
   }

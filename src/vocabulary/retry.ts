@@ -1,4 +1,7 @@
 /** Retry policies: defaults, validation and the backoff formula (shared by runs and steps). */
+import { MAX_DURATION_MS, toMs } from "./duration.ts";
+import { MAX_INT32 } from "./limits.ts";
+import { checkInt } from "./validate.ts";
 
 /** A task's or a step's `retry` option; missing fields take the defaults below. */
 export interface RetryOptions {
@@ -25,19 +28,28 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, factor: 2, minDelayMs: 1000, maxDelayMs: 60_000, randomize: true };
 
-/** Fills defaults and validates; `where` names the owner in errors (e.g. `task "x": option \`retry\``). */
-export function retryPolicy(options: RetryOptions | undefined, where: string, defaults: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
+/**
+ * Fills defaults and validates; `owner` names who has the option in errors (e.g. `defineTask("x")`,
+ * `step "a/b"`), which then name the field: ``defineTask("x"): option `retry.maxAttempts` …``.
+ * Delays go through the one duration parser ({@link toMs}): finite, whole ms, at most {@link MAX_DURATION_MS}.
+ */
+export function retryPolicy(options: RetryOptions | undefined, owner: string, defaults: RetryPolicy = DEFAULT_RETRY): RetryPolicy {
   if (options === undefined) return defaults;
-  if (options === null || typeof options !== "object") throw new TypeError(`${where} must be an object`);
-  const p = { ...defaults, ...stripUndefined(options) };
-  if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) throw new TypeError(`${where}.maxAttempts must be an integer >= 1`);
-  if (typeof p.factor !== "number" || !(p.factor >= 1)) throw new TypeError(`${where}.factor must be a number >= 1`);
-  if (typeof p.minDelayMs !== "number" || !(p.minDelayMs >= 0)) throw new TypeError(`${where}.minDelayMs must be a number >= 0`);
-  if (typeof p.maxDelayMs !== "number" || !(p.maxDelayMs >= p.minDelayMs)) {
-    throw new TypeError(`${where}.maxDelayMs must be a number >= minDelayMs`);
+  const opt = (name: string) => `${owner}: option \`retry${name === "" ? "" : `.${name}`}\``;
+  if (options === null || typeof options !== "object") throw new TypeError(`${opt("")} must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(DEFAULT_RETRY, key)) throw new TypeError(`${owner}: unknown option \`retry.${key}\` (known: ${Object.keys(DEFAULT_RETRY).join(", ")})`);
   }
-  if (typeof p.randomize !== "boolean") throw new TypeError(`${where}.randomize must be a boolean`);
-  return p;
+  const p = { ...defaults, ...stripUndefined(options) };
+  const maxAttempts = checkInt(p.maxAttempts, opt("maxAttempts"), 1, MAX_INT32);
+  if (typeof p.factor !== "number" || !Number.isFinite(p.factor) || !(p.factor >= 1)) {
+    throw new TypeError(`${opt("factor")} must be a finite number >= 1, got ${String(p.factor)}`);
+  }
+  const minDelayMs = toMs(p.minDelayMs, opt("minDelayMs"));
+  const maxDelayMs = toMs(p.maxDelayMs, opt("maxDelayMs"));
+  if (maxDelayMs < minDelayMs) throw new TypeError(`${opt("maxDelayMs")} must be >= minDelayMs (${minDelayMs}), got ${maxDelayMs}`);
+  if (typeof p.randomize !== "boolean") throw new TypeError(`${opt("randomize")} must be a boolean`);
+  return { maxAttempts, factor: p.factor, minDelayMs, maxDelayMs, randomize: p.randomize };
 }
 
 /**
@@ -46,7 +58,9 @@ export function retryPolicy(options: RetryOptions | undefined, where: string, de
  * capped again at maxDelayMs.
  */
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** Math.max(0, attempt - 1));
+  // Growth can overflow to Infinity after many attempts; 0 × Infinity would be NaN.
+  const growth = policy.factor ** Math.max(0, attempt - 1);
+  const base = policy.minDelayMs === 0 ? 0 : Math.min(policy.maxDelayMs, policy.minDelayMs * growth);
   const jittered = policy.randomize ? base * (1 + random()) : base;
   return Math.round(Math.min(policy.maxDelayMs, jittered));
 }

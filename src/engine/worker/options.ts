@@ -1,4 +1,7 @@
 /** Validation and defaults of `engine.worker(options)`. */
+import { MAX_TIMER_MS, toMs } from "../../vocabulary/duration.ts";
+import { MAX_INT32 } from "../../vocabulary/limits.ts";
+import { checkName } from "../../vocabulary/validate.ts";
 import type { WorkerOptions } from "../types.ts";
 
 export interface ResolvedWorkerOptions {
@@ -17,20 +20,28 @@ export function validateWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
   if (o === null || typeof o !== "object") throw new TypeError("engine.worker: options must be an object");
   const int = (name: keyof WorkerOptions, v: unknown, min: number, fallback: number): number => {
     if (v === undefined) return fallback;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw new TypeError(`engine.worker: option \`${name}\` must be an integer >= ${min}, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > MAX_INT32) {
+      throw new TypeError(`engine.worker: option \`${name}\` must be an integer from ${min} to ${MAX_INT32}, got ${String(v)}`);
     }
     return v;
   };
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new TypeError(`engine.worker: unknown option \`${k}\``);
-  if (o.queues !== undefined && (!Array.isArray(o.queues) || o.queues.length === 0 || o.queues.some((q) => typeof q !== "string" || q === ""))) {
+  if (o.queues !== undefined && (!Array.isArray(o.queues) || o.queues.length === 0)) {
     throw new TypeError("engine.worker: option `queues` must be a non-empty array of queue names");
   }
+  o.queues?.forEach((q, i) => checkName(q, `engine.worker: option \`queues\`: queue ${i}`));
+  // Durations through the one parser; timers cap them at 2³¹ − 1 ms (a longer setTimeout fires at once).
+  const ms = (name: keyof WorkerOptions, v: unknown, min: number, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const n = toMs(v as number, `engine.worker: option \`${name}\``, { max: MAX_TIMER_MS });
+    if (n < min) throw new TypeError(`engine.worker: option \`${name}\` must be at least ${min} ms, got ${String(v)}`);
+    return n;
+  };
   return {
     concurrency: int("concurrency", o.concurrency, 1, 10),
-    pollIntervalMs: int("pollIntervalMs", o.pollIntervalMs, 1, 1000),
-    leaseMs: int("leaseMs", o.leaseMs, 100, 30_000),
-    gracefulStopMs: int("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
+    pollIntervalMs: ms("pollIntervalMs", o.pollIntervalMs, 1, 1000),
+    leaseMs: ms("leaseMs", o.leaseMs, 100, 30_000),
+    gracefulStopMs: ms("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
     prefetch: o.prefetch === undefined ? null : int("prefetch", o.prefetch, 0, 0),
     queues: o.queues ?? null,
   };
