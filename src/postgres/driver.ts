@@ -4,6 +4,8 @@
 export interface PgQueryResult<R> {
   readonly rows: R[];
   readonly rowCount: number | null;
+  /** Column names in order (node-postgres fills it; read with `rowMode: "array"`). */
+  readonly fields?: readonly { readonly name: string }[];
 }
 
 export interface PgClientLike {
@@ -13,10 +15,14 @@ export interface PgClientLike {
   off?(event: "error", listener: (error: Error) => void): unknown;
 }
 
-/** A named query is prepared once per connection by node-postgres. */
+/**
+ * A named query is prepared once per connection by node-postgres. `rowMode: "array"` returns each
+ * row as an array in column order (no object built per row).
+ */
 export interface PgNamedQuery {
   readonly name: string;
   readonly text: string;
+  readonly rowMode?: "array";
 }
 
 export interface PgPoolLike {

@@ -5,7 +5,7 @@
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import { createHash } from "node:crypto";
-import type { ClaimedRun, Store } from "../store/types.ts";
+import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import {
   Effects,
@@ -20,7 +20,7 @@ import {
   sweep,
   type Program,
 } from "../store/rules/index.ts";
-import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
+import { quoteLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
@@ -28,7 +28,7 @@ import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { scrubError } from "../store/redact.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
-import { toRun, toStep } from "./rows.ts";
+import { runReader, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
 import { createTx, insertParams } from "./tx.ts";
@@ -64,7 +64,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   let closed = false;
 
   /** A named (prepared once per connection) statement, for the hot queries. */
-  const named = (name: string, sql: string) => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
+  const named = (name: string, sql: string): PgNamedQuery => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -101,16 +101,15 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     await write(now, (effects) => sweep(now, effects));
   }
 
-  /** Claimed rows → claimed runs in claim order, with the stored steps of runs in `old` (started before). */
-  async function withHistory(rows: Row[], old: readonly string[], now: number): Promise<ClaimedRun[]> {
-    const runs = rows.map((row) => ({ run: toRun(row) }));
-    runs.sort((a, b) => b.run.priority - a.run.priority || a.run.runAt - b.run.runAt || (a.run.id < b.run.id ? -1 : 1));
-    if (old.length === 0) return runs.map((x) => ({ run: x.run, steps: [] }));
+  /** Claimed runs → claimed runs in claim order, with the stored steps of runs in `old` (started before). */
+  async function withHistory(runs: RunRecord[], old: readonly string[], now: number): Promise<ClaimedRun[]> {
+    runs.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : 1));
+    if (old.length === 0) return runs.map((run) => ({ run, steps: [] }));
     const steps = await inTx(async (c) => {
       await runAsync(resolveDueTimers(old, now), createTx(c, S));
       return stepsByRun((await c.query<Row>(S(q.STEPS_OF_RUNS), [old])).rows.map(toStep));
     });
-    return runs.map((x) => ({ run: x.run, steps: steps.get(x.run.id) ?? [] }));
+    return runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] }));
   }
 
   async function claimLimited(workerId: string, queues: string[], limit: number, lease: number, now: number): Promise<Row[]> {
@@ -172,20 +171,22 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const cap = claimCap(limit);
       const filter = queueFilter(queues, limitedNames, quoteLiteral);
       const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
-      const result = (await guard(() => pool.query<Row>(named(name, claimFree(cap, filter)), [now, limit, workerId, lease]))).rows;
-      const first = result[0];
-      const rows = first?.["id"] === null ? [] : result;
-      const history: string[] = [...((first?.["history"] as string[] | null) ?? [])];
+      // Rows as arrays: hundreds of runs per claim, read without an intermediate object per row.
+      const result = await guard(() => pool.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array" }, [now, limit, workerId, lease]));
+      const names = (result.fields ?? []).map((f) => f.name);
+      const first = result.rows[0];
+      const runs: RunRecord[] = first === undefined || first[names.indexOf("id")] === null ? [] : result.rows.map(runReader(names));
+      const history: string[] = [...((first?.[names.indexOf("history")] as string[] | null | undefined) ?? [])];
       // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
       // they are expired or failed by the time this claim returns.
-      if (first?.["due"] === true) await maintenance(now);
+      if (first?.[names.indexOf("due")] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
-      if (rows.length < limit && relevant.length > 0) {
-        const more = await claimLimited(workerId, relevant, limit - rows.length, lease, now);
-        rows.push(...more);
+      if (runs.length < limit && relevant.length > 0) {
+        const more = await claimLimited(workerId, relevant, limit - runs.length, lease, now);
+        for (const row of more) runs.push(toRun(row));
         history.push(...((more[0]?.["history"] as string[] | null) ?? []));
       }
-      return rows.length === 0 ? [] : withHistory(rows, history, now);
+      return runs.length === 0 ? [] : withHistory(runs, history, now);
     },
 
     async heartbeat({ workerId, runIds, leaseMs, now }) {
