@@ -105,6 +105,10 @@ try {
         const wal1 = await server.wal();
         for (const w of workers) w.channel.send({ type: "stop" });
         const reports = await Promise.all(workers.map((w) => w.result));
+        // The workers' backends have exited, so their statistics (fsyncs) are reported now; the
+        // stop itself commits next to nothing.
+        await monitor.result.catch(() => {});
+        const walEnd = await server.wal();
         const total = reports.reduce((s, x) => s + x.handled, 0);
         if (total < scaleN) throw new Error(`scale-out: workers report ${total} runs executed, expected ≥ ${scaleN}`);
         return {
@@ -112,7 +116,7 @@ try {
           serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
           workerCpuMs: reports.reduce((s, x) => s + x.cpuMs, 0),
           walBytes: wal1.bytes - wal0.bytes,
-          walFsyncs: wal1.fsyncs - wal0.fsyncs,
+          walFsyncs: walEnd.fsyncs - wal0.fsyncs,
         };
       } finally {
         for (const c of [monitor, ...workers]) c.kill();

@@ -29,7 +29,9 @@ export interface PgServer {
 }
 
 export interface WalCounters {
+  /** WAL inserted so far (exact). */
   readonly bytes: number;
+  /** Records and fsyncs lag by up to ~1 s (statistics are reported by each backend at most once a second and on exit). */
   readonly records: number;
   /** fsyncs of WAL (pg_stat_io on PostgreSQL 18+, pg_stat_wal.wal_sync before). */
   readonly fsyncs: number;
@@ -119,7 +121,13 @@ function serverApi(base: URL, stopServer: () => Promise<void>, dataDir: string |
     cpuMs: () => (dataDir === null ? null : serverCpuMs(dataDir)),
     async wal() {
       return await admin(async (c) => {
-        const w = (await c.query<{ bytes: string; records: string }>("SELECT wal_bytes AS bytes, wal_records AS records FROM pg_stat_wal")).rows[0]!;
+        // Bytes from the WAL insert position (exact at any moment); records and fsyncs from the
+        // cumulative statistics, which each backend reports at most once a second and when it exits.
+        const w = (
+          await c.query<{ bytes: string; records: string }>(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0') AS bytes, wal_records AS records FROM pg_stat_wal",
+          )
+        ).rows[0]!;
         let fsyncs: number;
         try {
           fsyncs = Number((await c.query<{ n: string }>("SELECT coalesce(sum(fsyncs), 0) AS n FROM pg_stat_io WHERE object = 'wal'")).rows[0]!.n);
