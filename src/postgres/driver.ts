@@ -9,7 +9,7 @@ export interface PgQueryResult<R> {
 }
 
 export interface PgClientLike {
-  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
+  query<R = Record<string, unknown>>(text: string | PgNamedQuery, values?: unknown[]): Promise<PgQueryResult<R>>;
   release(error?: Error | boolean): void;
   on?(event: "error", listener: (error: Error) => void): unknown;
   off?(event: "error", listener: (error: Error) => void): unknown;

@@ -32,6 +32,8 @@ export interface Resolved {
   /** Removes the connection string's secrets from a text. */
   readonly redact: (text: string) => string;
   readonly channel: string;
+  /** The pool's size, when known (a pool you pass in: its `options.max`, or pg's default 10). */
+  readonly poolSize: number;
   openListenConnection(): Promise<{ client: PgListenClientLike; end(): Promise<void> }>;
 }
 
@@ -76,6 +78,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
       label: `postgres (your pool), schema ${schema}`,
       redact: redactorFor((pool as { options?: { connectionString?: string } }).options?.connectionString),
       channel,
+      poolSize: (pool as { options?: { max?: number } }).options?.max ?? 10,
       async openListenConnection() {
         const c = (await pool.connect()) as unknown as PgListenClientLike;
         return {
@@ -105,6 +108,7 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     label: `${redactUrl(connectionString!)}, schema ${schema}`,
     redact: redactorFor(connectionString),
     channel,
+    poolSize: maxConnections,
     async openListenConnection() {
       const c = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
       c.on("error", () => {}); // the listener's own handlers decide what to do

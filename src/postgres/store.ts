@@ -32,6 +32,7 @@ import { runReader, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
 import { createTx, insertParams } from "./tx.ts";
+import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
 const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
@@ -59,6 +60,10 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       });
   };
   const queries = createQueries(r, compact);
+  // The claim and the completion each keep a connection of their own (planned once, see sticky.ts).
+  const sticky = r.poolSize >= STICKY_MIN_POOL;
+  const claimConn = sticky ? new StickyConnection(pool) : pool;
+  const completeConn = sticky ? new StickyConnection(pool) : pool;
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
   let limited: { at: number; limits: Map<string, number> } | null = null;
   let closed = false;
@@ -143,6 +148,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       closed = true;
       await listener.close();
       await compacting;
+      if (claimConn instanceof StickyConnection) claimConn.close();
+      if (completeConn instanceof StickyConnection) completeConn.close();
       if (r.owned) await pool.end();
     },
 
@@ -172,7 +179,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const filter = queueFilter(queues, limitedNames, quoteLiteral);
       const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
       // Rows as arrays: hundreds of runs per claim, read without an intermediate object per row.
-      const result = await guard(() => pool.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array" }, [now, limit, workerId, lease]));
+      const result = await guard(() => claimConn.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array" }, [now, limit, workerId, lease]));
       const names = (result.fields ?? []).map((f) => f.name);
       const first = result.rows[0];
       const runs: RunRecord[] = first === undefined || first[names.indexOf("id")] === null ? [] : result.rows.map(runReader(names));
@@ -206,7 +213,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       const done = await guard(() =>
-        pool.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), outputsJson(items), workerId, now, r.channel]),
+        completeConn.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), outputsJson(items), workerId, now, r.channel]),
       );
       return done.rows.map((d) => d.id);
     },
