@@ -58,9 +58,12 @@ async function drain(server: PgServer, contestant: (typeof who)[number], round: 
     await statements(server, db, true);
     const [cpu0, wal0] = [server.cpuMs(), await server.wal()];
     child.channel.send({ type: "go" });
-    const out = await child.result;
+    await Promise.race([child.channel.next("drained"), child.result]);
     const [cpu1, wal1] = [server.cpuMs(), await server.wal()];
-    return { ...out, serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, walBytes: wal1.bytes - wal0.bytes, statements: await statements(server, db, false) };
+    const top = await statements(server, db, false);
+    child.channel.send({ type: "finish" });
+    const out = await child.result;
+    return { ...out, serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, walBytes: wal1.bytes - wal0.bytes, statements: top };
   } finally {
     child.kill();
     await server.dropDatabase(db).catch(() => {});

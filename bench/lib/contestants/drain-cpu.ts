@@ -2,6 +2,7 @@
  * Drains for bench/pg-cpu.ts: `n` no-op jobs enqueued and ANALYZEd, then `ready` is sent; on `go` the
  * contestant drains them at concurrency 24 (Errand with its defaults, graphile-worker batched) and
  * returns the drain's wall time and this process's CPU time for the drain alone (enqueue excluded).
+ * After the drain it sends `drained` and waits for `finish` before closing its connections.
  */
 import { run, makeWorkerUtils, Logger } from "graphile-worker";
 import pg from "pg";
@@ -34,6 +35,10 @@ async function timed(n: number, channel: Channel, handled: Promise<void>, start:
   await waitUntil("every job to be recorded finished", finished, { everyMs: 2 });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  // The parent reads the server's counters now, while this process's connections are still open
+  // (a backend that exits takes its CPU time out of the server's reading until it is reaped).
+  channel.send({ type: "drained" });
+  await channel.next("finish");
   return { n, ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
