@@ -159,7 +159,7 @@ FOR UPDATE`;
 export const INSERT_RUN_IF_DEBOUNCE_FREE = `
 WITH ins AS (
   INSERT INTO :S.runs (${RUN_COLUMNS}, debounce_key, debounce_until)
-  SELECT u.*, $17::text, $18::bigint FROM (${UNNEST_RUNS}) AS u
+  SELECT u.*, $17::text, $18::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
   ON CONFLICT DO NOTHING
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})
