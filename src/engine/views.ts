@@ -95,3 +95,10 @@ export function resultOf<T>(r: RunRecord): TaskResult<T> | null {
       return null;
   }
 }
+
+/** Why a pending run has not started, in words (CLI and dashboard), or null when nothing holds it back. */
+export function heldBackText(r: Pick<RunView, "taskId" | "queue" | "rateLimitedUntil" | "waitingForWorker">): string | null {
+  if (r.waitingForWorker) return `waiting for a worker that knows task "${r.taskId}"`;
+  if (r.rateLimitedUntil !== null) return `rate limited (queue "${r.queue}")`;
+  return null;
+}
