@@ -43,6 +43,9 @@ describe("errand runs: held-back runs", () => {
     assert.match(showForeign.stdout, /waiting +waiting for a worker that knows task "other-app\.job"/);
     const showHeld = await errand(project, ["runs", "show", second!.id]);
     assert.match(showHeld.stdout, /waiting +rate limited \(queue "api"\); may start at \d{4}-/);
+    const badTasks = await errand(project, ["worker", "--tasks", "call-api,nope"]);
+    assert.notEqual(badTasks.code, 0);
+    assert.match(badTasks.stderr, /--tasks: "nope" not registered in the config/);
     const json = JSON.parse((await errand(project, ["runs", "show", second!.id, "--json"])).stdout) as { run?: { rateLimitedUntil: string | null } };
     assert.equal(new Date((json.run ?? (json as { rateLimitedUntil: string })).rateLimitedUntil!).getTime(), held.rateLimitedUntil!.getTime());
   });
