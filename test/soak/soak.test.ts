@@ -109,8 +109,9 @@ async function soak(target: Target): Promise<void> {
     phase("drained");
     await Promise.all(replacements);
 
-    // Afterwards every surviving worker still claims: slow runs, more than one round of every slot.
-    const late = await engine.batchTrigger(work, Array.from({ length: CONCURRENCY * MAX_LIVE * 2 }, (_, k) => ({ i: 100_000 + k, ms: 150 })));
+    // Afterwards every surviving worker still claims: slow runs (0.6 s), three rounds of every slot, so
+    // a worker that claims at all gets some even if the others poll first.
+    const late = await engine.batchTrigger(work, Array.from({ length: CONCURRENCY * MAX_LIVE * 3 }, (_, k) => ({ i: 100_000 + k, ms: 300 })));
     for (const h of late) assert.equal((await engine.runs.wait(h.id, { timeoutMs: 120_000 })).ok, true);
     const lateIds = JSON.stringify(late.map((h) => h.id));
     for (const m of cluster.live()) {
