@@ -6,7 +6,7 @@ import { loadBetterSqlite3 } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
 import { FileGuard } from "./file-guard.ts";
-import { isReadonly, notWritable, openReadonlyFile } from "./readonly.ts";
+import { isReadonly, notWritable, openReadonlyFile, SqliteReadonlyError } from "./readonly.ts";
 
 export interface SqliteStoreOptions {
   /** File path of the database (created if missing), or ":memory:". Give this or `database`. */
@@ -80,7 +80,7 @@ export function validateOptions(options: SqliteStoreOptions): void {
 
 export function openDatabase(options: SqliteStoreOptions): Opened {
   const timeout = options.busyTimeoutMs ?? 5000;
-  let db: SqliteDatabaseLike;
+  let db: SqliteDatabaseLike | undefined;
   let owned = false;
   const label = options.path ?? options.database?.name ?? "database";
   // Outside the try: a missing driver is its own error (MissingDriverError), not a bad database file.
@@ -107,8 +107,9 @@ export function openDatabase(options: SqliteStoreOptions): Opened {
     db.pragma("foreign_keys = OFF");
     return { sql: new Sql(db), owned, label, memory, readonly, busyTimeoutMs: timeout, guard: FileGuard.of(label, memory) };
   } catch (error) {
-    if (isBusy(error)) throw error; // retried by the store
-    if (error instanceof Error && error.name === "SqliteReadonlyError") throw error;
+    if (owned && db?.open) db.close();
+    if (isBusy(error)) throw error;
+    if (error instanceof SqliteReadonlyError) throw error;
     if (isReadonly(error)) throw notWritable(label, error);
     throw openError(label, error);
   }
