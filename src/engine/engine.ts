@@ -12,7 +12,7 @@ import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
-import { prepareRun, type InternalTrigger } from "./trigger.ts";
+import { prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -99,7 +99,10 @@ export function createEngine(options: EngineOptions): Engine {
   ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
-    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
+    // Tasks without a schema have nothing to await: their rows are prepared without a promise each.
+    const runs = items.every((i) => i.task.options.schema === undefined)
+      ? items.map((i) => prepareRunSync(i.task, i.payload, i.options, t, limits, i.internal))
+      : await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
     const created = await store.createRuns({ runs, now: t });
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
