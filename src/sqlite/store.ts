@@ -25,11 +25,11 @@ import {
   type RateStart,
   type RunningCount,
 } from "../store/rules/index.ts";
-import { retryBusy } from "./busy.ts";
 import { connect } from "./conn.ts";
 import { chunks } from "./chunks.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
+import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
@@ -58,7 +58,7 @@ function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow |
 export function sqliteStore(options: SqliteStoreOptions): Store {
   validateOptions(options);
   const opened = openDatabase(options);
-  const conn = connect(opened.sql, opened.busyTimeoutMs, opened.label);
+  const conn = connect(opened.sql, opened);
   const { sql, counts, transact, call } = conn;
   const tx = createTx(sql, counts);
   const channel = notifier(opened.memory ? null : opened.label);
@@ -81,7 +81,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     ...ruleMethods(write),
     name: `sqlite:${opened.label}`,
 
-    migrate: onceUntilFailure(() => retryBusy(() => migrate(sql, opened.label), opened.busyTimeoutMs, opened.label)),
+    // Read-only: the schema must be current already (readonly.ts).
+    migrate: onceUntilFailure(() => call(() => (opened.readonly ? checkSchema(sql, opened.label) : migrate(sql, opened.label)))),
 
     async close() {
       if (closed) return;
@@ -91,6 +92,9 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async upsertQueues({ queues }) {
+      // Called by every engine before its first query; queue limits matter only to claims, which a
+      // read-only store refuses anyway.
+      if (opened.readonly) return;
       await transact(() => {
         for (const q of queues) {
           const rate = q.rateLimit ?? null;
