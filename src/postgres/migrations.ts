@@ -6,6 +6,7 @@
 import type { Migration } from "../store/types.ts";
 import { COUNTERS_MIGRATION } from "./counts.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
+import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
 
 export type { Migration };
 
@@ -162,5 +163,10 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     version: 4,
     name: "events with idempotency keys, runs started by events, waitpoint tokens",
     sql: EVENTS_TOKENS_MIGRATION,
+  },
+  {
+    version: 5,
+    name: "flow control: queue rate limits, debounced runs",
+    sql: FLOW_CONTROL_MIGRATION,
   },
 ];

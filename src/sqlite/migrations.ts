@@ -5,6 +5,7 @@
  */
 import type { Migration } from "../store/types.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
+import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
 
 export type { Migration };
 
@@ -163,5 +164,10 @@ INSERT INTO run_counts (queue, status, n)
     version: 3,
     name: "events with idempotency keys, runs started by events, waitpoint tokens",
     sql: EVENTS_TOKENS_MIGRATION,
+  },
+  {
+    version: 4,
+    name: "flow control: queue rate limits, debounced runs",
+    sql: FLOW_CONTROL_MIGRATION,
   },
 ];

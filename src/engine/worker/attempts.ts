@@ -39,7 +39,7 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
   const attempt: Promise<AttemptReport> =
     task === undefined
-      ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
+      ? Promise.resolve(unregisteredTask(run.taskId))
       : executeAttempt(task, h.claimed, h.info!, w.durable, h);
   attempt.then(
     (report) => settle(w, h, report),
