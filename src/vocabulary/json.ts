@@ -16,6 +16,7 @@ import { describeThrown } from "./serialize-error.ts";
  */
 export function toJson(value: unknown, what: string, cap: JsonCap = UNCAPPED): string {
   if (typeof value === "object" && value !== null) {
+    if (cap.depth >= 1 && isFlatPlain(value)) return checkedStringify(value, what, cap);
     const walker = new Walker(what, cap.depth);
     try {
       walker.walk(value, "", 0, false);
@@ -28,6 +29,11 @@ export function toJson(value: unknown, what: string, cap: JsonCap = UNCAPPED): s
   } else {
     new Walker(what, cap.depth).walkEncoded(value, 0); // a primitive: refuses BigInt, NaN, …
   }
+  return checkedStringify(value, what, cap);
+}
+
+/** JSON.stringify of a value the walk accepted, under the byte cap. */
+function checkedStringify(value: unknown, what: string, cap: JsonCap): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -48,6 +54,41 @@ export function toJson(value: unknown, what: string, cap: JsonCap = UNCAPPED): s
 /** Parses JSON text stored by {@link toJson}; `null` text (or null) gives `null`. */
 export function fromJson<T = unknown>(text: string | null): T {
   return (text === null ? null : JSON.parse(text)) as T;
+}
+
+/**
+ * The common payload shape, `{ id: 1, name: "x" }`, accepted without the full walk: a plain object
+ * (prototype Object.prototype) without symbol keys whose own enumerable values are all strings,
+ * booleans, null or finite numbers. Anything else (or a value that throws while being read) returns
+ * false and goes through the walk, which gives the precise refusal. Reading values is side-effect
+ * free for such objects except through getters, which JSON.stringify calls anyway.
+ */
+function isFlatPlain(value: object): boolean {
+  try {
+    if (Object.getPrototypeOf(value) !== Object.prototype || Array.isArray(value)) return false;
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false; // own, hidden or inherited
+    const keys = Object.keys(value);
+    if (keys.length > 32 || Object.getOwnPropertySymbols(value).length > 0) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const item: unknown = (value as Record<string, unknown>)[keys[i]!];
+      switch (typeof item) {
+        case "string":
+        case "boolean":
+          continue;
+        case "number":
+          if (Number.isFinite(item)) continue;
+          return false;
+        case "object":
+          if (item === null) continue;
+          return false;
+        default:
+          return false; // undefined, functions (toJSON too), symbols, BigInt: the walk decides
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

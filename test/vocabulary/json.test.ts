@@ -116,4 +116,20 @@ describe("toJson", () => {
     cyclic["self"] = cyclic;
     refused(cyclic, "$.self", /circular/);
   });
+
+  it("flat objects of primitives (the fast path) keep every refusal and JSON's own rules", () => {
+    assert.equal(toJson({ i: 1, user: "u1", ok: true, none: null }, "w"), '{"i":1,"user":"u1","ok":true,"none":null}');
+    assert.equal(toJson({ a: 1, gone: undefined }, "w"), '{"a":1}');
+    refused({ i: 1, n: Number.NaN }, "$.n", /NaN/);
+    refused({ i: 1, big: 1n }, "$.big", /BigInt/);
+    refused({ i: 1, f: () => 1 }, "$.f", /function/);
+    refused({ i: 1, [Symbol("s")]: 1 }, "$", /symbol key/);
+    const hidden = { a: 1 };
+    Object.defineProperty(hidden, "toJSON", { value: () => ({ via: "toJSON" }), enumerable: false });
+    assert.equal(toJson(hidden, "w"), '{"via":"toJSON"}');
+    const throwing = { a: 1, get b(): number { throw new Error("boom"); } };
+    refused(throwing, "$.b", /unreadable: reading it threw/);
+    refused({ s: "123456789" }, "$", /over the limit of 10 bytes/, { bytes: 10, name: "payloadBytes", depth: 256 });
+    refused({ a: 1 }, "$", /nested deeper than 0 levels/, { bytes: Infinity, name: "", depth: 0 });
+  });
 });
