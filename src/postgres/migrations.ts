@@ -163,4 +163,9 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     name: "events with idempotency keys, runs started by events, waitpoint tokens",
     sql: EVENTS_TOKENS_MIGRATION,
   },
+  {
+    version: 5,
+    name: "runs keep the trace context they were triggered in (OpenTelemetry)",
+    sql: `ALTER TABLE :S.runs ADD COLUMN trace_context text;`,
+  },
 ];

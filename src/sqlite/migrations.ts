@@ -164,4 +164,9 @@ INSERT INTO run_counts (queue, status, n)
     name: "events with idempotency keys, runs started by events, waitpoint tokens",
     sql: EVENTS_TOKENS_MIGRATION,
   },
+  {
+    version: 4,
+    name: "runs keep the trace context they were triggered in (OpenTelemetry)",
+    sql: `ALTER TABLE runs ADD COLUMN trace_context TEXT;`,
+  },
 ];

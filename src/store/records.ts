@@ -30,6 +30,7 @@ export function insertedRun(run: NewRun, now: number): RunRecord {
     leaseExpiresAt: null,
     progress: null,
     progressMessage: null,
+    traceContext: run.traceContext ?? null,
   };
 }
 
@@ -63,5 +64,6 @@ export function claimedRun(r: RunRecord, workerId: string, leaseExpiresAt: numbe
     leaseExpiresAt,
     progress: r.progress,
     progressMessage: r.progressMessage,
+    traceContext: r.traceContext,
   };
 }

@@ -72,6 +72,11 @@ export interface RunRecord {
   /** 0..1 */
   readonly progress: number | null;
   readonly progressMessage: string | null;
+  /**
+   * The W3C trace context of the span that triggered the run (`{"traceparent":…,"tracestate":…}` as
+   * JSON), or null when no OpenTelemetry tracer was recording: attempts continue that trace.
+   */
+  readonly traceContext: string | null;
 }
 
 export interface NewRun {
@@ -93,6 +98,8 @@ export interface NewRun {
   readonly tags: readonly string[];
   readonly parentRunId: string | null;
   readonly scheduleId: string | null;
+  /** See {@link RunRecord.traceContext}. @default null */
+  readonly traceContext?: string | null;
 }
 
 export interface CreatedRun {
