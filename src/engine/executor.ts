@@ -20,6 +20,7 @@ import { jsonCap } from "../vocabulary/limits.ts";
 import { backoffMs } from "../vocabulary/retry.ts";
 import { serializeError, type SerializedError } from "../vocabulary/serialize-error.ts";
 import { taskInternals } from "./define-task.ts";
+import type { AttemptTelemetry } from "./tracing/run-span.ts";
 import { validatePayload } from "./trigger.ts";
 import type { AnyTask, CatchErrorResult, HookParams } from "./types.ts";
 
@@ -57,6 +58,7 @@ export async function executeAttempt(
   info: RunInfo,
   host: DurableHost,
   control: AttemptControl,
+  telemetry: AttemptTelemetry | null = null,
 ): Promise<AttemptReport> {
   const run = claimed.run;
   const opts = task.options;
@@ -68,6 +70,7 @@ export async function executeAttempt(
     signal() {
       return control.signal();
     },
+    trace: telemetry?.trace ?? null,
   });
   const ctx: RunContext = handle.ctx;
   const state: HookState = { payload: null, params: null };
@@ -75,7 +78,8 @@ export async function executeAttempt(
 
   // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
   // in the background, but the slot is freed and the decision is written).
-  const outcome = await handle.settle(control.interruptible(runWithHooks(task, ctx, run.payload, firstExecution, state)));
+  const work = () => runWithHooks(task, ctx, run.payload, firstExecution, state);
+  const outcome = await handle.settle(control.interruptible(telemetry === null ? work() : telemetry.within(work)));
   const params = state.params;
   if (params !== null && opts.cleanup) {
     try {
