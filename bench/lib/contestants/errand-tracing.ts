@@ -1,5 +1,6 @@
 /**
- * Errand's SQLite drain with and without an OpenTelemetry SDK registered (bench/tracing.bench.ts).
+ * Errand's SQLite drain with and without an OpenTelemetry SDK registered (bench/tracing.bench.ts):
+ * runs/s (wall) and this process's CPU time per run (steadier on a busy machine).
  * The engine is loaded from `srcDir`, so the same workload runs on this checkout's src/ and on the
  * src/ of the commit before tracing was added (the baseline).
  */
@@ -53,7 +54,7 @@ function registerSdk(): { spans: () => number; shutdown: () => Promise<void> } {
 }
 
 /** No-op runs/s: `n` runs triggered first, then one worker (`concurrency`) drains them; timed from the first run's start until all are `completed`. */
-export async function drain(a: { srcDir: string; path: string; n: number; concurrency: number; sdk: boolean }): Promise<Rate & { spans: number }> {
+export async function drain(a: { srcDir: string; path: string; n: number; concurrency: number; sdk: boolean }): Promise<Rate & { spans: number; cpuUsPerRun: number }> {
   const sdk = a.sdk ? registerSdk() : null;
   const load = (file: string) => import(pathToFileURL(join(a.srcDir, file)).href) as Promise<Record<string, unknown>>;
   const api = { ...(await load("index.ts")), ...(await load("sqlite/index.ts")) } as unknown as Api;
@@ -76,13 +77,15 @@ export async function drain(a: { srcDir: string; path: string; n: number; concur
   }
   const worker = engine.worker({ concurrency: a.concurrency, pollIntervalMs: 1000 });
   try {
+    const cpu0 = process.cpuUsage();
     await worker.start();
     await all.promise;
     await waitUntil("Errand to complete every run", async () => (await engine.runs.stats()).byStatus.completed >= a.n, { everyMs: 1 });
     const measured = rate(a.n, performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
     await worker.stop();
     await sdk?.shutdown();
-    return { ...measured, spans: sdk?.spans() ?? 0 };
+    return { ...measured, spans: sdk?.spans() ?? 0, cpuUsPerRun: (cpu.user + cpu.system) / a.n };
   } finally {
     await engine.close();
   }
