@@ -6,6 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { EventValidationError } from "../vocabulary/errors.ts";
+import { checkName } from "../vocabulary/validate.ts";
 
 /** A typed event, made by {@link defineEvent}. `TPayload` is what receivers get, `TInput` what senders give. */
 export interface EventDefinition<TPayload = unknown, TInput = TPayload> {
@@ -60,6 +61,8 @@ export function isEventDefinition(value: unknown): value is AnyEvent {
 
 /** A valid event name, or a TypeError naming `what`. */
 export function checkEventName(name: unknown, what: string): string {
+  // Empty, too long, NUL and lone surrogates get the messages every stored name gets.
+  checkName(name, what, 256);
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new TypeError(`${what} must be an event name: 1–256 characters without spaces or control characters; got ${JSON.stringify(name) ?? String(name)}`);
   }

@@ -14,7 +14,7 @@ import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedul
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { traceTriggers } from "./tracing/trigger-spans.ts";
-import { prepareRun, type InternalTrigger } from "./trigger.ts";
+import { prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -102,7 +102,10 @@ export function createEngine(options: EngineOptions): Engine {
   ): Promise<RunHandle<never>[]> => {
     await ready();
     const t = now();
-    const runs = await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
+    // Tasks without a schema have nothing to await: their rows are prepared without a promise each.
+    const runs = items.every((i) => i.task.options.schema === undefined)
+      ? items.map((i) => prepareRunSync(i.task, i.payload, i.options, t, limits, i.internal))
+      : await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
     const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
     const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));

@@ -45,8 +45,28 @@ export async function prepareRun(
   limits: ResolvedLimits,
   internal: InternalTrigger = {},
 ): Promise<NewRun> {
-  const o = validateOptions(task.id, options ?? {}, limits);
+  const o = validateOptions(task.id, options, limits);
   await validatePayload(task, payload);
+  return buildRun(task, payload, o, now, limits, internal);
+}
+
+/**
+ * {@link prepareRun} without a promise, for a task without a schema (nothing to await): bulk triggers
+ * of such tasks prepare every row synchronously.
+ */
+export function prepareRunSync(
+  task: AnyTask,
+  payload: unknown,
+  options: TriggerOptions | undefined,
+  now: number,
+  limits: ResolvedLimits,
+  internal: InternalTrigger = {},
+): NewRun {
+  if (task.options.schema !== undefined) throw new Error(`prepareRunSync: task "${task.id}" has a schema; use prepareRun`);
+  return buildRun(task, payload, validateOptions(task.id, options, limits), now, limits, internal);
+}
+
+function buildRun(task: AnyTask, payload: unknown, o: CheckedOptions, now: number, limits: ResolvedLimits, internal: InternalTrigger): NewRun {
   const payloadJson = toJson(payload, `the payload of task "${task.id}"`, jsonCap(limits, "payloadBytes"));
   const info = taskInternals(task)!;
   let runAt = now;
@@ -85,7 +105,10 @@ interface CheckedOptions {
   readonly maxAttempts?: number;
 }
 
-function validateOptions(taskId: string, o: TriggerOptions, limits: ResolvedLimits): CheckedOptions {
+const NO_OPTIONS: CheckedOptions = Object.freeze({});
+
+function validateOptions(taskId: string, o: TriggerOptions | undefined, limits: ResolvedLimits): CheckedOptions {
+  if (o === undefined) return NO_OPTIONS;
   const where = `trigger("${taskId}")`;
   if (o === null || typeof o !== "object") throw new TypeError(`${where}: options must be an object`);
   for (const key of Object.keys(o)) {

@@ -2,7 +2,7 @@
  * The PostgreSQL side of events that start runs and of waitpoint tokens: the store-rule primitives
  * (merged into createTx) and the read calls of the Store.
  */
-import type { RulesTx } from "../store/rules/tx.ts";
+import type { EventTokenTx } from "../store/rules/tx.ts";
 import type { RunStatus, Store, TokenRecord, TokenStatus } from "../store/types.ts";
 import type { Queryable } from "./driver.ts";
 import type { Resolved } from "./open.ts";
@@ -26,21 +26,6 @@ function toToken(r: Row): TokenRecord {
     finishedAt: num(r["finished_at"]),
   };
 }
-
-type EventTokenTx = Pick<
-  RulesTx,
-  | "insertEventIfKeyFree"
-  | "eventIdByKey"
-  | "linkEventRuns"
-  | "runsOfEvent"
-  | "insertToken"
-  | "saveHeldStep"
-  | "tokenById"
-  | "tokenByKey"
-  | "finishToken"
-  | "lockRunStatus"
-  | "openTokenWaits"
->;
 
 /** The primitives, on the caller's transaction connection. Row locks order: run → token → waits (rules/tokens.ts). */
 export function eventTokenTx(c: Queryable, S: Schema): EventTokenTx {

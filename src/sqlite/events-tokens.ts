@@ -2,7 +2,7 @@
  * The SQLite side of events that start runs and of waitpoint tokens: the store-rule primitives
  * (merged into createTx) and the read calls of the Store.
  */
-import type { RulesTx } from "../store/rules/tx.ts";
+import type { EventTokenTx } from "../store/rules/tx.ts";
 import type { RunEventRecord, RunStatus, Store, TokenRecord, TokenStatus } from "../store/types.ts";
 import type { Conn } from "./conn.ts";
 import type { Sql } from "./driver.ts";
@@ -33,21 +33,6 @@ function toToken(r: TokenRow): TokenRecord {
     finishedAt: r.finished_at,
   };
 }
-
-type EventTokenTx = Pick<
-  RulesTx,
-  | "insertEventIfKeyFree"
-  | "eventIdByKey"
-  | "linkEventRuns"
-  | "runsOfEvent"
-  | "insertToken"
-  | "saveHeldStep"
-  | "tokenById"
-  | "tokenByKey"
-  | "finishToken"
-  | "lockRunStatus"
-  | "openTokenWaits"
->;
 
 /** The primitives (inside the caller's BEGIN IMMEDIATE transaction: the database is locked whole, rows need no locks). */
 export function eventTokenTx(sql: Sql): EventTokenTx {

@@ -125,11 +125,11 @@ for (const kind of STORE_KINDS) {
       await withEngine(kind, [t], async (engine) => {
         await typeError(engine.sendEvent("paid\u0000", {}), /^engine\.sendEvent: `event` must not contain a NUL/);
         await typeError(engine.sendEvent("\ud83d", {}), /lone surrogate/);
-        await typeError(engine.sendEvent("e".repeat(1_000_000), {}), /`event` must be at most 512 characters/);
+        await typeError(engine.sendEvent("e".repeat(1_000_000), {}), /`event` must be at most 256 characters/);
         const r = await engine.runs.wait((await engine.trigger(t, undefined)).id, { timeoutMs: 30_000 });
         const out = r.unwrap() as Record<string, string>;
         assert.match(out["eventNul"]!, /^TypeError: ctx\.waitForEvent\("a"\): option `event` must not contain a NUL/);
-        assert.match(out["eventLong"]!, /option `event` must be at most 512 characters/);
+        assert.match(out["eventLong"]!, /option `event` must be at most 256 characters/);
         assert.match(out["stepNul"]!, /^TypeError: ctx\.step: the key must not contain a NUL/);
         assert.match(out["stepSurrogate"]!, /^TypeError: ctx\.step: the key must not contain a lone surrogate/);
         assert.match(out["sleepLong"]!, /^TypeError: ctx\.sleep: the key must be at most 256 characters/);

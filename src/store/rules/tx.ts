@@ -115,3 +115,19 @@ export interface RulesTx {
    */
   openTokenWaits(runId: string, tokenKey: string): Maybe<readonly StoredWait[]>;
 }
+
+/** The part of {@link RulesTx} that events and waitpoint tokens use (each store's events-tokens.ts). */
+export type EventTokenTx = Pick<
+  RulesTx,
+  | "insertEventIfKeyFree"
+  | "eventIdByKey"
+  | "linkEventRuns"
+  | "runsOfEvent"
+  | "insertToken"
+  | "saveHeldStep"
+  | "tokenById"
+  | "tokenByKey"
+  | "finishToken"
+  | "lockRunStatus"
+  | "openTokenWaits"
+>;
