@@ -58,6 +58,7 @@ export async function executeAttempt(
   info: RunInfo,
   host: DurableHost,
   control: AttemptControl,
+  /** The attempt's tracing (the caller runs this function inside its span). */
   telemetry: AttemptTelemetry | null = null,
 ): Promise<AttemptReport> {
   const run = claimed.run;
@@ -78,8 +79,7 @@ export async function executeAttempt(
 
   // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
   // in the background, but the slot is freed and the decision is written).
-  const work = () => runWithHooks(task, ctx, run.payload, firstExecution, state);
-  const outcome = await handle.settle(control.interruptible(telemetry === null ? work() : telemetry.within(work)));
+  const outcome = await handle.settle(control.interruptible(runWithHooks(task, ctx, run.payload, firstExecution, state)));
   const params = state.params;
   if (params !== null && opts.cleanup) {
     try {

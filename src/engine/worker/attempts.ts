@@ -42,7 +42,9 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   const attempt: Promise<AttemptReport> =
     task === undefined
       ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
-      : executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry);
+      : telemetry === null
+        ? executeAttempt(task, h.claimed, h.info!, w.durable, h)
+        : telemetry.within(() => executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry));
   attempt.then(
     (report) => {
       telemetry?.end(report.decision, w.host.now());
