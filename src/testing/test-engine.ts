@@ -5,6 +5,7 @@
  * move it, straight to the next moment something is due, so a three-day sleep takes no real time.
  */
 import {
+  clockWithPause,
   createEngine,
   toMs,
   WaitTimeoutError,
@@ -16,7 +17,6 @@ import {
   type TaskResult,
   type TriggerOptions,
 } from "../engine/index.ts";
-import { clockWithPause } from "../engine/clock.ts";
 import { sqliteStore } from "../sqlite/index.ts";
 import { FINISHED_STATUSES, type Store } from "../store/index.ts";
 import { findBlockers, RunBlockedError } from "./blocked.ts";
