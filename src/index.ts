@@ -36,6 +36,8 @@ export type {
   TriggerOptions,
   RetryOptions,
   QueueOptions,
+  RateLimitOptions,
+  DebounceOptions,
   ScheduleOptions,
   SchedulePayload,
   RunHandle,

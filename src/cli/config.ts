@@ -4,13 +4,14 @@
  * `store` may also be a function returning the store (opened only when a command needs it). An
  * optional `dashboardUrl` is passed to `createEngine` (waitpoint tokens then carry a callback `url`).
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { createEngine } from "../engine/engine.ts";
 import type { AnyTask, Engine } from "../engine/types.ts";
 import type { Store } from "../store/types.ts";
 import { CliError } from "./errors.ts";
-import { importConfig } from "./import-config.ts";
+import { checkOpenedStore, checkStore, checkTasks, pickExports } from "./config-shape.ts";
+import { importConfig, loadErrorMessage } from "./import-config.ts";
 
 export const CONFIG_NAMES = ["errand.config.ts", "errand.config.mts", "errand.config.js", "errand.config.mjs"] as const;
 
@@ -29,6 +30,7 @@ export function findConfig(explicit: string | undefined, cwd: string): string {
   if (explicit !== undefined) {
     const p = resolve(cwd, explicit);
     if (!existsSync(p)) throw new CliError(`config file not found: ${p} (from --config ${explicit})`);
+    if (statSync(p).isDirectory()) throw new CliError(`--config ${explicit}: ${p} is a folder; give the config file itself`);
     return p;
   }
   for (const name of CONFIG_NAMES) {
@@ -51,17 +53,11 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
     mod = await importConfig(path);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`cannot load ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CliError(`cannot load ${path}: ${loadErrorMessage(error, path)}`, { cause: error });
   }
-  const source = pickExports(mod);
-  const tasks = source["tasks"];
-  if (!Array.isArray(tasks)) {
-    throw new CliError(`${path} must export \`tasks\`: an array of tasks made by defineTask() (as a named export or in the default export)`);
-  }
-  const storeExport = source["store"];
-  if (storeExport === undefined || storeExport === null || (typeof storeExport !== "object" && typeof storeExport !== "function")) {
-    throw new CliError(`${path} must export \`store\`: e.g. sqliteStore({ path: "errand.db" }) (as a named export or in the default export)`);
-  }
+  const source = pickExports(path, mod);
+  const tasks = checkTasks(path, source["tasks"]);
+  const storeExport = checkStore(path, source["store"]);
   let opened: Store | null = null;
   return {
     path,
@@ -69,25 +65,16 @@ export async function loadConfig(explicit: string | undefined, cwd = process.cwd
     ...(source["dashboardUrl"] !== undefined ? { dashboardUrl: source["dashboardUrl"] } : {}),
     store() {
       if (opened !== null) return opened;
+      let made: unknown;
       try {
-        opened = typeof storeExport === "function" ? (storeExport as () => Store)() : (storeExport as Store);
+        made = typeof storeExport === "function" ? (storeExport as () => unknown)() : storeExport;
       } catch (error) {
         throw new CliError(`cannot open the store of ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      return opened;
+      checkOpenedStore(path, made, typeof storeExport === "function");
+      return (opened = made as Store);
     },
   };
-}
-
-function pickExports(mod: Record<string, unknown>): Record<string, unknown> {
-  const holds = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === "object" && ("tasks" in x || "store" in x);
-  const def = mod["default"];
-  if (holds(def)) return def;
-  // An ESM config compiled to CommonJS (a .ts file in a CommonJS project): module.exports.default.
-  if (def !== null && typeof def === "object" && holds((def as Record<string, unknown>)["default"])) {
-    return (def as Record<string, unknown>)["default"] as Record<string, unknown>;
-  }
-  return mod;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Human text for runs, steps and logs (`errand runs`, `errand runs show`, `errand run`). */
 import type { LogView, RunView, StepView, TokenView } from "../engine/types.ts";
-import { attemptText } from "../engine/views.ts";
+import { attemptText, heldBackText } from "../engine/views.ts";
 import type { SerializedError } from "../store/types.ts";
 import { formatDuration } from "./duration.ts";
 import { statusText, table, timeText, type Out } from "./output.ts";
@@ -9,12 +9,19 @@ export function runsTable(runs: readonly RunView[], out: Out): string {
   const rows = runs.map((r) => [
     r.id,
     r.taskId,
-    statusText(r.status, out),
+    statusText(r.status, out) + heldBackNote(r, out),
     attemptText(r),
     timeText(r.createdAt),
     r.startedAt !== null && r.finishedAt !== null ? formatDuration(r.finishedAt.getTime() - r.startedAt.getTime()) : "-",
   ]);
   return table(["ID", "TASK", "STATUS", "ATTEMPT", "CREATED", "DURATION"], rows, out);
+}
+
+/** " (waiting for a worker that knows task …)" or " (rate limited until …)" after a pending run's status. */
+function heldBackNote(r: RunView, out: Out): string {
+  if (r.waitingForWorker) return out.color.yellow(" (waiting for a worker that knows the task)");
+  if (r.rateLimitedUntil !== null) return out.color.yellow(` (rate limited until ${timeText(r.rateLimitedUntil)})`);
+  return "";
 }
 
 export function logLine(l: LogView, out: Out): string {
@@ -69,6 +76,15 @@ export function tokensText(tokens: readonly TokenView[], out: Out): string {
     .join("\n");
 }
 
+/** `runs show`: why a pending run waits and, when a rate limit holds it, when it may start next. */
+function heldBackLines(run: RunView, out: Out): string[] {
+  const why = heldBackText(run);
+  if (why === null) return [];
+  const when = run.rateLimitedUntil === null ? "" : `; may start at ${timeText(run.rateLimitedUntil)}`;
+  const hint = run.waitingForWorker ? " (no worker of this app registers it; a worker of an app that does will run it)" : "";
+  return [`${out.color.bold("waiting")}   ${out.color.yellow(why + when + hint)}`];
+}
+
 export function runDetail(run: RunView, steps: readonly StepView[], logs: readonly LogView[], out: Out, tokens: readonly TokenView[] = []): string {
   const c = out.color;
   const lines = [
@@ -76,6 +92,7 @@ export function runDetail(run: RunView, steps: readonly StepView[], logs: readon
     `${c.bold("task")}      ${run.taskId}  (queue ${run.queue}${run.concurrencyKey !== null ? `, key ${run.concurrencyKey}` : ""})`,
     `${c.bold("status")}    ${statusText(run.status, out)}${run.progress !== null ? `  ${Math.round(run.progress * 100)}%${run.progressMessage !== null ? ` ${run.progressMessage}` : ""}` : ""}`,
     `${c.bold("attempt")}   ${attemptText(run)}`,
+    ...heldBackLines(run, out),
     `${c.bold("created")}   ${timeText(run.createdAt)}   started ${timeText(run.startedAt)}   finished ${timeText(run.finishedAt)}`,
   ];
   if (run.idempotencyKey !== null) lines.push(`${c.bold("key")}       ${run.idempotencyKey}`);

@@ -12,7 +12,8 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`errand: ${redactText(message)}\n`);
-    if (process.env["ERRAND_DEBUG"] && error instanceof Error) process.stderr.write(redactText(inspect(error, { depth: 6 })) + "\n");
+    const verbose = argv.includes("--verbose") || Boolean(process.env["ERRAND_DEBUG"]);
+    if (verbose && error instanceof Error) process.stderr.write(redactText(inspect(error, { depth: 6 })) + "\n");
     return error instanceof CliError ? error.exitCode : 1;
   }
 }

@@ -11,6 +11,7 @@ export function createProgram(): Command {
   const program = new Command("errand")
     .description("Run and operate Errand tasks from a terminal. Reads errand.config.ts (exports { store, tasks }) in the current folder.")
     .option("--config <path>", "config file (default: ./errand.config.ts)")
+    .option("--verbose", "on an error, print it in full with its stack and causes (ERRAND_DEBUG=1 does the same)")
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError(true);
   const session = createSession(program);

@@ -63,6 +63,8 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
   const { host, run, stored } = ex;
   return {
     run: info,
+    // Set by the engine to what the task's `init` returned, before `run` is called.
+    init: undefined as unknown,
     step: ex.stepIn(null),
 
     sleep(key: string, duration: Duration): Promise<void> {

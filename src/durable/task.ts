@@ -19,6 +19,20 @@ export interface QueueOptions {
   readonly name: string;
   /** Runs of this queue running at once, across all workers and processes; per key when runs have a `concurrencyKey`. @default null (unlimited) */
   readonly concurrencyLimit?: number | null;
+  /**
+   * At most `limit` runs of this queue start in any window of `period`, across all workers and
+   * processes; the others wait (none is dropped). @default null (no rate limit)
+   */
+  readonly rateLimit?: RateLimitOptions | null;
+}
+
+export interface RateLimitOptions {
+  /** Starts allowed per window (an integer ≥ 1). */
+  readonly limit: number;
+  /** The window: ms or `{ seconds, minutes, … }`. */
+  readonly period: Duration;
+  /** The limit holds for each trigger `concurrencyKey` (runs without one share one window). @default false */
+  readonly perKey?: boolean;
 }
 
 export type ScheduleOptions = string | { readonly cron: string; readonly timezone?: string };
@@ -41,7 +55,10 @@ export interface HookParams<TPayload> {
   readonly run: RunInfo;
 }
 
-export interface TaskOptions<TPayload, TOutput> {
+/** The context `run` receives: a {@link RunContext} whose `init` is what the task's `init` returned. */
+export type RunContextWith<TInit> = RunContext & { readonly init: TInit };
+
+export interface TaskOptions<TPayload, TOutput, TInit = undefined> {
   /** Unique; the alias used by the CLI, the dashboard and trigger-by-id. */
   readonly id: string;
   readonly title?: string;
@@ -59,8 +76,9 @@ export interface TaskOptions<TPayload, TOutput> {
    * task listening to typed events takes their payload type, and their schemas check its payload.
    */
   readonly on?: EventRef | readonly EventRef[];
-  run(payload: TPayload, ctx: RunContext): Promise<TOutput> | TOutput;
-  init?(params: HookParams<TPayload>): Promise<void> | void;
+  run(payload: TPayload, ctx: RunContextWith<TInit>): Promise<TOutput> | TOutput;
+  /** Called before `run` in every execution; what it returns (awaited) is `ctx.init` in `run` and the hooks after it. */
+  init?(params: HookParams<TPayload>): Promise<TInit> | TInit;
   middleware?(params: HookParams<TPayload> & { readonly next: () => Promise<void> }): Promise<void>;
   onStart?(params: HookParams<TPayload>): Promise<void> | void;
   onSuccess?(params: HookParams<TPayload> & { readonly output: TOutput }): Promise<void> | void;
@@ -74,7 +92,7 @@ export interface TaskOptions<TPayload, TOutput> {
 /** A durable task, made by `defineTask`. `TInput` is what triggers accept (the schema's input type). */
 export interface Task<TPayload = unknown, TOutput = unknown, TInput = TPayload> {
   readonly id: string;
-  readonly options: TaskOptions<TPayload, TOutput>;
+  readonly options: TaskOptions<TPayload, TOutput, any>;
   /** Phantom fields for type inference only. */
   readonly __payload?: TPayload;
   readonly __output?: TOutput;
@@ -136,6 +154,8 @@ export interface CreateTokenOptions {
  */
 export interface RunContext extends Context {
   readonly run: RunInfo;
+  /** What the task's `init` returned in this execution (undefined without `init`, and before it returned). */
+  readonly init: unknown;
   /** Aborted on cancel, timeout and worker shutdown. */
   readonly signal: AbortSignal;
   step<T>(key: string, fn: (s: StepScope) => Promise<T> | T, options?: StepOptions): Promise<T>;

@@ -1,7 +1,7 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import type { RunRecord, Store } from "../store/types.ts";
+import type { QueueConfig, RunRecord, Store } from "../store/types.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -74,12 +74,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (closed) return Promise.reject(new Error("engine: it is closed"));
     readyPromise ??= (async () => {
       await store.migrate();
-      const queues = new Map<string, number | null>();
-      for (const t of tasks.values()) {
-        const info = taskInternals(t)!;
-        if (!queues.has(info.queue) || info.concurrencyLimit !== null) queues.set(info.queue, info.concurrencyLimit);
-      }
-      await store.upsertQueues({ queues: [...queues].map(([name, concurrencyLimit]) => ({ name, concurrencyLimit })) });
+      await store.upsertQueues({ queues: queueConfigs(tasks.values()) });
     })();
     readyPromise.catch(() => {
       readyPromise = null; // a failed start (e.g. database down) can be retried
@@ -141,7 +136,7 @@ export function createEngine(options: EngineOptions): Engine {
     createScheduler: () => createScheduler(scheduleDeps),
   };
 
-  const runs = createRunsApi({ store, now, ready, local });
+  const runs = createRunsApi({ store, now, ready, local, known: new Set(tasks.keys()) });
 
   const engine: Engine = {
     store: { name: store.name, migrate: () => store.migrate() },
@@ -216,6 +211,21 @@ export function createEngine(options: EngineOptions): Engine {
     },
   };
   return engine;
+}
+
+/** One config per queue of the tasks: a limit any of its tasks sets holds for the queue. */
+function queueConfigs(tasks: Iterable<AnyTask>): QueueConfig[] {
+  const queues = new Map<string, QueueConfig>();
+  for (const t of tasks) {
+    const info = taskInternals(t)!;
+    const seen = queues.get(info.queue);
+    queues.set(info.queue, {
+      name: info.queue,
+      concurrencyLimit: info.concurrencyLimit ?? seen?.concurrencyLimit ?? null,
+      rateLimit: info.rateLimit ?? seen?.rateLimit ?? null,
+    });
+  }
+  return [...queues.values()];
 }
 
 function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {

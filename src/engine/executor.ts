@@ -170,9 +170,9 @@ function retryAfterMs(error: unknown): number | undefined {
   }
 }
 
-/** The report for a claimed run whose task this process does not know. */
-export function unregisteredTask(taskId: string, known: readonly string[]): AttemptReport {
-  const error = new Error(`task "${taskId}" is not registered in this worker (registered: ${known.join(", ") || "none"})`);
+/** The report for a claimed run whose task this process does not know (workers claim only their own: never expected). */
+export function unregisteredTask(taskId: string): AttemptReport {
+  const error = new Error(`task "${taskId}" is not registered in this worker`);
   return { decision: { kind: "failed", error: serializeError(error) }, hookErrors: [] };
 }
 
@@ -184,7 +184,7 @@ async function runWithHooks(task: AnyTask, ctx: RunContext, payloadJson: string,
   state.payload = payload;
   const p: HookParams<unknown> = { payload, ctx, run: ctx.run };
   state.params = p;
-  if (opts.init) await opts.init(p);
+  if (opts.init) (ctx as { init: unknown }).init = await opts.init(p);
   if (!opts.middleware) return runTask(task, p, firstExecution);
   let output: unknown;
   await opts.middleware({

@@ -13,6 +13,8 @@ export interface RunsApiDeps {
   now(): number;
   ready(): Promise<void>;
   readonly local: Emitter<{ finished: { id: string }; cancel: { id: string } }>;
+  /** The task ids the engine registers. */
+  readonly known: ReadonlySet<string>;
 }
 
 export function createRunsApi(deps: RunsApiDeps): RunsApi {
@@ -32,7 +34,7 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
       const run = await store.getRun({ id });
       if (run === null) return null;
       const [started] = await store.getRunEvents({ runIds: [id] });
-      return toRunView(run, started === undefined ? null : { id: started.eventId, name: started.eventName });
+      return toRunView(run, started === undefined ? null : { id: started.eventId, name: started.eventName }, deps.known);
     },
 
     async list(options: ListRunsOptions = {}) {
@@ -42,7 +44,7 @@ export function createRunsApi(deps: RunsApiDeps): RunsApi {
       const started = new Map((await store.getRunEvents({ runIds: page.runs.map((r) => r.id) })).map((e) => [e.runId, e]));
       const runs = page.runs.map((r) => {
         const e = started.get(r.id);
-        return toRunView(r, e === undefined ? null : { id: e.eventId, name: e.eventName });
+        return toRunView(r, e === undefined ? null : { id: e.eventId, name: e.eventName }, deps.known);
       });
       return { runs, nextCursor: page.nextCursor };
     },

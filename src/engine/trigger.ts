@@ -20,7 +20,9 @@ const OPTION_NAMES = new Set([
   "ttlMs",
   "tags",
   "maxAttempts",
+  "debounce",
 ]);
+const DEBOUNCE_OPTIONS = new Set(["key", "delay", "maxDelay"]);
 
 export interface InternalTrigger {
   readonly parentRunId?: string | null;
@@ -72,6 +74,8 @@ function buildRun(task: AnyTask, payload: unknown, o: CheckedOptions, now: numbe
   let runAt = now;
   if (o.delayMs !== undefined) runAt = now + o.delayMs;
   if (o.runAt !== undefined) runAt = o.runAt;
+  const debounce = o.debounce === undefined ? null : { key: o.debounce.key, until: o.debounce.maxDelayMs === null ? null : now + o.debounce.maxDelayMs };
+  if (o.debounce !== undefined) runAt = Math.min(now + o.debounce.delayMs, debounce!.until ?? Infinity);
   return {
     id: newId(now),
     taskId: task.id,
@@ -88,6 +92,7 @@ function buildRun(task: AnyTask, payload: unknown, o: CheckedOptions, now: numbe
     tags: o.tags ?? [],
     parentRunId: internal.parentRunId ?? null,
     scheduleId: internal.scheduleId ?? null,
+    debounce,
   };
 }
 
@@ -103,6 +108,7 @@ interface CheckedOptions {
   readonly ttlMs?: number;
   readonly tags?: readonly string[];
   readonly maxAttempts?: number;
+  readonly debounce?: { readonly key: string; readonly delayMs: number; readonly maxDelayMs: number | null };
 }
 
 const NO_OPTIONS: CheckedOptions = Object.freeze({});
@@ -133,7 +139,26 @@ function validateOptions(taskId: string, o: TriggerOptions | undefined, limits: 
   if (o.priority !== undefined) out.priority = checkInt(o.priority, opt("priority"), -MAX_PRIORITY, MAX_PRIORITY);
   if (o.maxAttempts !== undefined) out.maxAttempts = checkInt(o.maxAttempts, opt("maxAttempts"), 1);
   if (o.tags !== undefined) out.tags = checkTags(o.tags, opt("tags"), limits.tags);
+  if (o.debounce !== undefined) out.debounce = checkDebounce(o, where);
   return out;
+}
+
+/** `debounce: { key, delay > 0, maxDelay? ≥ delay }`, alone among the options that set the start or dedupe. */
+function checkDebounce(o: TriggerOptions, where: string): NonNullable<CheckedOptions["debounce"]> {
+  const d = o.debounce;
+  const what = `${where}: option \`debounce\``;
+  if (d === null || typeof d !== "object") throw new TypeError(`${what} must be { key, delay, maxDelay? }`);
+  for (const k of Object.keys(d)) {
+    if (!DEBOUNCE_OPTIONS.has(k)) throw new TypeError(`${what}: unknown option \`debounce.${k}\` (known: key, delay, maxDelay)`);
+  }
+  for (const other of ["idempotencyKey", "delayMs", "runAt"] as const) {
+    if (o[other] !== undefined) throw new TypeError(`${where}: give \`debounce\` or \`${other}\`, not both (debounce sets the start and keeps one pending run)`);
+  }
+  const key = checkName(d.key, `${what}.key`);
+  const delayMs = toMs(d.delay, `${what}.delay`, { positive: true });
+  const maxDelayMs = d.maxDelay === undefined ? null : toMs(d.maxDelay, `${what}.maxDelay`, { positive: true });
+  if (maxDelayMs !== null && maxDelayMs < delayMs) throw new TypeError(`${what}.maxDelay (${maxDelayMs} ms) must be at least \`delay\` (${delayMs} ms)`);
+  return { key, delayMs, maxDelayMs };
 }
 
 /** Highest (and, negated, lowest) priority. */

@@ -17,6 +17,8 @@ export type {
   CatchErrorResult,
   HookParams,
   QueueOptions,
+  RateLimitOptions,
+  RunContextWith,
   ScheduleOptions,
   SchedulePayload,
   Task,
@@ -27,7 +29,7 @@ export type {
 export type { Duration } from "../vocabulary/duration.ts";
 export type { RetryOptions } from "../vocabulary/retry.ts";
 export type { TaskResult } from "../vocabulary/results.ts";
-export type { RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
+export type { DebounceOptions, RunHandle, RunInfo, TriggerOptions } from "../vocabulary/runs.ts";
 export type { RunStats } from "../store/types.ts";
 export type { AnyEvent, EventDefinition, EventInput, EventPayload, EventRef } from "../durable/event.ts";
 export type { CreateTokenOptions, DeepPartial, WaitForEventOptions } from "../durable/task.ts";
@@ -62,6 +64,13 @@ export interface RunView {
   readonly progressMessage: string | null;
   /** The event that started the run (a task's `on`), or null. */
   readonly event: { readonly id: string; readonly name: string } | null;
+  /** A pending run its queue's rate limit held back: when it may start next (also its `runAt`); else null. */
+  readonly rateLimitedUntil: Date | null;
+  /**
+   * A pending run of a task this engine does not register: no worker of this engine claims it; it
+   * stays queued until a worker that knows the task does (another app or version on the same store).
+   */
+  readonly waitingForWorker: boolean;
 }
 
 export interface StepView {
@@ -115,6 +124,12 @@ export interface WorkerOptions {
    * free slots. @default adaptive: about 100 ms of work at the mean run time, at most 20 × concurrency
    */
   readonly prefetch?: number;
+  /**
+   * Only runs of these tasks (or task ids), which the engine must register. A worker never claims a
+   * run of a task its engine does not register: such runs stay queued for a worker that knows them.
+   * @default every task the engine registers
+   */
+  readonly tasks?: readonly (AnyTask | string)[];
 }
 
 export interface Worker extends AsyncDisposable {

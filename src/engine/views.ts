@@ -10,8 +10,13 @@ export { toRunInfo };
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-/** `event`: the event that started the run, when it was (see `Store.getRunEvents`). */
-export function toRunView(r: RunRecord, event: RunView["event"] = null): RunView {
+/**
+ * `event`: the event that started the run, when it was (see `Store.getRunEvents`). `known`: the task
+ * ids the engine registers (a pending run of another task waits for a worker that knows its task).
+ */
+export function toRunView(r: RunRecord, event: RunView["event"] = null, known: ReadonlySet<string> | null = null): RunView {
+  const pending = r.status === "queued" || r.status === "delayed";
+  const limited = r.rateLimitedUntil ?? null;
   return {
     id: r.id,
     taskId: r.taskId,
@@ -38,6 +43,9 @@ export function toRunView(r: RunRecord, event: RunView["event"] = null): RunView
     progress: r.progress,
     progressMessage: r.progressMessage,
     event,
+    // Stale once runAt moved on (claimed, retried): only a pending run still held at that time shows it.
+    rateLimitedUntil: pending && limited !== null && limited === r.runAt ? new Date(limited) : null,
+    waitingForWorker: pending && known !== null && !known.has(r.taskId),
   };
 }
 
@@ -86,4 +94,11 @@ export function resultOf<T>(r: RunRecord): TaskResult<T> | null {
     default:
       return null;
   }
+}
+
+/** Why a pending run has not started, in words (CLI and dashboard), or null when nothing holds it back. */
+export function heldBackText(r: Pick<RunView, "taskId" | "queue" | "rateLimitedUntil" | "waitingForWorker">): string | null {
+  if (r.waitingForWorker) return `waiting for a worker that knows task "${r.taskId}"`;
+  if (r.rateLimitedUntil !== null) return `rate limited (queue "${r.queue}")`;
+  return null;
 }

@@ -60,14 +60,22 @@ SELECT claimed.*, m.history, m.due FROM (
 }
 
 /**
- * SQL narrowing a claim to `queues` (null = every queue) minus the `limited` ones, names as literals
- * (`quote` makes a string literal).
+ * SQL narrowing a claim to `queues` (null = every queue) minus the `limited` ones, and to the runs of
+ * `tasks` (routing; null = every task), names as literals (`quote` makes a string literal). A worker's
+ * task set is fixed, so it adds one named statement per worker set, never a parameter the generic
+ * plan would have to guess about.
  */
-export function queueFilter(queues: readonly string[] | null, limited: readonly string[], quote: (s: string) => string): string {
+export function queueFilter(
+  queues: readonly string[] | null,
+  limited: readonly string[],
+  quote: (s: string) => string,
+  tasks: readonly string[] | null = null,
+): string {
   const list = (xs: readonly string[]) => xs.map(quote).join(", ");
   const only = queues === null ? "" : queues.length === 0 ? " AND false" : ` AND queue IN (${list(queues)})`;
   const not = limited.length === 0 ? "" : ` AND queue NOT IN (${list(limited)})`;
-  return only + not;
+  const routed = tasks === null ? "" : tasks.length === 0 ? " AND false" : ` AND task_id IN (${list([...tasks].sort())})`;
+  return only + not + routed;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Migration } from "../store/types.ts";
 import { COUNTERS_MIGRATION } from "./counts.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
+import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
 
 export type { Migration };
 
@@ -165,6 +166,11 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
   },
   {
     version: 5,
+    name: "flow control: queue rate limits, debounced runs",
+    sql: FLOW_CONTROL_MIGRATION,
+  },
+  {
+    version: 6,
     name: "runs keep the trace context they were triggered in (OpenTelemetry)",
     sql: `ALTER TABLE :S.runs ADD COLUMN trace_context text;`,
   },

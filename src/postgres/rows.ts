@@ -36,6 +36,7 @@ export function toRun(r: Row): RunRecord {
     leaseExpiresAt: numOrNull(r["lease_expires_at"]),
     progress: numOrNull(r["progress"]),
     progressMessage: strOrNull(r["progress_message"]),
+    rateLimitedUntil: numOrNull(r["rate_limited_until"]),
     traceContext: strOrNull(r["trace_context"]),
   };
 }

@@ -14,19 +14,41 @@ const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.statu
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
          max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context)`;
 
-export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL`;
+/** Queues with a concurrency limit or a rate limit: their runs are claimed by `claimLimited`, under the queue's lock. */
+export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL`;
 
-export const LOCK_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE name = ANY($1) ORDER BY name FOR UPDATE`;
+export const LOCK_QUEUES = `
+SELECT name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key FROM :S.queues WHERE name = ANY($1) ORDER BY name FOR UPDATE`;
+
+/** Recent claims of rate-limited groups ($1 queues, $2 keys, pairwise) inside their queue's window ($3 now). */
+export const RATE_STARTS = `
+SELECT s.queue, s.key, s.started_at AS "startedAt" FROM :S.rate_starts s JOIN :S.queues q ON q.name = s.queue
+WHERE (s.queue, s.key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND s.started_at > $3 - q.rate_period_ms`;
+
+/**
+ * What the rate limits decided, in one statement: records the claims made ($1 queues, $2 keys, $3
+ * times), moves held-back runs to their next start ($4 ids, $5 times) and deletes claims that left
+ * their queue's window ($6 queues, $7 horizons).
+ */
+export const RECORD_RATES = `
+WITH ins AS (
+  INSERT INTO :S.rate_starts (queue, key, started_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+), held AS (
+  UPDATE :S.runs r SET run_at = h.at, rate_limited_until = h.at FROM unnest($4::text[], $5::bigint[]) AS h(id, at) WHERE r.id = h.id
+)
+DELETE FROM :S.rate_starts s USING unnest($6::text[], $7::bigint[]) AS o(queue, since)
+WHERE s.queue = o.queue AND s.started_at <= o.since`;
 
 export const RUNNING_COUNTS = `
 SELECT queue, concurrency_key, count(*) AS n FROM :S.runs
 WHERE status = 'running' AND queue = ANY($1) GROUP BY queue, concurrency_key`;
 
+/** $4: the task ids a worker claims (routing), or null for every task. */
 export const LIMITED_CANDIDATES = `
 SELECT id, queue, concurrency_key, status FROM :S.runs
 WHERE ((status IN ('queued', 'delayed', 'waiting') AND run_at <= $1)
     OR (status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts))
-  AND queue = ANY($2)
+  AND queue = ANY($2) AND ($4::text[] IS NULL OR task_id = ANY($4::text[]))
 ORDER BY (status = 'running') DESC, priority DESC, run_at, id
 LIMIT $3
 FOR UPDATE SKIP LOCKED`;
@@ -128,6 +150,26 @@ WITH ins AS (
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})
 SELECT 1 FROM ins`;
+
+/** The pending (never started) debounced run of a task and key, locked (docs/CONTRACT.md §7). */
+export const PENDING_DEBOUNCED = `
+SELECT * FROM :S.runs WHERE task_id = $1 AND debounce_key = $2 AND status IN ('queued', 'delayed') AND started_at IS NULL
+FOR UPDATE`;
+
+/** A debounced run ($17 key, $18 until), unless a pending run holds its (task, debounce key): one row back when inserted. */
+export const INSERT_RUN_IF_DEBOUNCE_FREE = `
+WITH ins AS (
+  INSERT INTO :S.runs (${RUN_COLUMNS}, debounce_key, debounce_until)
+  SELECT u.*, $17::text, $18::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
+  ON CONFLICT DO NOTHING
+  RETURNING queue, status
+), counted AS (${countChanges("ins", null, "status")})
+SELECT 1 FROM ins`;
+
+/** A later debounced trigger: new payload, new start (never after the stored cap). */
+export const UPDATE_DEBOUNCED = `
+UPDATE :S.runs SET payload = $2, run_at = LEAST($3::bigint, coalesce(debounce_until, $3::bigint)), updated_at = $4
+WHERE id = $1 RETURNING *`;
 
 export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
 
@@ -239,8 +281,10 @@ export const UNFINISHED_CHILDREN = `
 SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL}`;
 
 export const UPSERT_QUEUES = `
-INSERT INTO :S.queues (name, concurrency_limit) SELECT * FROM unnest($1::text[], $2::int[])
-ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+INSERT INTO :S.queues (name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key)
+SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::boolean[])
+ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit, rate_limit = excluded.rate_limit,
+  rate_period_ms = excluded.rate_period_ms, rate_per_key = excluded.rate_per_key`;
 
 // --- run and wait transitions (the store-rule primitives of src/postgres/tx.ts)
 

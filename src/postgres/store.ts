@@ -5,12 +5,13 @@
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import { createHash } from "node:crypto";
-import type { ClaimedRun, Store } from "../store/types.ts";
+import type { ClaimedRun, RateLimitConfig, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import {
   Effects,
   onceUntilFailure,
   pickUnderLimits,
+  RateWindow,
   resolveDueTimers,
   ruleMethods,
   runAsync,
@@ -19,6 +20,7 @@ import {
   stepsByRun,
   sweep,
   type Program,
+  type RateStart,
 } from "../store/rules/index.ts";
 import { quoteLiteral, transaction, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -38,6 +40,23 @@ const CLAIMS_PER_COMPACTION = 200;
 const LIMITS_TTL_MS = 1000;
 
 type Row = Record<string, unknown>;
+
+interface LockedQueueRow {
+  name: string;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: string | null;
+  rate_per_key: boolean;
+}
+
+/** The rate limits among the locked queues, or null when none has one. */
+function rateWindow(rows: readonly LockedQueueRow[], now: number): RateWindow | null {
+  const rules = new Map<string, RateLimitConfig>();
+  for (const x of rows) {
+    if (x.rate_limit !== null && x.rate_period_ms !== null) rules.set(x.name, { limit: x.rate_limit, periodMs: Number(x.rate_period_ms), perKey: x.rate_per_key });
+  }
+  return rules.size === 0 ? null : new RateWindow(rules, now);
+}
 
 /** Creates a Store on PostgreSQL (`connectionString`, or your own `pg.Pool`), in its own schema. */
 export function postgresStore(options: PostgresStoreOptions): Store {
@@ -113,21 +132,47 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     return runs.map((x) => ({ run: x.run, steps: steps.get(x.run.id) ?? [] }));
   }
 
-  async function claimLimited(workerId: string, queues: string[], limit: number, lease: number, now: number): Promise<Row[]> {
+  /**
+   * Claims from queues with a concurrency or rate limit, in a transaction that locks their `queues`
+   * rows: the limits hold across every process. Without a rate limit among them, nothing about rates
+   * is read or written.
+   */
+  async function claimLimited(workerId: string, queues: string[], taskIds: readonly string[] | null, limit: number, lease: number, now: number): Promise<Row[]> {
     return inTx(async (c) => {
-      const limits = new Map(
-        (await c.query<{ name: string; concurrency_limit: number | null }>(S(q.LOCK_QUEUES), [queues])).rows
-          .filter((x) => x.concurrency_limit !== null)
-          .map((x) => [x.name, x.concurrency_limit!]),
-      );
+      const locked = (await c.query<LockedQueueRow>(S(q.LOCK_QUEUES), [queues])).rows;
+      const limits = new Map(locked.filter((x) => x.concurrency_limit !== null).map((x) => [x.name, x.concurrency_limit!]));
       const running = (await c.query<{ queue: string; concurrency_key: string | null; n: string }>(S(q.RUNNING_COUNTS), [queues])).rows;
       const slots = new Slots(limits, running.map((x) => ({ queue: x.queue, concurrencyKey: x.concurrency_key, n: Number(x.n) })));
-      const candidates = await c.query<{ id: string; queue: string; concurrency_key: string | null; status: string }>(S(q.LIMITED_CANDIDATES), [
-        now,
-        queues,
-        Math.max(limit * 4, 64),
-      ]);
-      const chosen = pickUnderLimits(candidates.rows.map((x) => ({ ...x, concurrencyKey: x.concurrency_key })), slots, limit).map((x) => x.id);
+      const candidates = (
+        await c.query<{ id: string; queue: string; concurrency_key: string | null; status: string }>(S(q.LIMITED_CANDIDATES), [
+          now,
+          queues,
+          Math.max(limit * 4, 64),
+          taskIds === null ? null : [...taskIds],
+        ])
+      ).rows.map((x) => ({ ...x, concurrencyKey: x.concurrency_key }));
+      const rates = rateWindow(locked, now);
+      if (rates !== null) {
+        const groups = rates.missing(candidates);
+        if (groups.length > 0) {
+          const starts = await c.query<RateStart>(S(q.RATE_STARTS), [groups.map((g) => g.queue), groups.map((g) => g.key), now]);
+          rates.load(groups, starts.rows.map((x) => ({ ...x, startedAt: Number(x.startedAt) })));
+        }
+      }
+      const chosen = pickUnderLimits(candidates, slots, limit, [], rates).map((x) => x.id);
+      if (rates !== null) {
+        const horizons = rates.horizons();
+        const held = [...rates.held];
+        await c.query(S(q.RECORD_RATES), [
+          rates.started.map((x) => x.queue),
+          rates.started.map((x) => x.key),
+          rates.started.map((x) => x.startedAt),
+          held.map(([id]) => id),
+          held.map(([, at]) => at),
+          horizons.map((h) => h.queue),
+          horizons.map((h) => h.since),
+        ]);
+      }
       if (chosen.length === 0) return [];
       return (await c.query<Row>(S(q.MARK_CLAIMED), [chosen, workerId, lease, now])).rows;
     });
@@ -149,13 +194,22 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async upsertQueues({ queues }) {
       if (queues.length === 0) return;
-      await guard(() => pool.query(S(q.UPSERT_QUEUES), [queues.map((x) => x.name), queues.map((x) => x.concurrencyLimit)]));
+      const rate = queues.map((x) => x.rateLimit ?? null);
+      await guard(() =>
+        pool.query(S(q.UPSERT_QUEUES), [
+          queues.map((x) => x.name),
+          queues.map((x) => x.concurrencyLimit),
+          rate.map((x) => x?.limit ?? null),
+          rate.map((x) => x?.periodMs ?? null),
+          rate.map((x) => x?.perKey === true),
+        ]),
+      );
       limited = null;
     },
 
     async createRuns({ runs, now }) {
       if (runs.length === 0) return [];
-      if (runs.every((x) => x.idempotencyKey === null)) {
+      if (runs.every((x) => x.idempotencyKey === null && (x.debounce ?? null) === null)) {
         // The common case is one round trip: insert and notify in a single statement.
         await guard(() => pool.query(named("insert", q.INSERT_RUNS_NOTIFY), [...insertParams(runs, now), r.channel]));
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
@@ -163,14 +217,15 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       return rules.createRuns({ runs, now });
     },
 
-    async claimRuns({ workerId, queues, limit, leaseMs, now }) {
+    async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {
       if (limit <= 0) return [];
+      if (taskIds !== null && taskIds.length === 0) return [];
       if (++claimsSinceCompaction >= CLAIMS_PER_COMPACTION) compact();
       const limits = await limitsNow();
       const lease = now + leaseMs;
       const limitedNames = [...limits.keys()];
       const cap = claimCap(limit);
-      const filter = queueFilter(queues, limitedNames, quoteLiteral);
+      const filter = queueFilter(queues, limitedNames, quoteLiteral, taskIds);
       const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
       const result = (await guard(() => pool.query<Row>(named(name, claimFree(cap, filter)), [now, limit, workerId, lease]))).rows;
       const first = result[0];
@@ -181,7 +236,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (first?.["due"] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (rows.length < limit && relevant.length > 0) {
-        const more = await claimLimited(workerId, relevant, limit - rows.length, lease, now);
+        const more = await claimLimited(workerId, relevant, taskIds, limit - rows.length, lease, now);
         rows.push(...more);
         history.push(...((more[0]?.["history"] as string[] | null) ?? []));
       }

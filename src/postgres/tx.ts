@@ -79,6 +79,13 @@ export function createTx(c: Queryable, S: Schema): RulesTx {
       return row === undefined ? null : toRun(row);
     },
     releaseIdempotencyKey: (id) => exec(q.RELEASE_IDEMPOTENCY_KEY, [id]),
+    pendingDebounced: async (taskId, key) => {
+      const row = (await rows(q.PENDING_DEBOUNCED, [taskId, key]))[0];
+      return row === undefined ? null : toRun(row);
+    },
+    insertRunIfDebounceFree: async (run, now) =>
+      (await count(q.INSERT_RUN_IF_DEBOUNCE_FREE, [...insertParams([run], now), run.debounce?.key ?? null, run.debounce?.until ?? null])) === 1,
+    updateDebounced: async (id, payload, runAt, now) => toRun((await rows(q.UPDATE_DEBOUNCED, [id, payload, runAt, now]))[0]!),
     finishUnfinished: (id, status, error, now) => parentOf(q.FINISH_RUN, [id, status, error, now]),
     expireUnstarted: async (now, error) => (await rows(q.EXPIRE_UNSTARTED, [now, error])).map(toFinished),
     exhaustedLeases: async (now) => (await rows<{ id: string; attempt: number }>(q.LOST_LEASES_EXHAUSTED, [now])).map((x) => ({ id: x.id, attempt: Number(x.attempt) })),

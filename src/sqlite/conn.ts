@@ -1,11 +1,15 @@
 /**
  * The store's one connection, with the two ways in: `transact` for a write transaction (which also
  * writes the run-count deltas it recorded) and `call` for a read or a single statement. Both retry
- * from the event loop while another connection holds the lock (busy.ts).
+ * from the event loop while another connection holds the lock (busy.ts), refuse to go on once the
+ * file was deleted or replaced (file-guard.ts), and turn SQLite's read-only refusals into
+ * SqliteReadonlyError (readonly.ts).
  */
 import { retryBusy } from "./busy.ts";
 import { RunCounts } from "./counts.ts";
 import type { Sql } from "./driver.ts";
+import { hintsAtMovedFile, type FileGuard } from "./file-guard.ts";
+import { isReadonly, notWritable, readonlyWrite } from "./readonly.ts";
 
 export interface Conn {
   readonly sql: Sql;
@@ -17,7 +21,17 @@ export interface Conn {
   call<T>(fn: () => T): Promise<T>;
 }
 
-export function connect(sql: Sql, busyTimeoutMs: number, label: string): Conn {
+export interface ConnOptions {
+  readonly busyTimeoutMs: number;
+  readonly label: string;
+  /** Watches the file (null for `:memory:`). */
+  readonly guard: FileGuard | null;
+  /** Open for reading only: a transaction fails before it starts. */
+  readonly readonly: boolean;
+}
+
+export function connect(sql: Sql, options: ConnOptions): Conn {
+  const { busyTimeoutMs, label, guard, readonly } = options;
   const counts = new RunCounts();
   const inTransaction = <T>(fn: () => T): T =>
     sql.write(() => {
@@ -30,10 +44,24 @@ export function connect(sql: Sql, busyTimeoutMs: number, label: string): Conn {
         throw error;
       }
     });
+  /** One attempt: the file still there, SQLite's refusals as our errors. */
+  const guarded = <T>(fn: () => T): T => {
+    guard?.check();
+    try {
+      return fn();
+    } catch (error) {
+      if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
+      if (isReadonly(error)) throw readonly ? readonlyWrite(label) : notWritable(label, error);
+      throw error;
+    }
+  };
   return {
     sql,
     counts,
-    transact: (fn) => retryBusy(() => inTransaction(fn), busyTimeoutMs, label),
-    call: (fn) => retryBusy(fn, busyTimeoutMs, label),
+    transact: (fn) => {
+      if (readonly) return Promise.reject(readonlyWrite(label));
+      return retryBusy(() => guarded(() => inTransaction(fn)), busyTimeoutMs, label);
+    },
+    call: (fn) => retryBusy(() => guarded(fn), busyTimeoutMs, label),
   };
 }

@@ -22,6 +22,8 @@ export interface SqliteDatabaseLike {
   readonly name: string;
   readonly open: boolean;
   readonly inTransaction: boolean;
+  /** Opened read-only (better-sqlite3). */
+  readonly readonly?: boolean;
 }
 
 /** A prepared-statement cache and transaction helper over one connection. */

@@ -2,7 +2,10 @@
 import { loadDriver } from "../store/missing-driver.ts";
 import type { SqliteDatabaseLike } from "./driver.ts";
 
-export type DatabaseConstructor = new (path: string, options: { timeout: number }) => SqliteDatabaseLike;
+export type DatabaseConstructor = new (
+  path: string | Uint8Array,
+  options: { timeout?: number; readonly?: boolean; fileMustExist?: boolean },
+) => SqliteDatabaseLike;
 
 let Database: DatabaseConstructor | undefined;
 

@@ -5,6 +5,7 @@
  */
 import type { Migration } from "../store/types.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
+import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
 
 export type { Migration };
 
@@ -166,6 +167,11 @@ INSERT INTO run_counts (queue, status, n)
   },
   {
     version: 4,
+    name: "flow control: queue rate limits, debounced runs",
+    sql: FLOW_CONTROL_MIGRATION,
+  },
+  {
+    version: 5,
     name: "runs keep the trace context they were triggered in (OpenTelemetry)",
     sql: `ALTER TABLE runs ADD COLUMN trace_context TEXT;`,
   },

@@ -1,9 +1,12 @@
 /** Opening and migrating an SQLite database for the store, with readable errors. */
+import { accessSync, constants } from "node:fs";
 import type { SqliteDatabaseLike } from "./driver.ts";
 import { Sql } from "./driver.ts";
 import { loadBetterSqlite3 } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
+import { FileGuard } from "./file-guard.ts";
+import { isReadonly, notWritable, openReadonlyFile, SqliteReadonlyError } from "./readonly.ts";
 
 export interface SqliteStoreOptions {
   /** File path of the database (created if missing), or ":memory:". Give this or `database`. */
@@ -20,6 +23,13 @@ export interface SqliteStoreOptions {
    * @default 5000
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Open the file for reading only (to inspect a copy, or a file this process may not write): queries
+   * work, every write fails with `SqliteReadonlyError`, and `migrate()` only checks that the schema is
+   * current. The file must exist. A `database` opened read-only is used this way whatever this says.
+   * @default false
+   */
+  readonly readonly?: boolean;
 }
 
 const DEFAULT_CACHE_KIB = 2048;
@@ -31,6 +41,10 @@ export interface Opened {
   readonly owned: boolean;
   readonly label: string;
   readonly memory: boolean;
+  /** Open for reading only: writes fail with SqliteReadonlyError. */
+  readonly readonly: boolean;
+  /** Watches for the file being deleted or replaced (null for `:memory:`). */
+  readonly guard: FileGuard | null;
 }
 
 export function validateOptions(options: SqliteStoreOptions): void {
@@ -56,36 +70,62 @@ export function validateOptions(options: SqliteStoreOptions): void {
   if (busyTimeoutMs !== undefined && (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0)) {
     throw new TypeError(`sqliteStore: option \`busyTimeoutMs\` must be an integer >= 0, got ${String(busyTimeoutMs)}`);
   }
+  if (options.readonly !== undefined && typeof options.readonly !== "boolean") {
+    throw new TypeError(`sqliteStore: option \`readonly\` must be true or false, got ${String(options.readonly)}`);
+  }
+  if (options.readonly === true && path === ":memory:") {
+    throw new TypeError("sqliteStore: option `readonly` needs a file: an in-memory database starts empty");
+  }
 }
 
 export function openDatabase(options: SqliteStoreOptions): Opened {
   const timeout = options.busyTimeoutMs ?? 5000;
-  let db: SqliteDatabaseLike;
+  let db: SqliteDatabaseLike | undefined;
   let owned = false;
   const label = options.path ?? options.database?.name ?? "database";
   // Outside the try: a missing driver is its own error (MissingDriverError), not a bad database file.
   const Database = options.database === undefined ? loadBetterSqlite3() : undefined;
+  const memory = label === ":memory:" || label === "";
   try {
     if (options.database !== undefined) {
       db = options.database;
     } else {
-      db = new Database!(options.path!, { timeout });
+      db = options.readonly === true ? openReadonlyFile(Database!, options.path!, timeout) : new Database!(options.path!, { timeout });
       owned = true;
     }
+    const readonly = options.readonly === true || db.readonly === true;
+    // SQLite opens a file it may not write read-only without a word: say so now, not at the first write.
+    if (!readonly && !memory && notWritableFile(label)) throw notWritable(label);
     // SQLite's busy handler blocks the event loop: keep it to a few ms and retry asynchronously (busy.ts).
     db.pragma(`busy_timeout = ${Math.min(timeout, SYNC_BUSY_MS)}`);
-    const memory = label === ":memory:" || label === "";
-    if (!memory) setWal(db, timeout);
-    db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
+    if (!memory && !readonly) setWal(db, timeout);
+    if (!readonly) db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
     // better-sqlite3's page cache is 16 MiB: it fills as the file grows and stays, so the process
     // grows with the history. The hot path touches the ends of a few indexes; the rest comes from
     // the operating system's file cache at the cost of a read call.
     if (!memory) db.pragma(`cache_size = ${-(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
     db.pragma("foreign_keys = OFF");
-    return { sql: new Sql(db), owned, label, memory, busyTimeoutMs: timeout };
+    return { sql: new Sql(db), owned, label, memory, readonly, busyTimeoutMs: timeout, guard: FileGuard.of(label, memory) };
   } catch (error) {
-    if (isBusy(error)) throw error; // retried by the store
+    if (owned && db?.open) db.close();
+    if (isBusy(error)) throw error;
+    if (error instanceof SqliteReadonlyError) throw error;
+    if (isReadonly(error)) throw notWritable(label, error);
     throw openError(label, error);
+  }
+}
+
+/**
+ * Whether the file cannot be written by this process (SQLite then opens it read-only without a word;
+ * better-sqlite3's `readonly` reflects only the flag it was opened with).
+ */
+function notWritableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return false;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === "EACCES" || code === "EROFS" || code === "EPERM";
   }
 }
 
@@ -105,9 +145,12 @@ function setWal(db: SqliteDatabaseLike, timeoutMs: number): void {
 
 export function openError(label: string, error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
   const hint = /not a database|malformed|file is encrypted/i.test(message)
     ? " — the file exists but is not an SQLite database (or is corrupt); point `path` at another file"
-    : "";
+    : code === "SQLITE_CANTOPEN"
+      ? " — the file (with option `readonly`) or its folder does not exist, or this process may not open it"
+      : "";
   return new Error(`sqliteStore: cannot use "${label}" as an SQLite database: ${message}${hint}`, { cause: error });
 }
 

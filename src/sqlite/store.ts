@@ -5,13 +5,14 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, Store, StoreNotification } from "../store/types.ts";
+import type { ClaimedRun, RateLimitConfig, RunRecord, Store, StoreNotification } from "../store/types.ts";
 import { claimedRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
   onceUntilFailure,
   pickUnderLimits,
+  RateWindow,
   resolveDueTimers,
   ruleMethods,
   runSync,
@@ -21,13 +22,14 @@ import {
   sweep,
   type FinishedRun,
   type Program,
+  type RateStart,
   type RunningCount,
 } from "../store/rules/index.ts";
-import { retryBusy } from "./busy.ts";
 import { connect } from "./conn.ts";
 import { chunks } from "./chunks.ts";
 import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from "./open.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
+import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
@@ -35,11 +37,28 @@ import { createTx } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
 
+interface LimitedQueueRow {
+  name: string;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
+  rate_per_key: number;
+}
+
+/** The rate limits among the limited queues, or null when none has one (the claim then costs nothing more). */
+function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow | null {
+  const rules = new Map<string, RateLimitConfig>();
+  for (const q of rows) {
+    if (q.rate_limit !== null && q.rate_period_ms !== null) rules.set(q.name, { limit: q.rate_limit, periodMs: q.rate_period_ms, perKey: q.rate_per_key === 1 });
+  }
+  return rules.size === 0 ? null : new RateWindow(rules, now);
+}
+
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */
 export function sqliteStore(options: SqliteStoreOptions): Store {
   validateOptions(options);
   const opened = openDatabase(options);
-  const conn = connect(opened.sql, opened.busyTimeoutMs, opened.label);
+  const conn = connect(opened.sql, opened);
   const { sql, counts, transact, call } = conn;
   const tx = createTx(sql, counts);
   const channel = notifier(opened.memory ? null : opened.label);
@@ -62,7 +81,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     ...ruleMethods(write),
     name: `sqlite:${opened.label}`,
 
-    migrate: onceUntilFailure(() => retryBusy(() => migrate(sql, opened.label), opened.busyTimeoutMs, opened.label)),
+    // Read-only: the schema must be current already (readonly.ts).
+    migrate: onceUntilFailure(() => call(() => (opened.readonly ? checkSchema(sql, opened.label) : migrate(sql, opened.label)))),
 
     async close() {
       if (closed) return;
@@ -72,16 +92,29 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async upsertQueues({ queues }) {
+      // Called by every engine before its first query; queue limits matter only to claims, which a
+      // read-only store refuses anyway.
+      if (opened.readonly) return;
       await transact(() => {
-        for (const q of queues) sql.run(r.UPSERT_QUEUE, { name: q.name, concurrency_limit: q.concurrencyLimit });
+        for (const q of queues) {
+          const rate = q.rateLimit ?? null;
+          sql.run(r.UPSERT_QUEUE, {
+            name: q.name,
+            concurrency_limit: q.concurrencyLimit,
+            rate_limit: rate?.limit ?? null,
+            rate_period_ms: rate?.periodMs ?? null,
+            rate_per_key: rate?.perKey === true ? 1 : 0,
+          });
+        }
       });
     },
 
-    async claimRuns({ workerId, queues, limit, leaseMs, now }) {
+    async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {
       if (limit <= 0) return [];
+      if (taskIds !== null && taskIds.length === 0) return [];
       return write(now, function* (effects) {
         yield* sweep(now, effects);
-        return claim(workerId, queues, limit, now + leaseMs, now);
+        return claim(workerId, queues, taskIds, limit, now + leaseMs, now);
       });
     },
 
@@ -167,23 +200,33 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   }
 
   /** Picks and marks the runs of one claim (after the sweep, in the same transaction). */
-  function claim(workerId: string, queues: readonly string[] | null, limit: number, lease: number, now: number): ClaimedRun[] {
-    const limits = new Map(sql.all<{ name: string; concurrency_limit: number }>(c.LIMITED_QUEUES).map((q) => [q.name, q.concurrency_limit]));
+  function claim(workerId: string, queues: readonly string[] | null, taskIds: readonly string[] | null, limit: number, lease: number, now: number): ClaimedRun[] {
+    const queueRows = sql.all<LimitedQueueRow>(c.LIMITED_QUEUES);
+    const limits = new Map<string, number>();
+    for (const q of queueRows) if (q.concurrency_limit !== null) limits.set(q.name, q.concurrency_limit);
     const running = limits.size === 0 ? [] : sql.all<RunningCount>(c.RUNNING_COUNTS, { queues: JSON.stringify([...limits.keys()]) });
     const slots = new Slots(limits, running);
+    const rates = rateWindow(queueRows, now);
     const queuesJson = queues === null ? null : JSON.stringify(queues);
-    const chosen = pickUnderLimits(sql.rows(c.LEASE_EXPIRED, { now, limit, queues: queuesJson }).map(runFromValues), slots, limit);
+    const tasks = taskIds === null ? null : JSON.stringify(taskIds);
+    const pick = (candidates: RunRecord[], chosen?: RunRecord[]) => {
+      if (rates !== null) loadRates(rates, candidates, now);
+      return pickUnderLimits(candidates, slots, limit, chosen, rates);
+    };
+    const chosen = pick(sql.rows(c.LEASE_EXPIRED, { now, limit, queues: queuesJson, tasks }).map(runFromValues));
     // Without limits every candidate fits: read exactly the missing ones. With limits, read ahead.
-    const pageSize = limits.size === 0 ? limit : Math.max(limit * 2, 32);
+    const limited = queueRows.length > 0;
+    const pageSize = limited ? Math.max(limit * 2, 32) : limit;
     for (let offset = 0, pages = 0; chosen.length < limit && pages < 8; offset += pageSize, pages++) {
-      const size = limits.size === 0 ? limit - chosen.length : pageSize;
+      const size = limited ? pageSize : limit - chosen.length;
       const page =
         queuesJson === null
-          ? sql.rows(c.CANDIDATES_ALL, { now, limit: size, offset })
-          : sql.rows(c.CANDIDATES_IN_QUEUES, { now, limit: size, offset, queues: queuesJson });
-      pickUnderLimits(page.map(runFromValues), slots, limit, chosen);
+          ? sql.rows(c.CANDIDATES_ALL, { now, limit: size, offset, tasks })
+          : sql.rows(c.CANDIDATES_IN_QUEUES, { now, limit: size, offset, queues: queuesJson, tasks });
+      pick(page.map(runFromValues), chosen);
       if (page.length < size) break;
     }
+    if (rates !== null) recordRates(rates);
     if (chosen.length === 0) return [];
     runSync(resolveDueTimers(chosen.filter((x) => x.status === "waiting").map((x) => x.id), now), tx);
     sql.run(c.MARK_CLAIMED, { ids: JSON.stringify(chosen.map((x) => x.id)), worker: workerId, lease, now });
@@ -191,6 +234,21 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     const withHistory = chosen.filter((x) => x.startedAt !== null).map((x) => x.id);
     const steps = stepsByRun(withHistory.length === 0 ? [] : sql.all<StepRow>(c.STEPS_OF_RUNS, { ids: JSON.stringify(withHistory) }).map(toStep));
     return chosen.map((x) => ({ run: claimedRun(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
+  }
+
+  /** Reads the recent claims of the candidates' rate groups not read yet in this claim. */
+  function loadRates(rates: RateWindow, candidates: readonly RunRecord[], now: number): void {
+    const groups = rates.missing(candidates);
+    if (groups.length === 0) return;
+    const starts = sql.all<RateStart>(c.RATE_STARTS, { groups: JSON.stringify(groups.map((g) => [g.queue, g.key])), now });
+    rates.load(groups, starts);
+  }
+
+  /** Writes what the rate limits decided: the claims made, the held-back runs' next start; forgets old claims. */
+  function recordRates(rates: RateWindow): void {
+    for (const s of rates.started) sql.run(c.INSERT_RATE_START, { queue: s.queue, key: s.key, started_at: s.startedAt });
+    for (const [id, at] of rates.held) sql.run(c.HOLD_FOR_RATE, { id, at });
+    for (const h of rates.horizons()) sql.run(c.OLD_RATE_STARTS, { queue: h.queue, since: h.since });
   }
 
   return store;

@@ -119,6 +119,20 @@ export function createTx(sql: Sql, counts: RunCounts): RulesTx {
     releaseIdempotencyKey(id) {
       sql.run(r.RELEASE_IDEMPOTENCY_KEY, { id });
     },
+    pendingDebounced(taskId, key) {
+      const row = sql.get<RunRow>(r.PENDING_DEBOUNCED, { task_id: taskId, key });
+      return row === undefined ? null : toRun(row);
+    },
+    insertRunIfDebounceFree(run, now) {
+      const params = { ...runParams(run, now), debounce_key: run.debounce?.key ?? null, debounce_until: run.debounce?.until ?? null };
+      if (sql.run(r.INSERT_RUN_IF_DEBOUNCE_FREE, params).changes === 0) return false;
+      insertTags(run);
+      counts.add(run.queue, run.status, 1);
+      return true;
+    },
+    updateDebounced(id, payload, runAt, now) {
+      return toRun(sql.get<RunRow>(r.UPDATE_DEBOUNCED, { id, payload, run_at: runAt, now })!);
+    },
     finishUnfinished(id, status, error, now) {
       const row = sql.get<{ status: RunStatus; queue: string; parent_run_id: string | null }>(l.UNFINISHED_RUN, { id });
       if (row === undefined) return null;

@@ -14,6 +14,8 @@ export type {
   NewRun,
   CreatedRun,
   QueueConfig,
+  RateLimitConfig,
+  NewRunDebounce,
   StepStatus,
   StepKind,
   StepRecord,

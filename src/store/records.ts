@@ -30,6 +30,7 @@ export function insertedRun(run: NewRun, now: number): RunRecord {
     leaseExpiresAt: null,
     progress: null,
     progressMessage: null,
+    rateLimitedUntil: null,
     traceContext: run.traceContext ?? null,
   };
 }
@@ -64,6 +65,7 @@ export function claimedRun(r: RunRecord, workerId: string, leaseExpiresAt: numbe
     leaseExpiresAt,
     progress: r.progress,
     progressMessage: r.progressMessage,
+    rateLimitedUntil: r.rateLimitedUntil ?? null,
     traceContext: r.traceContext,
   };
 }

@@ -73,10 +73,23 @@ export interface RunRecord {
   readonly progress: number | null;
   readonly progressMessage: string | null;
   /**
+   * Set when a claim held the run back for its queue's rate limit: the time it may start next (the
+   * claim also moved `runAt` there). Stale once `runAt` differs (the run was claimed, retried, …).
+   * Optional for stores written before rate limits (docs/CONTRACT.md §7).
+   */
+  readonly rateLimitedUntil?: number | null;
+  /**
    * The W3C trace context of the span that triggered the run (`{"traceparent":…,"tracestate":…}` as
    * JSON), or null when no OpenTelemetry tracer was recording: attempts continue that trace.
    */
   readonly traceContext: string | null;
+}
+
+/** A debounced trigger (docs/CONTRACT.md §7): at most one pending run per (taskId, key). */
+export interface NewRunDebounce {
+  readonly key: string;
+  /** The latest start: the first trigger + `maxDelay`; null = no cap. A later trigger keeps the stored one. */
+  readonly until: number | null;
 }
 
 export interface NewRun {
@@ -98,6 +111,14 @@ export interface NewRun {
   readonly tags: readonly string[];
   readonly parentRunId: string | null;
   readonly scheduleId: string | null;
+  /**
+   * Debounce: while a run of this task with the same key has not started (queued or delayed, never
+   * started), `createRuns` does not insert: it gives that run this payload and moves its `runAt` to
+   * this run's `runAt`, never later than its stored `until`, and returns it with `created: false`.
+   * Under concurrent triggers from any processes there is exactly one such pending run per key.
+   * @default null (no debounce)
+   */
+  readonly debounce?: NewRunDebounce | null;
   /** See {@link RunRecord.traceContext}. @default null */
   readonly traceContext?: string | null;
 }
@@ -124,6 +145,18 @@ export interface QueueConfig {
   readonly name: string;
   /** null = unlimited. Applies per queue, or per (queue, concurrencyKey) for runs that have a key. */
   readonly concurrencyLimit: number | null;
+  /**
+   * At most `limit` claims of the queue's runs in any window of `periodMs`, across every process
+   * (per `concurrencyKey` with `perKey`). Every claim counts except the takeover of an expired lease.
+   * null or absent = no rate limit.
+   */
+  readonly rateLimit?: RateLimitConfig | null;
+}
+
+export interface RateLimitConfig {
+  readonly limit: number;
+  readonly periodMs: number;
+  readonly perKey: boolean;
 }
 
 export type StepStatus = "completed" | "failed" | "waiting";
@@ -286,11 +319,18 @@ export interface Store {
    * queued/delayed runs past `expiresAt` become `expired`; for claimed waiting runs, open waits whose
    * `wakeAt` <= now are resolved (step output null). Claimed runs become `running` with
    * leaseExpiresAt = now + leaseMs and startedAt set if null.
+   *
+   * Routing: with `taskIds`, only runs of those tasks are claimed (filtered in the claim itself: a run
+   * of another task is never touched). Rate limits (`QueueConfig.rateLimit`): a due run its queue's
+   * rate limit holds back is left unclaimed with `runAt` and `rateLimitedUntil` set to the time it
+   * may start next.
    */
   claimRuns(p: {
     readonly workerId: string;
     /** null = every queue. */
     readonly queues: readonly string[] | null;
+    /** Only runs of these tasks. null or absent = every task. */
+    readonly taskIds?: readonly string[] | null;
     readonly limit: number;
     readonly leaseMs: number;
     readonly now: number;

@@ -1,3 +1,5 @@
+import type { Duration } from "./duration.ts";
+
 /** What a run is to its callers: the handle a trigger returns, the run info a task sees, trigger options. */
 
 /** Public view of a run (`ctx.run`). */
@@ -20,6 +22,16 @@ export interface RunHandle<TOutput = unknown> {
   readonly __output?: TOutput;
 }
 
+/** Trigger option `debounce` (docs/flow-control.md). */
+export interface DebounceOptions {
+  /** Triggers of the task with the same key share one pending run. */
+  readonly key: string;
+  /** Each trigger moves the pending run's start to now + `delay` (ms or `{ seconds, … }`, > 0). */
+  readonly delay: Duration;
+  /** The start is never later than the first trigger + `maxDelay`. @default no cap */
+  readonly maxDelay?: Duration;
+}
+
 export interface TriggerOptions {
   /** Start no earlier than this many ms from now. */
   readonly delayMs?: number;
@@ -37,4 +49,10 @@ export interface TriggerOptions {
   readonly tags?: readonly string[];
   /** Override the task's retry.maxAttempts. */
   readonly maxAttempts?: number;
+  /**
+   * While a run of this task with the same debounce key has not started, this trigger replaces its
+   * payload and moves its start to now + `delay` (never later than the first trigger + `maxDelay`),
+   * and returns its handle with `created: false`. Not with `idempotencyKey`, `delayMs` or `runAt`.
+   */
+  readonly debounce?: DebounceOptions;
 }

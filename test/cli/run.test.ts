@@ -171,6 +171,6 @@ describe("errand run / tasks / runs", () => {
     assert.match(r.stderr, /config file not found/);
     const r2 = await errand(empty, ["tasks"]);
     assert.equal(r2.code, 1);
-    assert.match(r2.stderr, /must export `tasks`/);
+    assert.match(r2.stderr, /exports no `store` and no `tasks` \(it has no default export, no named exports\)/);
   });
 });

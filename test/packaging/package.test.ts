@@ -277,4 +277,23 @@ describe("the packed package (npm pack, installed into fresh projects)", { timeo
     assert.notEqual(runIt.status, 0);
     assert.match(runIt.stderr, /sqliteStore needs the "better-sqlite3" package, which is not installed: run `npm install better-sqlite3`/);
   });
+
+  it("a bad config in the CommonJS project (require(\"errand\")) is one short line naming the file, with no stack", () => {
+    const bin = join(cjs.dir, "node_modules", ".bin", "errand");
+    const head = `const { defineTask } = require("errand");\nconst { sqliteStore } = require("errand/sqlite");\nconst t = defineTask({ id: "t", run: async () => 1 });\n`;
+    const cases: [string, string, RegExp][] = [
+      ["junk", `${head}module.exports = { store: sqliteStore({ path: "x.db" }), tasks: [t, undefined] };\n`, /tasks\[1\] is undefined, not a task made by defineTask\(\)/],
+      ["throws", `${head}throw new Error("no such region");\n`, /cannot load .*errand\.config\.js: no such region \(thrown at line 4/],
+      ["syntax", `${head}module.exports = { store: , tasks: [t] };\n`, /cannot load .*errand\.config\.js: syntax error at line 4/],
+      ["option", `${head}module.exports = { store: sqliteStore({ path: "x.db", busyTimeoutMs: -1 }), tasks: [t] };\n`, /option `busyTimeoutMs` must be an integer >= 0/],
+    ];
+    for (const [name, text, says] of cases) {
+      const dir = dirname(cjs.write(join(`bad-${name}`, "errand.config.js"), text));
+      const r = run(dir, bin, ["runs"]);
+      assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, says, name);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, `${name}: no stack`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `${name}: one line\n${r.stderr}`);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 /** `errand worker`: runs queued work and schedules until SIGINT/SIGTERM, then stops gracefully. */
 import type { Command } from "commander";
 import { MultiBar, type SingleBar } from "cli-progress";
-import type { RunInfo, WorkerOptions } from "../../engine/types.ts";
+import type { Engine, RunInfo, Worker, WorkerOptions } from "../../engine/types.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { CliError } from "../errors.ts";
 import { errorText } from "../format-run.ts";
@@ -11,6 +11,7 @@ import { untilSignal, type Session } from "../session.ts";
 interface Opts {
   readonly concurrency?: string;
   readonly queues?: string;
+  readonly tasks?: string;
   readonly poll?: string;
   readonly grace?: string;
 }
@@ -27,6 +28,7 @@ export function registerWorkerCommand(program: Command, session: Session): void 
     .description("Run queued runs and cron schedules until stopped (Ctrl-C / SIGTERM stop gracefully: in-flight runs finish first).")
     .option("-c, --concurrency <n>", "runs executed at once", "10")
     .option("-q, --queues <a,b>", "only these queues (comma-separated)")
+    .option("-t, --tasks <a,b>", "only runs of these task ids (comma-separated; each registered in the config)")
     .option("--poll <duration>", "polling interval for work from other processes", "1s")
     .option("--grace <duration>", "on stop, how long in-flight runs may take before they are handed back", "30s")
     .action(async (opts: Opts) => {
@@ -34,11 +36,12 @@ export function registerWorkerCommand(program: Command, session: Session): void 
         concurrency: positiveInt(opts.concurrency ?? "10", "--concurrency"),
         pollIntervalMs: Math.max(1, parseDuration(opts.poll ?? "1s", "--poll")),
         gracefulStopMs: parseDuration(opts.grace ?? "30s", "--grace"),
-        ...(opts.queues !== undefined ? { queues: parseQueues(opts.queues) } : {}),
+        ...(opts.queues !== undefined ? { queues: parseList(opts.queues, "--queues", "queue names") } : {}),
+        ...(opts.tasks !== undefined ? { tasks: parseList(opts.tasks, "--tasks", "task ids") } : {}),
       };
       await session.withEngine(async (engine) => {
         const out = session.out;
-        const worker = engine.worker(options);
+        const worker = workerOf(engine, options);
         const counts = { running: 0, completed: 0, failed: 0, retrying: 0, waiting: 0, canceled: 0 };
         const live = createLiveLine(counts);
         const log = (text: string) => (live !== null ? live.log(text) : out.line(text));
@@ -75,7 +78,7 @@ export function registerWorkerCommand(program: Command, session: Session): void 
         const stopping = untilSignal((signal) => out.err(`errand worker: ${signal}: stopping (${counts.running} in flight finish first; again to exit now)`));
         await worker.start();
         out.line(
-          `errand worker: started ${worker.id} on ${engine.store.name} (concurrency ${options.concurrency}, queues ${options.queues?.join(",") ?? "all"}, ${engine.tasks.size} tasks)`,
+          `errand worker: started ${worker.id} on ${engine.store.name} (concurrency ${options.concurrency}, queues ${options.queues?.join(",") ?? "all"}, ${options.tasks?.length ?? engine.tasks.size} tasks)`,
         );
         live?.start();
         await stopping;
@@ -86,10 +89,23 @@ export function registerWorkerCommand(program: Command, session: Session): void 
     });
 }
 
-function parseQueues(text: string): string[] {
-  const queues = text.split(",").map((q) => q.trim()).filter((q) => q !== "");
-  if (queues.length === 0) throw new CliError(`--queues must list queue names separated by commas, got "${text}"`);
-  return queues;
+function parseList(text: string, option: string, what: string): string[] {
+  const items = text.split(",").map((q) => q.trim()).filter((q) => q !== "");
+  if (items.length === 0) throw new CliError(`${option} must list ${what} separated by commas, got "${text}"`);
+  return items;
+}
+
+/** The worker; a task id in --tasks that the config does not register is a usage error naming it. */
+function workerOf(engine: Engine, options: WorkerOptions): Worker {
+  try {
+    return engine.worker(options);
+  } catch (error) {
+    if (error instanceof TypeError && options.tasks !== undefined) {
+      const unknown = options.tasks.filter((t) => typeof t === "string" && !engine.tasks.has(t));
+      if (unknown.length > 0) throw new CliError(`--tasks: ${unknown.map((t) => `"${String(t)}"`).join(", ")} not registered in the config (tasks: ${[...engine.tasks.keys()].join(", ")})`);
+    }
+    throw error;
+  }
 }
 
 /** On a TTY: a live counters line (redrawn by cli-progress) with event lines printed above it. */

@@ -73,6 +73,8 @@ ${opt("Concurrency key", run.concurrencyKey)}
 <dt>Priority</dt><dd>${run.priority}</dd>
 <dt>Created</dt><dd>${fmtTime(run.createdAt)}</dd>
 ${run.status === "delayed" || run.status === "queued" ? html`<dt>Runs at</dt><dd>${fmtTime(run.runAt)}</dd>` : ""}
+${run.waitingForWorker ? html`<dt>Waiting</dt><dd class="held" data-held="worker">for a worker that knows task <span class="mono">${run.taskId}</span> <span class="muted small">(no worker of this app registers it)</span></dd>` : ""}
+${run.rateLimitedUntil !== null ? html`<dt>Rate limited</dt><dd class="held" data-held="rate">by queue <span class="mono">${run.queue}</span>; may start at ${fmtTime(run.rateLimitedUntil)}</dd>` : ""}
 <dt>Started</dt><dd>${fmtTime(run.startedAt)}</dd>
 <dt>Finished</dt><dd>${fmtTime(run.finishedAt)}</dd>
 <dt>Duration</dt><dd>${fmtDuration(runDuration(run, ctx.now))}</dd>

@@ -27,11 +27,18 @@ function clip(text: string, max = 70): string {
   return line.length > max ? line.slice(0, max - 1) + "…" : line;
 }
 
+/** Under a pending run's status: waiting for a worker that knows its task, or rate limited until when. */
+function heldBack(run: RunView): SafeHtml | string {
+  if (run.waitingForWorker) return html`<div class="small muted held" data-held="worker">waiting for a worker that knows the task</div>`;
+  if (run.rateLimitedUntil !== null) return html`<div class="small muted held" data-held="rate">rate limited until ${fmtTime(run.rateLimitedUntil)}</div>`;
+  return "";
+}
+
 export function runRow(ctx: PageContext, run: RunView): SafeHtml {
   return html`<tr data-run-id="${run.id}">
 <td><a href="${ctx.base}/runs/${run.id}">${shortId(run.id)}</a></td>
 <td><a href="${ctx.base}/tasks/${encodeURIComponent(run.taskId)}" class="mono">${run.taskId}</a></td>
-<td>${statusBadge(run.status)}${run.status === "running" && run.progress !== null ? html` ${progressBar(run.progress, 80)}` : ""}${run.status === "failed" && run.error !== null ? html`<div class="small muted clip" title="${run.error.message}">${clip(`${run.error.name}: ${run.error.message}`)}</div>` : ""}</td>
+<td>${statusBadge(run.status)}${run.status === "running" && run.progress !== null ? html` ${progressBar(run.progress, 80)}` : ""}${run.status === "failed" && run.error !== null ? html`<div class="small muted clip" title="${run.error.message}">${clip(`${run.error.name}: ${run.error.message}`)}</div>` : ""}${heldBack(run)}</td>
 <td>${tags(run.tags)}</td>
 <td class="num">${attemptText(run)}</td>
 <td>${fmtTime(run.createdAt)}</td>

@@ -41,7 +41,7 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   const telemetry = observeAttempt(run, h.claimed.steps.length, h.startedAt); // null unless an OpenTelemetry provider is registered
   const attempt: Promise<AttemptReport> =
     task === undefined
-      ? Promise.resolve(unregisteredTask(run.taskId, [...w.host.tasks.keys()]))
+      ? Promise.resolve(unregisteredTask(run.taskId))
       : telemetry === null
         ? executeAttempt(task, h.claimed, h.info!, w.durable, h)
         : telemetry.within(() => executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry));

@@ -3,6 +3,7 @@
  * (a run released, a store notification, the poll timer, a full claim), how many places are free, the
  * claim in flight (at most one), and the poll timer (armed after each claim, cleared when one starts).
  */
+import type { ClaimedRun } from "../../store/types.ts";
 import { LeaseLostError } from "../../vocabulary/errors.ts";
 import { startBuffered } from "./attempts.ts";
 import type { WorkerCore } from "./core.ts";
@@ -13,8 +14,11 @@ export class Claims {
   #inFlight: Promise<void> | null = null;
   #pollTimer: ReturnType<typeof setTimeout> | null = null;
 
+  readonly #known: ReadonlySet<string>;
+
   constructor(w: WorkerCore) {
     this.#w = w;
+    this.#known = new Set(w.opts.taskIds);
   }
 
   /** The claim in flight, if any (stop waits for it: its runs are handed back with the buffer). */
@@ -53,6 +57,19 @@ export class Claims {
     return 0;
   }
 
+  /**
+   * The claimed runs of this worker's tasks. The built-in stores never return others (they filter in
+   * the claim); a store that does is answered by handing those back at once, untouched.
+   */
+  #ownTasks(claimed: readonly ClaimedRun[], now: number): readonly ClaimedRun[] {
+    const known = this.#known;
+    const foreign = claimed.filter((c) => !known.has(c.run.taskId));
+    if (foreign.length === 0) return claimed;
+    const w = this.#w;
+    w.persist(() => w.store.releaseRuns({ workerId: w.id, runIds: foreign.map((c) => c.run.id), now })).catch((error: unknown) => w.reportError(error));
+    return claimed.filter((c) => known.has(c.run.taskId));
+  }
+
   #claim(limit: number): void {
     const w = this.#w;
     this.#wanted = false;
@@ -60,9 +77,10 @@ export class Claims {
     const now = w.host.now();
     this.#inFlight = w.leases
       .expireOwn(now) // before the claim can take them over
-      .then(() => w.store.claimRuns({ workerId: w.id, queues: w.opts.queues, limit, leaseMs: w.opts.leaseMs, now }))
+      .then(() => w.store.claimRuns({ workerId: w.id, queues: w.opts.queues, taskIds: w.opts.taskIds, limit, leaseMs: w.opts.leaseMs, now }))
       .then(
-        (claimed) => {
+        (all) => {
+          const claimed = this.#ownTasks(all, now);
           const leaseUntil = now + w.opts.leaseMs;
           for (const c of claimed) {
             w.held.add(c, leaseUntil, (previous) => new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`));

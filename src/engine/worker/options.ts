@@ -2,7 +2,7 @@
 import { MAX_TIMER_MS, toMs } from "../../vocabulary/duration.ts";
 import { MAX_INT32 } from "../../vocabulary/limits.ts";
 import { checkName } from "../../vocabulary/validate.ts";
-import type { WorkerOptions } from "../types.ts";
+import type { AnyTask, WorkerOptions } from "../types.ts";
 
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
@@ -12,11 +12,28 @@ export interface ResolvedWorkerOptions {
   readonly gracefulStopMs: number;
   /** null: adaptive (see prefetch.ts). */
   readonly prefetch: number | null;
+  /** The ids of the tasks this worker claims runs of (routing): the engine's, narrowed by option `tasks`. */
+  readonly taskIds: readonly string[];
 }
 
-const KNOWN = new Set(["concurrency", "queues", "pollIntervalMs", "leaseMs", "gracefulStopMs", "prefetch"]);
+const KNOWN = new Set(["concurrency", "queues", "pollIntervalMs", "leaseMs", "gracefulStopMs", "prefetch", "tasks"]);
 
-export function validateWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
+/** Option `tasks`: tasks (or ids) the engine registers; the worker claims runs of these only. */
+function workerTaskIds(tasks: WorkerOptions["tasks"], registered: ReadonlyMap<string, AnyTask>): string[] {
+  if (tasks === undefined) return [...registered.keys()];
+  if (!Array.isArray(tasks) || tasks.length === 0) throw new TypeError("engine.worker: option `tasks` must be a non-empty array of tasks (or task ids) the engine registers");
+  const ids = new Set<string>();
+  tasks.forEach((t: unknown, i) => {
+    const id = typeof t === "string" ? t : typeof t === "object" && t !== null ? (t as { id?: unknown }).id : undefined;
+    if (typeof id !== "string" || !registered.has(id)) {
+      throw new TypeError(`engine.worker: option \`tasks\`: task ${i} (${JSON.stringify(id ?? null)}) is not registered in this engine (createEngine({ tasks }))`);
+    }
+    ids.add(id);
+  });
+  return [...ids];
+}
+
+export function validateWorkerOptions(o: WorkerOptions, registered: ReadonlyMap<string, AnyTask>): ResolvedWorkerOptions {
   if (o === null || typeof o !== "object") throw new TypeError("engine.worker: options must be an object");
   const int = (name: keyof WorkerOptions, v: unknown, min: number, fallback: number): number => {
     if (v === undefined) return fallback;
@@ -44,5 +61,6 @@ export function validateWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
     gracefulStopMs: ms("gracefulStopMs", o.gracefulStopMs, 0, 30_000),
     prefetch: o.prefetch === undefined ? null : int("prefetch", o.prefetch, 0, 0),
     queues: o.queues ?? null,
+    taskIds: workerTaskIds(o.tasks, registered),
   };
 }

@@ -22,7 +22,7 @@ import { createPersist } from "./persist.ts";
 import { Prefetch } from "./prefetch.ts";
 
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
-  const opts = validateWorkerOptions(options);
+  const opts = validateWorkerOptions(options, host.tasks);
   const id = `worker-${randomUUID()}`;
   const events = new Emitter<WorkerEvents>();
   const bell = new Doorbell();

@@ -1,8 +1,10 @@
 /** SQL for inserting runs and queues (src/sqlite/tx.ts, src/sqlite/store.ts). */
 
 export const UPSERT_QUEUE = `
-INSERT INTO queues (name, concurrency_limit) VALUES (@name, @concurrency_limit)
-ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit`;
+INSERT INTO queues (name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key)
+VALUES (@name, @concurrency_limit, @rate_limit, @rate_period_ms, @rate_per_key)
+ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit, rate_limit = excluded.rate_limit,
+  rate_period_ms = excluded.rate_period_ms, rate_per_key = excluded.rate_per_key`;
 
 export const BY_IDEMPOTENCY_KEY = `SELECT * FROM runs WHERE task_id = @task_id AND idempotency_key = @key`;
 
@@ -29,3 +31,20 @@ ON CONFLICT (run_id, key) DO UPDATE SET
   error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at,
   finished_at = excluded.finished_at, child_run_id = excluded.child_run_id
 WHERE steps.status <> 'completed'`;
+
+/** The pending (never started) debounced run of a task and key (docs/CONTRACT.md §7). */
+export const PENDING_DEBOUNCED = `
+SELECT * FROM runs WHERE task_id = @task_id AND debounce_key = @key AND status IN ('queued', 'delayed') AND started_at IS NULL`;
+
+/** A debounced run, unless a pending run holds its (task, debounce key) (the unique index runs_debounce). */
+export const INSERT_RUN_IF_DEBOUNCE_FREE = `
+INSERT INTO runs (${INSERT_COLUMNS}, debounce_key, debounce_until)
+VALUES (@id, @task_id, @queue, @concurrency_key, @status, @payload, @priority, @run_at, @now, @now,
+  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id,
+  @debounce_key, @debounce_until)
+ON CONFLICT DO NOTHING`;
+
+/** A later debounced trigger: new payload, new start (never after the stored cap). */
+export const UPDATE_DEBOUNCED = `
+UPDATE runs SET payload = @payload, run_at = min(@run_at, coalesce(debounce_until, @run_at)), updated_at = @now
+WHERE id = @id RETURNING *`;

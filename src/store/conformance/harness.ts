@@ -112,14 +112,21 @@ export async function withTwo(options: ConformanceOptions, fn: (a: Store, b: Sto
   });
 }
 
-/** claimRuns with defaults: every queue, limit 100, lease 30 s. */
+/** claimRuns with defaults: every queue, every task, limit 100, lease 30 s. */
 export function claim(
   s: Store,
   workerId: string,
   now: number,
-  more: { queues?: readonly string[] | null; limit?: number; leaseMs?: number } = {},
+  more: { queues?: readonly string[] | null; taskIds?: readonly string[] | null; limit?: number; leaseMs?: number } = {},
 ): Promise<readonly ClaimedRun[]> {
-  return s.claimRuns({ workerId, queues: more.queues ?? null, limit: more.limit ?? 100, leaseMs: more.leaseMs ?? 30_000, now });
+  return s.claimRuns({
+    workerId,
+    queues: more.queues ?? null,
+    ...(more.taskIds === undefined ? {} : { taskIds: more.taskIds }),
+    limit: more.limit ?? 100,
+    leaseMs: more.leaseMs ?? 30_000,
+    now,
+  });
 }
 
 /** Creates runs in one queue and claims exactly them for `workerId`; returns their ids in creation order. */

@@ -1,7 +1,8 @@
 /**
  * Creating runs with idempotency keys: an unexpired run with the same (taskId, key) is returned
  * instead of a new one; an expired key is released first. Runs without a key are inserted in
- * batches between the keyed ones, so the result keeps the input order.
+ * batches between the keyed ones, so the result keeps the input order. A debounced run (docs/CONTRACT.md
+ * §7) updates the pending run of its task and debounce key instead of inserting, when there is one.
  */
 import { insertedRun } from "../records.ts";
 import type { CreatedRun, NewRun, RunRecord } from "../types.ts";
@@ -16,6 +17,13 @@ export function* createRuns(runs: readonly NewRun[], now: number): Program<Creat
   const out: CreatedRun[] = [];
   let batch: NewRun[] = [];
   for (const run of runs) {
+    const debounce = run.debounce ?? null;
+    if (debounce !== null) {
+      yield* insertBatch(batch, now, out);
+      batch = [];
+      out.push(yield* createDebounced(run, debounce.key, now));
+      continue;
+    }
     if (run.idempotencyKey === null) {
       batch.push(run);
       continue;
@@ -45,5 +53,23 @@ function* createKeyed(run: NewRun, key: string, now: number): Program<CreatedRun
     }
     if (keyHolds(existing, now)) return { run: existing, created: false };
     yield* call((tx) => tx.releaseIdempotencyKey(existing.id));
+  }
+}
+
+/**
+ * A debounced trigger: the pending (never started) run of (taskId, key) gets the new payload and
+ * start, or, when there is none, the run is inserted. The store's unique index on pending debounced
+ * runs makes a concurrent insert of the same key lose (nothing inserted): then the winner is updated.
+ */
+function* createDebounced(run: NewRun, key: string, now: number): Program<CreatedRun> {
+  for (let tries = 0; ; tries++) {
+    const pending = yield* call((tx) => tx.pendingDebounced(run.taskId, key));
+    if (pending !== null) {
+      const updated = yield* call((tx) => tx.updateDebounced(pending.id, run.payload, run.runAt, now));
+      return { run: updated, created: false };
+    }
+    if (yield* call((tx) => tx.insertRunIfDebounceFree(run, now))) return { run: insertedRun(run, now), created: true };
+    // Another transaction inserted a pending run with this key and committed: update that one.
+    if (tries >= 3) throw new Error(`store: could not debounce a run of task ${JSON.stringify(run.taskId)} with key ${JSON.stringify(key)}`);
   }
 }

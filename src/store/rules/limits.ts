@@ -45,11 +45,29 @@ export class Slots {
   }
 }
 
-/** Takes candidates in order while they fit their limits, up to `limit`, into `chosen`. Returns `chosen`. */
-export function pickUnderLimits<C extends ClaimCandidate>(candidates: Iterable<C>, slots: Slots, limit: number, chosen: C[] = []): C[] {
+/** A second test a candidate must pass (the rate limits, rate.ts): asked first, told when it is taken. */
+export interface RateGate {
+  allows(c: ClaimCandidate): boolean;
+  take(c: ClaimCandidate): void;
+}
+
+/**
+ * Takes candidates in order while they fit their limits (concurrency, and the rate limits of `rates`
+ * when given), up to `limit`, into `chosen`. Returns `chosen`.
+ */
+export function pickUnderLimits<C extends ClaimCandidate>(
+  candidates: Iterable<C>,
+  slots: Slots,
+  limit: number,
+  chosen: C[] = [],
+  rates: RateGate | null = null,
+): C[] {
   for (const c of candidates) {
     if (chosen.length >= limit) break;
-    if (slots.take(c)) chosen.push(c);
+    if (rates !== null && !rates.allows(c)) continue;
+    if (!slots.take(c)) continue;
+    rates?.take(c);
+    chosen.push(c);
   }
   return chosen;
 }

@@ -44,6 +44,15 @@ export interface RulesTx {
   /** The run holding (taskId, key), locked for this transaction where the database locks rows. */
   runByIdempotencyKey(taskId: string, key: string): Maybe<RunRecord | null>;
   releaseIdempotencyKey(runId: string): Maybe<void>;
+  /**
+   * The pending debounced run of (taskId, key): status queued or delayed, never started. Locked for
+   * this transaction where the database locks rows (a claim holding it makes this wait, then miss it).
+   */
+  pendingDebounced(taskId: string, key: string): Maybe<RunRecord | null>;
+  /** Inserts a debounced run (with its tags) unless a pending run holds its (taskId, debounce key); returns whether it inserted. */
+  insertRunIfDebounceFree(run: NewRun, now: number): Maybe<boolean>;
+  /** Gives a pending debounced run a new payload and `runAt` (never later than its stored `until`); returns it. */
+  updateDebounced(id: string, payload: string, runAt: number, now: number): Maybe<RunRecord>;
 
   // --- finishing runs
   /** Gives an unfinished run a final status (error kept when null); null when it was finished or missing. */
