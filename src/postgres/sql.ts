@@ -156,11 +156,11 @@ export const PENDING_DEBOUNCED = `
 SELECT * FROM :S.runs WHERE task_id = $1 AND debounce_key = $2 AND status IN ('queued', 'delayed') AND started_at IS NULL
 FOR UPDATE`;
 
-/** A debounced run ($17 key, $18 until), unless a pending run holds its (task, debounce key): one row back when inserted. */
+/** A debounced run ($18 key, $19 until; $17 is the trace context of UNNEST_RUNS), unless a pending run holds its (task, debounce key): one row back when inserted. */
 export const INSERT_RUN_IF_DEBOUNCE_FREE = `
 WITH ins AS (
   INSERT INTO :S.runs (${RUN_COLUMNS}, debounce_key, debounce_until)
-  SELECT u.*, $17::text, $18::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
+  SELECT u.*, $18::text, $19::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
   ON CONFLICT DO NOTHING
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})
