@@ -39,6 +39,9 @@ export function runsConformance(o: ConformanceOptions): void {
         const plain = newRun();
         const created = await s.createRuns({ runs: [traced, keyed, plain], now: T0 });
         assert.deepEqual(created.map((c) => c.run.traceContext), [trace, trace, null]);
+        const debounced = newRun({ traceContext: trace, debounce: { key: "dk", until: null } });
+        await s.createRuns({ runs: [debounced], now: T0 });
+        assert.equal((await s.getRun({ id: debounced.id }))!.traceContext, trace, "a debounced run keeps it too");
         assert.equal((await s.getRun({ id: traced.id }))!.traceContext, trace);
         assert.equal((await s.getRun({ id: keyed.id }))!.traceContext, trace);
         assert.equal((await s.getRun({ id: plain.id }))!.traceContext, null);
