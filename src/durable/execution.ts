@@ -9,9 +9,9 @@ import { jsonCap, MAX_KEY_LENGTH, MAX_PATH_LENGTH, type JsonCap } from "../vocab
 import { checkName, hasUnstorableChar } from "../vocabulary/validate.ts";
 import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
 import type { RunLogs } from "./run-logs.ts";
-import { executeStep, type StepRuntime } from "./steps.ts";
+import { executeStep, realPause, type StepRuntime } from "./steps.ts";
 import type { AnyTask, StepOptions, StepScope } from "./task.ts";
-import type { AttemptOutcome, AttemptSetup, DurableHost } from "./types.ts";
+import type { AttemptOutcome, AttemptSetup, DurableHost, RunTrace } from "./types.ts";
 
 type WaitInput = Omit<NewWait, "createdAt" | "parentKey"> & { parentKey?: string | null };
 
@@ -23,6 +23,7 @@ export class Execution implements StepRuntime {
   readonly stored: Map<string, StepRecord>;
   readonly waits: NewWait[] = [];
   readonly stepCap: JsonCap;
+  readonly trace: RunTrace | null;
   #used: Set<string> | null = null;
   #inflight: Set<Promise<unknown>> | null = null;
   #autoKeys: Map<string, number> | null = null;
@@ -38,6 +39,7 @@ export class Execution implements StepRuntime {
     this.#signal = typeof signal === "function" ? null : signal;
     this.#signalSource = typeof signal === "function" ? signal : null;
     this.host = setup.host;
+    this.trace = setup.trace ?? null;
     this.stepCap = jsonCap(setup.host.limits, "stepOutputBytes");
     const steps = setup.claimed.steps;
     this.stored = new Map();
@@ -51,6 +53,10 @@ export class Execution implements StepRuntime {
 
   now(): number {
     return this.host.now();
+  }
+
+  pause(ms: number, signal: AbortSignal): Promise<void> {
+    return this.host.pause === undefined ? realPause(ms, signal) : this.host.pause(ms, signal);
   }
 
   save(step: Parameters<StepRuntime["save"]>[0]): Promise<boolean> {
@@ -171,8 +177,19 @@ export class Execution implements StepRuntime {
     // Suspended: let steps already running finish and be stored, then report every wait.
     await this.drain(true);
     if (logs.pending) await logs.flush().catch(() => {});
+    if (this.trace !== null) for (const w of this.waits) this.trace.event(`errand.wait.${w.kind}`, waitAttributes(w), w.parentKey);
     return { kind: "suspended", waits: [...this.waits] };
   }
+}
+
+/** What a span event says of a wait the run suspends on. */
+function waitAttributes(w: NewWait): Record<string, string | number | undefined> {
+  return {
+    "errand.wait.key": w.key,
+    "errand.wait.wake_at": w.wakeAt === null ? undefined : new Date(w.wakeAt).toISOString(),
+    "errand.wait.event": w.eventName ?? undefined,
+    "errand.wait.child_run_id": w.childRunId ?? undefined,
+  };
 }
 
 /** A step, sleep or wait key: a storable name of at most MAX_KEY_LENGTH characters, without "/". */

@@ -38,7 +38,7 @@ function checkTask(task: AnyTask, what: string): void {
 export const createRunContext: CreateRunContext = (setup: AttemptSetup): AttemptHandle => {
   const ex = new Execution(setup);
   const { host, run } = ex;
-  const logs = new RunLogs(host, run);
+  const logs = new RunLogs(host, run, ex.trace);
   const core = createContext({
     signalSource() {
       return ex.signal;

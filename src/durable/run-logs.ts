@@ -10,19 +10,21 @@ import { describeThrown } from "../vocabulary/serialize-error.ts";
 import { storableText } from "../vocabulary/validate.ts";
 import { currentStep } from "./steps.ts";
 import type { Logger } from "./task.ts";
-import type { DurableHost } from "./types.ts";
+import type { DurableHost, RunTrace } from "./types.ts";
 
 export class RunLogs {
   readonly #host: DurableHost;
   readonly #run: RunRecord;
+  readonly #trace: RunTrace | null;
   #lines: NewLog[] | null = null;
   #counters: Map<string, number> | null = null;
   /** `ctx.log`: its methods may be called detached (`const { info } = ctx.log`). */
   readonly logger: Logger;
 
-  constructor(host: DurableHost, run: RunRecord) {
+  constructor(host: DurableHost, run: RunRecord, trace: RunTrace | null = null) {
     this.#host = host;
     this.#run = run;
+    this.#trace = trace;
     const logs = this;
     this.logger = {
       debug(message, data) {
@@ -60,14 +62,16 @@ export class RunLogs {
     counters.set(scope, n);
     const limits = this.#host.limits;
     const lines = (this.#lines ??= []);
-    lines.push({
+    const line: NewLog = {
       key: `${scope}#${n}`,
       level,
       message: logMessage(message, limits.logLineBytes),
       data: data === undefined ? null : logData(data, jsonCap(limits, "logLineBytes")),
       at: this.#host.now(),
       attempt: this.#run.attempt,
-    });
+    };
+    lines.push(line);
+    this.#trace?.event(`log.${level}`, { "log.message": line.message, "log.data": line.data ?? undefined }, scope === "" ? null : scope);
     // An early flush that fails must not crash the process; the execution's settle flushes the rest.
     if (lines.length >= 200) this.flush().catch(() => {});
   }

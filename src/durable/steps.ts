@@ -12,6 +12,7 @@ import type { JsonCap } from "../vocabulary/limits.ts";
 import { backoffMs, retryPolicy, type RetryPolicy } from "../vocabulary/retry.ts";
 import { describeThrown, serializeError } from "../vocabulary/serialize-error.ts";
 import type { StepOptions, StepScope } from "./task.ts";
+import type { RunTrace } from "./types.ts";
 
 /** A step retries only when asked: one try by default. */
 export const STEP_DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, factor: 2, minDelayMs: 1000, maxDelayMs: 60_000, randomize: true };
@@ -46,6 +47,10 @@ export interface StepRuntime {
   track<T>(p: Promise<T>): Promise<T>;
   /** What a step's result may be (limits.stepOutputBytes, limits.jsonDepth). */
   readonly stepCap: JsonCap;
+  /** The attempt's tracing, or null when no tracer records. */
+  readonly trace: RunTrace | null;
+  /** Waits `ms` of the engine's time (a retry back-off); rejects when `signal` aborts. */
+  pause(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export async function executeStep<T>(
@@ -58,76 +63,88 @@ export async function executeStep<T>(
   child: (parent: string) => StepScope["step"],
 ): Promise<T> {
   const stored = rt.stored.get(path);
-  if (stored?.status === "completed") return fromJson<T>(stored.output);
+  if (stored?.status === "completed") {
+    rt.trace?.event("errand.step.replayed", { "errand.step.key": path, "errand.step.kind": kind }, parentKey);
+    return fromJson<T>(stored.output);
+  }
   if (rt.suspending()) return rt.parked<T>();
   const policy = retryPolicy(options?.retry, `step "${path}"`, STEP_DEFAULT_RETRY);
   const timeoutMs =
     options?.timeoutMs === undefined ? undefined : toMs(options.timeoutMs, `step "${path}": option \`timeoutMs\``, { positive: true, max: MAX_TIMER_MS });
   const startedAt = rt.now();
-  return rt.track(
-    (async () => {
-      for (let attempt = 1; ; attempt++) {
-        const scope = new StepTry(rt, path, attempt, child(path));
-        let timer: ReturnType<typeof setTimeout> | null = null;
-        try {
-          const work = currentStep.run(path, () => Promise.resolve().then(() => fn(scope)));
-          const value = await (timeoutMs === undefined
-            ? work
-            : Promise.race([
-                work,
-                new Promise<never>((_, reject) => {
-                  timer = setTimeout(() => {
-                    const e = new StepTimeoutError(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
-                    scope.abort(e);
-                    reject(e);
-                  }, timeoutMs);
-                }),
-              ]));
-          // Not storable (BigInt, cycle, …) is a bug in the step, not bad luck: no retry.
-          const json = toJson(value, `the output of step "${path}"`, rt.stepCap);
-          const saved = await rt.save({
-            key: path,
-            parentKey,
-            kind,
-            status: "completed",
-            output: json,
-            error: null,
-            attempts: attempt,
-            startedAt,
-            finishedAt: rt.now(),
-            childRunId: null,
-          });
-          if (!saved) throw new LeaseLostError(`step "${path}": this worker no longer holds run ${rt.runId}; the result was not stored`);
-          const record: StepRecord = {
-            runId: rt.runId, key: path, parentKey, kind, status: "completed", output: json, error: null,
-            attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
-          };
-          rt.stored.set(path, record);
-          return fromJson<T>(json);
-        } catch (error) {
-          const fatal = error instanceof UnstorableValueError;
-          if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
-            await pause(backoffMs(policy, attempt), rt.signal);
-            rt.releaseKeysUnder(path);
-            continue;
-          }
-          const tagged = tagWithStep(error, path);
-          if (!(error instanceof LeaseLostError)) {
-            await rt
-              .save({
-                key: path, parentKey, kind, status: "failed", output: null,
-                error: JSON.stringify(serializeError(tagged)), attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
-              })
-              .catch(() => false);
-          }
-          throw tagged;
-        } finally {
-          if (timer !== null) clearTimeout(timer);
-          scope.done();
+  const tries = async (): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      const scope = new StepTry(rt, path, attempt, child(path));
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      try {
+        const work = currentStep.run(path, () => Promise.resolve().then(() => fn(scope)));
+        const value = await (timeoutMs === undefined
+          ? work
+          : Promise.race([
+              work,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  const e = new StepTimeoutError(`step "${path}" timed out after ${timeoutMs} ms (try ${attempt})`);
+                  scope.abort(e);
+                  reject(e);
+                }, timeoutMs);
+              }),
+            ]));
+        // Not storable (BigInt, cycle, …) is a bug in the step, not bad luck: no retry.
+        const json = toJson(value, `the output of step "${path}"`, rt.stepCap);
+        const saved = await rt.save({
+          key: path,
+          parentKey,
+          kind,
+          status: "completed",
+          output: json,
+          error: null,
+          attempts: attempt,
+          startedAt,
+          finishedAt: rt.now(),
+          childRunId: null,
+        });
+        if (!saved) throw new LeaseLostError(`step "${path}": this worker no longer holds run ${rt.runId}; the result was not stored`);
+        const record: StepRecord = {
+          runId: rt.runId, key: path, parentKey, kind, status: "completed", output: json, error: null,
+          attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
+        };
+        rt.stored.set(path, record);
+        return fromJson<T>(json);
+      } catch (error) {
+        const fatal = error instanceof UnstorableValueError;
+        if (!fatal && !(error instanceof LeaseLostError) && !rt.signal.aborted && attempt < policy.maxAttempts) {
+          const delayMs = backoffMs(policy, attempt);
+          rt.trace?.event("errand.step.retry", { "errand.step.attempt": attempt, "errand.step.retry_delay_ms": delayMs, "exception.message": messageOf(error) }, path);
+          await rt.pause(delayMs, rt.signal);
+          rt.releaseKeysUnder(path);
+          continue;
         }
+        const tagged = tagWithStep(error, path);
+        if (!(error instanceof LeaseLostError)) {
+          await rt
+            .save({
+              key: path, parentKey, kind, status: "failed", output: null,
+              error: JSON.stringify(serializeError(tagged)), attempts: attempt, startedAt, finishedAt: rt.now(), childRunId: null,
+            })
+            .catch(() => false);
+        }
+        throw tagged;
+      } finally {
+        if (timer !== null) clearTimeout(timer);
+        scope.done();
       }
-    })(),
-  );
+    }
+  };
+  return rt.track(rt.trace === null ? tries() : rt.trace.step(path, parentKey, tries));
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : describeThrown(error);
+  } catch {
+    return "unprintable error";
+  }
 }
 
 /**
@@ -201,7 +218,8 @@ function tagWithStep(error: unknown, path: string): Error {
   return e;
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms` of real time (a retry back-off); rejects with the signal's reason when it is aborted. */
+export function realPause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const until = Date.now() + ms;

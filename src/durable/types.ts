@@ -36,6 +36,28 @@ export interface DurableHost {
   createToken(runId: string, token: NewToken, step: NewStep): Promise<boolean>;
   /** Where the token can be completed over HTTP, when the engine knows (`createEngine({ dashboardUrl })`); else null. */
   tokenUrl(id: string): string | null;
+  /**
+   * Waits `ms` of the engine's time inside a running attempt (a step's retry back-off); rejects with
+   * the signal's reason when it is aborted. @default real timers (a test engine skips the wait)
+   */
+  pause?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** A value a span attribute or event attribute may hold. */
+export type TraceValue = string | number | boolean;
+
+/**
+ * The tracing of one attempt, as durable code sees it (the engine implements it over OpenTelemetry;
+ * absent when no tracer is recording, so durable code pays one null check).
+ */
+export interface RunTrace {
+  /**
+   * Runs `fn` (every try of one executed step) inside a child span of the run's span, or of the
+   * span of the step `parentKey` when that one is open; an error `fn` throws is recorded on it.
+   */
+  step<T>(path: string, parentKey: string | null, fn: () => Promise<T>): Promise<T>;
+  /** Adds an event to the span of the step `path` while it is open, else to the run's span. */
+  event(name: string, attributes: Record<string, TraceValue | undefined>, path?: string | null): void;
 }
 
 export type AttemptOutcome =
@@ -54,6 +76,8 @@ export interface AttemptSetup {
   readonly host: DurableHost;
   /** `ctx.run`, when the caller already built it from `claimed.run`. */
   readonly info?: RunInfo;
+  /** The attempt's tracing; absent or null when no tracer records. */
+  readonly trace?: RunTrace | null;
 }
 
 export interface AttemptHandle {

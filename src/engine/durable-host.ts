@@ -20,11 +20,14 @@ export interface DurableHostDeps {
   tokenUrl?(id: string): string | null;
   /** Told once a progress update is stored (the worker emits `run:progress`). */
   onProgress?(runId: string, progress: number, message: string | null): void;
+  /** How attempts wait on the engine's clock (a step's retry back-off). @default real timers */
+  readonly pause?: DurableHost["pause"];
 }
 
 export function createDurableHost(deps: DurableHostDeps): DurableHost {
-  const { store, workerId, now, onProgress, limits = DEFAULT_LIMITS } = deps;
+  const { store, workerId, now, onProgress, limits = DEFAULT_LIMITS, pause } = deps;
   return {
+    ...(pause === undefined ? {} : { pause }),
     now,
     limits,
     saveStep: (runId, step) => store.saveStep({ workerId, runId, step, now: now() }),

@@ -5,6 +5,7 @@ import type { QueueConfig, RunRecord, Store } from "../store/types.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
+import { pauseOf } from "./clock.ts";
 import { createDurableHost } from "./durable-host.ts";
 import { Emitter } from "./emitter.ts";
 import { eventTable } from "./listeners.ts";
@@ -12,6 +13,7 @@ import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
+import { traceTriggers } from "./tracing/trigger-spans.ts";
 import { prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
@@ -62,6 +64,7 @@ export function createEngine(options: EngineOptions): Engine {
   const events = eventTable(tasks.values(), (t) => taskInternals(t)!.on);
 
   const now = () => clock();
+  const pause = pauseOf(clock);
   const local = new Emitter<{ finished: { id: string }; cancel: { id: string } }>();
   const workers = new Set<Worker>();
   let readyPromise: Promise<void> | null = null;
@@ -98,7 +101,8 @@ export function createEngine(options: EngineOptions): Engine {
     const runs = items.every((i) => i.task.options.schema === undefined)
       ? items.map((i) => prepareRunSync(i.task, i.payload, i.options, t, limits, i.internal))
       : await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
-    const created = await store.createRuns({ runs, now: t });
+    const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
+    const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
 
@@ -126,7 +130,8 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
     now,
     ready,
-    durableHost: (workerId, onProgress) => createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl, limits }),
+    durableHost: (workerId, onProgress) =>
+      createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl, limits, ...(pause === undefined ? {} : { pause }) }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
   };

@@ -20,6 +20,7 @@ import { jsonCap } from "../vocabulary/limits.ts";
 import { backoffMs } from "../vocabulary/retry.ts";
 import { serializeError, type SerializedError } from "../vocabulary/serialize-error.ts";
 import { taskInternals } from "./define-task.ts";
+import type { AttemptTelemetry } from "./tracing/run-span.ts";
 import { validatePayload } from "./trigger.ts";
 import type { AnyTask, CatchErrorResult, HookParams } from "./types.ts";
 
@@ -57,6 +58,8 @@ export async function executeAttempt(
   info: RunInfo,
   host: DurableHost,
   control: AttemptControl,
+  /** The attempt's tracing (the caller runs this function inside its span). */
+  telemetry: AttemptTelemetry | null = null,
 ): Promise<AttemptReport> {
   const run = claimed.run;
   const opts = task.options;
@@ -68,6 +71,7 @@ export async function executeAttempt(
     signal() {
       return control.signal();
     },
+    trace: telemetry?.trace ?? null,
   });
   const ctx: RunContext = handle.ctx;
   const state: HookState = { payload: null, params: null };

@@ -2,6 +2,8 @@
 export { defineTask } from "./define-task.ts";
 export { defineEvent } from "../durable/event.ts";
 export { createEngine, type EngineOptions } from "./engine.ts";
+// For errand/testing (not re-exported by `errand`): a clock whose attempts skip step back-offs.
+export { clockWithPause } from "./clock.ts";
 export {
   NonRetriableError,
   RetryAfterError,

@@ -5,10 +5,11 @@
  */
 import { eventNameOf, isEventDefinition, validateEvent, type AnyEvent } from "../durable/event.ts";
 import { newId } from "../store/ids.ts";
-import type { Store } from "../store/types.ts";
+import type { NewRun, Store } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { jsonCap, type ResolvedLimits } from "../vocabulary/limits.ts";
 import type { EventTable } from "./listeners.ts";
+import { traceTriggers } from "./tracing/trigger-spans.ts";
 import { prepareRun } from "./trigger.ts";
 import type { SendEventOptions, SentEvent } from "./types.ts";
 
@@ -34,7 +35,9 @@ export function createEventSender(deps: EventSenderDeps) {
     const t = deps.now();
     // Each listener's schema checks the payload too; a refusal here writes nothing.
     const runs = await Promise.all((table.listeners.get(name) ?? []).map((task) => prepareRun(task, payload, undefined, t, deps.limits)));
-    const out = await store.emitEvent({ id: newId(t), name, payload: json, idempotencyKey: key, runs, now: t });
+    const emit = (r: readonly NewRun[]) => store.emitEvent({ id: newId(t), name, payload: json, idempotencyKey: key, runs: r, now: t });
+    const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
+    const out = traced === null ? await emit(runs) : await traced.insert(emit, (o) => o.runs);
     return {
       id: out.eventId,
       created: out.created,

@@ -169,4 +169,9 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     name: "flow control: queue rate limits, debounced runs",
     sql: FLOW_CONTROL_MIGRATION,
   },
+  {
+    version: 6,
+    name: "runs keep the trace context they were triggered in (OpenTelemetry)",
+    sql: `ALTER TABLE :S.runs ADD COLUMN trace_context text;`,
+  },
 ];

@@ -37,6 +37,7 @@ export function toRun(r: Row): RunRecord {
     progress: numOrNull(r["progress"]),
     progressMessage: strOrNull(r["progress_message"]),
     rateLimitedUntil: numOrNull(r["rate_limited_until"]),
+    traceContext: strOrNull(r["trace_context"]),
   };
 }
 

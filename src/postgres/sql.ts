@@ -3,15 +3,16 @@ import { FINISHED_SQL } from "../store/rules/payloads.ts";
 import { countChanges, countFinished } from "./counts.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
-  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
+  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context`;
 
 const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
     1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
-    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id
+    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id,
+    x.trace_context
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
-              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
+              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
-         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id)`;
+         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context)`;
 
 /** Queues with a concurrency limit or a rate limit: their runs are claimed by `claimLimited`, under the queue's lock. */
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL`;
@@ -135,11 +136,11 @@ WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue
 counted AS (${countChanges("ins", null, "status")})
 SELECT 1 FROM ins`;
 
-/** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($17 = channel). */
+/** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($18 = channel). */
 export const INSERT_RUNS_NOTIFY = `
 WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
 counted AS (${countChanges("ins", null, "status")})
-SELECT pg_notify($17, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
+SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
 /** Inserts the run unless its (task, idempotency key) is taken; one row back when it was inserted. */
 export const INSERT_RUN_IDEMPOTENT = `
@@ -155,11 +156,11 @@ export const PENDING_DEBOUNCED = `
 SELECT * FROM :S.runs WHERE task_id = $1 AND debounce_key = $2 AND status IN ('queued', 'delayed') AND started_at IS NULL
 FOR UPDATE`;
 
-/** A debounced run ($17 key, $18 until), unless a pending run holds its (task, debounce key): one row back when inserted. */
+/** A debounced run ($18 key, $19 until; $17 is the trace context of UNNEST_RUNS), unless a pending run holds its (task, debounce key): one row back when inserted. */
 export const INSERT_RUN_IF_DEBOUNCE_FREE = `
 WITH ins AS (
   INSERT INTO :S.runs (${RUN_COLUMNS}, debounce_key, debounce_until)
-  SELECT u.*, $17::text, $18::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
+  SELECT u.*, $18::text, $19::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
   ON CONFLICT DO NOTHING
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})

@@ -13,7 +13,7 @@ type Row = Record<string, unknown>;
 /** Puts the quoted schema into a statement (`:S.` → `"schema".`). */
 export type Schema = (text: string) => string;
 
-/** The `unnest` parameters of INSERT_RUNS for a batch of runs ($1 … $16). */
+/** The `unnest` parameters of INSERT_RUNS for a batch of runs ($1 … $17). */
 export function insertParams(runs: readonly NewRun[], now: number): unknown[] {
   return [
     runs.map((x) => x.id),
@@ -32,6 +32,7 @@ export function insertParams(runs: readonly NewRun[], now: number): unknown[] {
     runs.map((x) => JSON.stringify(x.tags)),
     runs.map((x) => x.parentRunId),
     runs.map((x) => x.scheduleId),
+    runs.map((x) => x.traceContext ?? null),
   ];
 }
 

@@ -170,4 +170,9 @@ INSERT INTO run_counts (queue, status, n)
     name: "flow control: queue rate limits, debounced runs",
     sql: FLOW_CONTROL_MIGRATION,
   },
+  {
+    version: 5,
+    name: "runs keep the trace context they were triggered in (OpenTelemetry)",
+    sql: `ALTER TABLE runs ADD COLUMN trace_context TEXT;`,
+  },
 ];

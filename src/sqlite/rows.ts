@@ -30,6 +30,7 @@ export interface RunRow {
   progress: number | null;
   progress_message: string | null;
   rate_limited_until?: number | null;
+  trace_context: string | null;
 }
 
 export function toRun(r: RunRow): RunRecord {
@@ -61,6 +62,7 @@ export function toRun(r: RunRow): RunRecord {
     progress: r.progress,
     progressMessage: r.progress_message,
     rateLimitedUntil: r.rate_limited_until ?? null,
+    traceContext: r.trace_context,
   };
 }
 
@@ -68,7 +70,7 @@ export function toRun(r: RunRow): RunRecord {
 export const RUN_COLUMNS =
   "id, task_id, queue, concurrency_key, status, payload, output, error, priority, run_at, created_at, updated_at, started_at, " +
   "finished_at, attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, " +
-  "worker_id, lease_expires_at, progress, progress_message, rate_limited_until";
+  "worker_id, lease_expires_at, progress, progress_message, rate_limited_until, trace_context";
 
 /** A run from the column values of {@link RUN_COLUMNS} (a raw row). */
 export function runFromValues(v: readonly unknown[]): RunRecord {
@@ -101,6 +103,7 @@ export function runFromValues(v: readonly unknown[]): RunRecord {
     progress: v[24] as number | null,
     progressMessage: v[25] as string | null,
     rateLimitedUntil: (v[26] as number | null | undefined) ?? null,
+    traceContext: v[27] as string | null,
   };
 }
 

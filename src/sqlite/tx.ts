@@ -23,7 +23,7 @@ const insertSql: string[] = [];
 function insertRunsSql(n: number): string {
   let text = insertSql[n];
   if (text === undefined) {
-    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)";
+    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)";
     text = `INSERT INTO runs (${r.INSERT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`;
     insertSql[n] = text;
   }
@@ -49,6 +49,7 @@ function pushRunValues(out: unknown[], run: NewRun, now: number): void {
     run.tags.length === 0 ? "[]" : JSON.stringify(run.tags),
     run.parentRunId,
     run.scheduleId,
+    run.traceContext ?? null,
   );
 }
 
@@ -70,6 +71,7 @@ export function runParams(run: NewRun, now: number): Record<string, unknown> {
     tags: JSON.stringify(run.tags),
     parent_run_id: run.parentRunId,
     schedule_id: run.scheduleId,
+    trace_context: run.traceContext ?? null,
   };
 }
 

@@ -31,6 +31,7 @@ export function insertedRun(run: NewRun, now: number): RunRecord {
     progress: null,
     progressMessage: null,
     rateLimitedUntil: null,
+    traceContext: run.traceContext ?? null,
   };
 }
 
@@ -65,5 +66,6 @@ export function claimedRun(r: RunRecord, workerId: string, leaseExpiresAt: numbe
     progress: r.progress,
     progressMessage: r.progressMessage,
     rateLimitedUntil: r.rateLimitedUntil ?? null,
+    traceContext: r.traceContext,
   };
 }

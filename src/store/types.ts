@@ -78,6 +78,11 @@ export interface RunRecord {
    * Optional for stores written before rate limits (docs/CONTRACT.md §7).
    */
   readonly rateLimitedUntil?: number | null;
+  /**
+   * The W3C trace context of the span that triggered the run (`{"traceparent":…,"tracestate":…}` as
+   * JSON), or null when no OpenTelemetry tracer was recording: attempts continue that trace.
+   */
+  readonly traceContext: string | null;
 }
 
 /** A debounced trigger (docs/CONTRACT.md §7): at most one pending run per (taskId, key). */
@@ -114,6 +119,8 @@ export interface NewRun {
    * @default null (no debounce)
    */
   readonly debounce?: NewRunDebounce | null;
+  /** See {@link RunRecord.traceContext}. @default null */
+  readonly traceContext?: string | null;
 }
 
 export interface CreatedRun {

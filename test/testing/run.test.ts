@@ -53,6 +53,39 @@ describe("t.run", () => {
     }
   });
 
+  it("a step retrying with 1-minute back-offs (ctx.step's own retry) finishes without waiting real time", async (tc) => {
+    const tries: number[] = [];
+    const stepRetries = defineTask({
+      id: "step-retries",
+      run: async (_: null, ctx) =>
+        ctx.step(
+          "call-api",
+          (s) => {
+            tries.push(s.attempt);
+            if (s.attempt < 4) throw new Error(`api down (try ${s.attempt})`);
+            return "answered";
+          },
+          { retry: { maxAttempts: 5, minDelayMs: MINUTE, maxDelayMs: MINUTE, randomize: false } },
+        ),
+    });
+    const began = performance.now();
+    const t = createTestEngine({ tasks: [stepRetries], startAt: START });
+    try {
+      const result = await t.run(stepRetries, null);
+      const ms = performance.now() - began;
+      tc.diagnostic(`three 1-minute step back-offs took ${ms.toFixed(1)} ms of real time`);
+      assert.deepEqual(result.unwrap(), "answered");
+      assert.deepEqual(tries, [1, 2, 3, 4], "the step was tried four times in one attempt");
+      const [step] = await t.runs.steps(result.id);
+      assert.equal(step?.attempts, 4);
+      assert.equal((await t.runs.get(result.id))?.attempt, 1, "the run itself did not retry");
+      // Three minutes of back-off would time this out by far if they were waited in real time.
+      assert.ok(ms < 60_000, `took ${ms} ms`);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("resolves to the result as engine.runs.wait does: ok: false with the error, unwrap throws", async () => {
     const broken = defineTask({
       id: "broken",

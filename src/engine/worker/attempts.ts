@@ -7,6 +7,7 @@
 import { toRunInfo } from "../views.ts";
 import { TaskTimeoutError } from "../../vocabulary/errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } from "../executor.ts";
+import { observeAttempt } from "../tracing/run-span.ts";
 import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
@@ -37,13 +38,20 @@ function startAttempt(w: WorkerCore, h: HeldRun): void {
   const timeoutMs = task?.options.timeoutMs;
   h.start(toRunInfo(run), w.host.now(), timeoutMs === undefined ? null : { ms: timeoutMs, error: timeoutError });
   if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
+  const telemetry = observeAttempt(run, h.claimed.steps.length, h.startedAt); // null unless an OpenTelemetry provider is registered
   const attempt: Promise<AttemptReport> =
     task === undefined
       ? Promise.resolve(unregisteredTask(run.taskId))
-      : executeAttempt(task, h.claimed, h.info!, w.durable, h);
+      : telemetry === null
+        ? executeAttempt(task, h.claimed, h.info!, w.durable, h)
+        : telemetry.within(() => executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry));
   attempt.then(
-    (report) => settle(w, h, report),
+    (report) => {
+      telemetry?.end(report.decision, w.host.now());
+      settle(w, h, report);
+    },
     (error: unknown) => {
+      telemetry?.fail(error, w.host.now());
       w.reportError(error);
       h.settled(false);
       startBuffered(w);

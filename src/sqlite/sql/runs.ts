@@ -11,12 +11,12 @@ export const BY_IDEMPOTENCY_KEY = `SELECT * FROM runs WHERE task_id = @task_id A
 export const RELEASE_IDEMPOTENCY_KEY = `UPDATE runs SET idempotency_key = NULL WHERE id = @id`;
 
 export const INSERT_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
-  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id`;
+  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context`;
 
 export const INSERT_RUN = `
 INSERT INTO runs (${INSERT_COLUMNS})
 VALUES (@id, @task_id, @queue, @concurrency_key, @status, @payload, @priority, @run_at, @now, @now,
-  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id)`;
+  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id, @trace_context)`;
 
 export const INSERT_RUN_IF_KEY_FREE = `${INSERT_RUN}
 ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
@@ -40,7 +40,7 @@ SELECT * FROM runs WHERE task_id = @task_id AND debounce_key = @key AND status I
 export const INSERT_RUN_IF_DEBOUNCE_FREE = `
 INSERT INTO runs (${INSERT_COLUMNS}, debounce_key, debounce_until)
 VALUES (@id, @task_id, @queue, @concurrency_key, @status, @payload, @priority, @run_at, @now, @now,
-  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id,
+  1, @max_attempts, @idempotency_key, @idempotency_expires_at, @expires_at, @tags, @parent_run_id, @schedule_id, @trace_context,
   @debounce_key, @debounce_until)
 ON CONFLICT DO NOTHING`;
 

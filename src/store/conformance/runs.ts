@@ -1,7 +1,7 @@
 /** Conformance: createRuns (stored fields, order, atomic batches), idempotency keys, getRun. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { newRun, T0, withStore, withTwo, type ConformanceOptions } from "./harness.ts";
+import { claim, newRun, T0, withStore, withTwo, type ConformanceOptions } from "./harness.ts";
 
 export function runsConformance(o: ConformanceOptions): void {
   describe(`${o.name}: creating runs`, () => {
@@ -29,6 +29,24 @@ export function runsConformance(o: ConformanceOptions): void {
         const keyed = (await s.getRun({ id: runs[2]!.id }))!;
         assert.deepEqual([keyed.idempotencyKey, keyed.idempotencyExpiresAt], ["k", T0 + 60_000]);
         assert.deepEqual(created[0]!.run, got, "the returned record equals the stored one");
+      }));
+
+    it("a run keeps its trace context (null when none was given), and a claim returns it", () =>
+      withStore(o, async (s) => {
+        const trace = JSON.stringify({ traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "k=v" });
+        const traced = newRun({ traceContext: trace });
+        const keyed = newRun({ traceContext: trace, idempotencyKey: "tk" });
+        const plain = newRun();
+        const created = await s.createRuns({ runs: [traced, keyed, plain], now: T0 });
+        assert.deepEqual(created.map((c) => c.run.traceContext), [trace, trace, null]);
+        const debounced = newRun({ traceContext: trace, debounce: { key: "dk", until: null } });
+        await s.createRuns({ runs: [debounced], now: T0 });
+        assert.equal((await s.getRun({ id: debounced.id }))!.traceContext, trace, "a debounced run keeps it too");
+        assert.equal((await s.getRun({ id: traced.id }))!.traceContext, trace);
+        assert.equal((await s.getRun({ id: keyed.id }))!.traceContext, trace);
+        assert.equal((await s.getRun({ id: plain.id }))!.traceContext, null);
+        const claimed = new Map((await claim(s, "w", T0)).map((c) => [c.run.id, c.run.traceContext]));
+        assert.deepEqual([claimed.get(traced.id), claimed.get(keyed.id), claimed.get(plain.id)], [trace, trace, null]);
       }));
 
     it("getRun of an unknown id is null", () =>
