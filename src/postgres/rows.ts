@@ -57,6 +57,9 @@ export function runReader(names: readonly string[]): (row: readonly unknown[]) =
   const [attempt, maxAttempts, idempotencyKey, idempotencyExpiresAt, expiresAt, tags, parentRunId, scheduleId, workerId, leaseExpiresAt, progress, progressMessage] = [
     "attempt", "max_attempts", "idempotency_key", "idempotency_expires_at", "expires_at", "tags", "parent_run_id", "schedule_id", "worker_id", "lease_expires_at", "progress", "progress_message",
   ].map(at) as [number, number, number, number, number, number, number, number, number, number, number, number];
+  // Columns added by later migrations (rate limits, trace context).
+  const rateLimitedUntil = names.indexOf("rate_limited_until");
+  const traceContext = names.indexOf("trace_context");
   return (r) => ({
     id: str(r[id]),
     taskId: str(r[taskId]),
@@ -84,6 +87,8 @@ export function runReader(names: readonly string[]): (row: readonly unknown[]) =
     leaseExpiresAt: numOrNull(r[leaseExpiresAt]),
     progress: numOrNull(r[progress]),
     progressMessage: strOrNull(r[progressMessage]),
+    rateLimitedUntil: rateLimitedUntil < 0 ? null : numOrNull(r[rateLimitedUntil]),
+    traceContext: traceContext < 0 ? null : strOrNull(r[traceContext]),
   });
 }
 
