@@ -115,7 +115,7 @@ WITH done AS (
 ), nt AS (
   SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
 )
-SELECT id, (SELECT count(*) FROM nt) AS notified FROM done`;
+SELECT id, parent_run_id, (SELECT count(*) FROM nt) AS notified FROM done`;
 
 /**
  * Renews the leases of the runs this worker holds. Rows locked by someone else right now (this
@@ -305,7 +305,8 @@ SELECT 1 FROM u`;
 
 export const CLOSE_WAITS_OF_RUNS = `UPDATE :S.waits SET resolved_at = $2 WHERE resolved_at IS NULL AND run_id = ANY($1)`;
 
-export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child'`;
+/** Locked, so two resolvers of one wait take turns and the second finds it resolved (READ COMMITTED re-check). */
+export const OPEN_CHILD_WAITS = `SELECT * FROM :S.waits WHERE child_run_id = ANY($1) AND resolved_at IS NULL AND kind = 'child' ORDER BY run_id, key FOR UPDATE`;
 
 export const FINISH_RUN = `
 WITH old AS (
@@ -320,4 +321,8 @@ SELECT id, parent_run_id FROM u`;
 
 export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND created_at >= $2 AND created_at <= $3 ORDER BY created_at, seq`;
 
-export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1`;
+/**
+ * A child's result, read by a parent suspending on it. `FOR SHARE` waits for a completion of the
+ * child in flight and reads its outcome, instead of the old status: see `completeRuns`.
+ */
+export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1 FOR SHARE`;

@@ -21,6 +21,7 @@ import {
   sweep,
   type Program,
   type RateStart,
+  afterFinish,
 } from "../store/rules/index.ts";
 import { quoteLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -268,8 +269,24 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
       const done = await guard(() =>
-        completeConn.query<{ id: string }>(named("complete", q.COMPLETE), [items.map((x) => x.runId), outputsJson(items), workerId, now, r.channel]),
+        completeConn.query<{ id: string; parent_run_id: string | null }>(named("complete", q.COMPLETE), [
+          items.map((x) => x.runId),
+          outputsJson(items),
+          workerId,
+          now,
+          r.channel,
+        ]),
       );
+      // The statement resolves the parents' waits it can see, in its snapshot. A parent that was
+      // suspending on a child at that moment committed its wait unseen, after reading the child
+      // unfinished (its FOR SHARE read waited for nothing yet): a second look, in a new snapshot,
+      // resolves those. Only runs with a parent pay for it.
+      const children = done.rows.filter((d) => d.parent_run_id !== null);
+      if (children.length > 0) {
+        const output = new Map(items.map((x) => [x.runId, x.output]));
+        const finished = children.map((d) => ({ id: d.id, parentRunId: d.parent_run_id, status: "completed" as const, output: output.get(d.id) ?? null, error: null }));
+        await retryDeadlock(() => write(now, (effects) => afterFinish(finished, now, effects)));
+      }
       return done.rows.map((d) => d.id);
     },
 
@@ -301,6 +318,17 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     },
   };
   return store;
+}
+
+/** Runs `fn` again when PostgreSQL broke a deadlock by aborting it (a lock-order race with a suspend). */
+async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (tries >= 5 || (error as { code?: unknown } | null)?.code !== "40P01") throw error;
+    }
+  }
 }
 
 function wrapQueries<T extends object>(queries: T, guard: <R>(fn: () => Promise<R>) => Promise<R>): T {
