@@ -282,7 +282,7 @@ SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL
 
 export const UPSERT_QUEUES = `
 INSERT INTO :S.queues (name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key)
-SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::boolean[])
+SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::boolean[]) ORDER BY 1
 ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit, rate_limit = excluded.rate_limit,
   rate_period_ms = excluded.rate_period_ms, rate_per_key = excluded.rate_per_key`;
 

@@ -199,17 +199,23 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (r.owned) await pool.end();
     },
 
-    async upsertQueues({ queues }) {
-      if (queues.length === 0) return;
+    async upsertQueues({ queues: given }) {
+      if (given.length === 0) return;
+      // Rows locked in name order, as claims lock them (LOCK_QUEUES): processes starting together and
+      // workers claiming meanwhile take the same locks in the same order. A deadlock PostgreSQL still
+      // reports (e.g. with a user's own transaction) is retried: the upsert is idempotent.
+      const queues = [...given].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const rate = queues.map((x) => x.rateLimit ?? null);
-      await guard(() =>
-        pool.query(S(q.UPSERT_QUEUES), [
-          queues.map((x) => x.name),
-          queues.map((x) => x.concurrencyLimit),
-          rate.map((x) => x?.limit ?? null),
-          rate.map((x) => x?.periodMs ?? null),
-          rate.map((x) => x?.perKey === true),
-        ]),
+      await retryDeadlock(() =>
+        guard(() =>
+          pool.query(S(q.UPSERT_QUEUES), [
+            queues.map((x) => x.name),
+            queues.map((x) => x.concurrencyLimit),
+            rate.map((x) => x?.limit ?? null),
+            rate.map((x) => x?.periodMs ?? null),
+            rate.map((x) => x?.perKey === true),
+          ]),
+        ),
       );
       limited = null;
     },
