@@ -5,13 +5,14 @@
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import { createHash } from "node:crypto";
-import type { ClaimedRun, RateLimitConfig, RunRecord, Store } from "../store/types.ts";
+import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import {
   Effects,
   onceUntilFailure,
   pickUnderLimits,
   RateWindow,
+  rateWindowOf,
   resolveDueTimers,
   ruleMethods,
   runAsync,
@@ -53,11 +54,8 @@ interface LockedQueueRow {
 
 /** The rate limits among the locked queues, or null when none has one. */
 function rateWindow(rows: readonly LockedQueueRow[], now: number): RateWindow | null {
-  const rules = new Map<string, RateLimitConfig>();
-  for (const x of rows) {
-    if (x.rate_limit !== null && x.rate_period_ms !== null) rules.set(x.name, { limit: x.rate_limit, periodMs: Number(x.rate_period_ms), perKey: x.rate_per_key });
-  }
-  return rules.size === 0 ? null : new RateWindow(rules, now);
+  const queues = rows.map((x) => ({ name: x.name, limit: x.rate_limit, periodMs: x.rate_period_ms === null ? null : Number(x.rate_period_ms), perKey: x.rate_per_key }));
+  return rateWindowOf(queues, now);
 }
 
 /** Creates a Store on PostgreSQL (`connectionString`, or your own `pg.Pool`), in its own schema. */

@@ -5,7 +5,7 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, RateLimitConfig, RunRecord, Store, StoreNotification } from "../store/types.ts";
+import type { ClaimedRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
 import { claimedRun } from "../store/records.ts";
 import {
   afterFinish,
@@ -13,6 +13,7 @@ import {
   onceUntilFailure,
   pickUnderLimits,
   RateWindow,
+  rateWindowOf,
   resolveDueTimers,
   ruleMethods,
   runSync,
@@ -47,11 +48,7 @@ interface LimitedQueueRow {
 
 /** The rate limits among the limited queues, or null when none has one (the claim then costs nothing more). */
 function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow | null {
-  const rules = new Map<string, RateLimitConfig>();
-  for (const q of rows) {
-    if (q.rate_limit !== null && q.rate_period_ms !== null) rules.set(q.name, { limit: q.rate_limit, periodMs: q.rate_period_ms, perKey: q.rate_per_key === 1 });
-  }
-  return rules.size === 0 ? null : new RateWindow(rules, now);
+  return rateWindowOf(rows.map((q) => ({ name: q.name, limit: q.rate_limit, periodMs: q.rate_period_ms, perKey: q.rate_per_key === 1 })), now);
 }
 
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */

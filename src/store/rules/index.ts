@@ -8,7 +8,7 @@ export { emitEvent } from "./events.ts";
 export { completeToken, createToken } from "./tokens.ts";
 export { groupKey, pickUnderLimits, Slots, type ClaimCandidate, type RunningCount } from "./limits.ts";
 export { createRuns, keyHolds } from "./create.ts";
-export { RateWindow, type RateGroup, type RateStart } from "./rate.ts";
+export { RateWindow, rateWindowOf, type QueueRateColumns, type RateGroup, type RateStart } from "./rate.ts";
 export { EXPIRED_ERROR, FINISHED_SQL, isFinished, leaseLostError } from "./payloads.ts";
 export { childResultJson } from "../child-result.ts";
 export { checkBucket, pageLimit, stepsByRun, stepsInOrder, toPage, waitAsStep, zeroByStatus } from "./reads.ts";

@@ -96,3 +96,20 @@ export class RateWindow {
     return [...this.#rules].map(([queue, rule]) => ({ queue, since: this.#now - rule.periodMs }));
   }
 }
+
+/** A queue's rate limit as a store reads it: its row's three columns, null when the queue has none. */
+export interface QueueRateColumns {
+  readonly name: string;
+  readonly limit: number | null;
+  readonly periodMs: number | null;
+  readonly perKey: boolean;
+}
+
+/** The window over the queues that have a rate limit, or null when none has one (the claim then costs nothing more). */
+export function rateWindowOf(queues: readonly QueueRateColumns[], now: number): RateWindow | null {
+  const rules = new Map<string, RateLimitConfig>();
+  for (const q of queues) {
+    if (q.limit !== null && q.periodMs !== null) rules.set(q.name, { limit: q.limit, periodMs: q.periodMs, perKey: q.perKey });
+  }
+  return rules.size === 0 ? null : new RateWindow(rules, now);
+}
