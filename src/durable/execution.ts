@@ -87,6 +87,11 @@ export class Execution implements StepRuntime {
     return p;
   }
 
+  /** Nothing pending: no suspension, no step or child trigger in flight, no log line buffered. */
+  quiet(logs: RunLogs): boolean {
+    return !this.#suspending && (this.#inflight === null || this.#inflight.size === 0) && !logs.pending;
+  }
+
   /** Settles once every step or child trigger in flight is stored (or failed). */
   async drain(untilEmpty: boolean): Promise<void> {
     const inflight = this.#inflight;

@@ -55,6 +55,9 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
     settle(work) {
       return ex.settle(work, logs);
     },
+    quiet() {
+      return ex.quiet(logs);
+    },
   };
 };
 

@@ -88,6 +88,12 @@ export interface AttemptHandle {
    * steps already in flight to be stored first. Flushes buffered logs before resolving.
    */
   settle(work: Promise<unknown>): Promise<AttemptOutcome>;
+  /**
+   * Nothing is pending: no suspension asked for, no step or child trigger in flight, no log line
+   * buffered. A run whose function returned a plain value at such a moment has completed: `settle`
+   * would report exactly that, so the caller may skip it.
+   */
+  quiet(): boolean;
 }
 
 export type CreateRunContext = (setup: AttemptSetup) => AttemptHandle;

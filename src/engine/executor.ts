@@ -10,8 +10,8 @@
  */
 import { createRunContext } from "../durable/index.ts";
 import type { RunContext } from "../durable/task.ts";
-import type { DurableHost } from "../durable/types.ts";
-import type { ClaimedRun, NewWait } from "../store/types.ts";
+import type { AttemptHandle, DurableHost } from "../durable/types.ts";
+import type { ClaimedRun, NewWait, RunRecord } from "../store/types.ts";
 import type { RunInfo } from "../vocabulary/runs.ts";
 import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
 import { toTime } from "../vocabulary/duration.ts";
@@ -52,7 +52,15 @@ interface HookState {
   params: HookParams<unknown> | null;
 }
 
-export async function executeAttempt(
+/** No hook errors (shared: a completed run with no hooks allocates no list). */
+const NO_HOOK_ERRORS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * Runs one attempt. A task without hooks and without a schema whose `run` returns a plain value
+ * (not a promise) while nothing is pending (no step in flight, no wait, no log line buffered) is
+ * decided at once: the report is returned, not a promise (a no-op run costs no promise at all).
+ */
+export function executeAttempt(
   task: AnyTask,
   claimed: ClaimedRun,
   info: RunInfo,
@@ -60,10 +68,9 @@ export async function executeAttempt(
   control: AttemptControl,
   /** The attempt's tracing (the caller runs this function inside its span). */
   telemetry: AttemptTelemetry | null = null,
-): Promise<AttemptReport> {
+): AttemptReport | Promise<AttemptReport> {
   const run = claimed.run;
   const opts = task.options;
-  const hookErrors: unknown[] = [];
   const handle = createRunContext({
     claimed,
     host,
@@ -74,12 +81,77 @@ export async function executeAttempt(
     trace: telemetry?.trace ?? null,
   });
   const ctx: RunContext = handle.ctx;
-  const state: HookState = { payload: null, params: null };
-  const firstExecution = run.attempt === 1 && claimed.steps.length === 0;
+  if (!plain(opts)) {
+    const state: HookState = { payload: null, params: null };
+    const firstExecution = run.attempt === 1 && claimed.steps.length === 0;
+    return afterRun(task, run, info, host, control, handle, state, runWithHooks(task, ctx, run.payload, firstExecution, state));
+  }
+  // No hooks: parse, run, and decide at once when `run` returned a value and nothing is pending.
+  let payload: unknown = null;
+  let parsed = false;
+  let returned: unknown;
+  let thenable: boolean;
+  try {
+    payload = JSON.parse(run.payload);
+    parsed = true;
+    returned = opts.run(payload, ctx);
+    thenable = returned !== null && (typeof returned === "object" || typeof returned === "function") && typeof (returned as { then?: unknown }).then === "function";
+  } catch (error) {
+    return afterRun(task, run, info, host, control, handle, plainState(payload, parsed, ctx, info), Promise.reject(error));
+  }
+  if (!thenable && handle.quiet()) {
+    let outputJson: string;
+    try {
+      outputJson = outputJsonOf(task, host, returned);
+    } catch (error) {
+      return finalFailure(task, { payload, ctx, run: info }, error, []);
+    }
+    return { decision: { kind: "completed", output: returned, outputJson }, hookErrors: NO_HOOK_ERRORS };
+  }
+  return afterRun(task, run, info, host, control, handle, plainState(payload, parsed, ctx, info), Promise.resolve(returned));
+}
+
+/** A task with no hook around `run` and no payload schema. */
+function plain(opts: AnyTask["options"]): boolean {
+  return (
+    opts.init === undefined &&
+    opts.middleware === undefined &&
+    opts.onStart === undefined &&
+    opts.cleanup === undefined &&
+    opts.onSuccess === undefined &&
+    opts.schema === undefined
+  );
+}
+
+/** The hook state of a plain run (what `runWithHooks` would have recorded). */
+function plainState(payload: unknown, parsed: boolean, ctx: RunContext, info: RunInfo): HookState {
+  return { payload, params: parsed ? { payload, ctx, run: info } : null };
+}
+
+/** The stored form of a run's output (`null` and `undefined` need no walk). */
+function outputJsonOf(task: AnyTask, host: DurableHost, output: unknown): string {
+  if (output === null || output === undefined) return "null";
+  return toJson(output, `the output of task "${task.id}"`, jsonCap(host.limits, "outputBytes"));
+}
+
+/** The rest of an attempt once `work` (the run, wrapped in its hooks) is under way. */
+async function afterRun(
+  task: AnyTask,
+  run: RunRecord,
+  info: RunInfo,
+  host: DurableHost,
+  control: AttemptControl,
+  handle: AttemptHandle,
+  state: HookState,
+  work: Promise<unknown>,
+): Promise<AttemptReport> {
+  const opts = task.options;
+  const ctx: RunContext = handle.ctx;
+  const hookErrors: unknown[] = [];
 
   // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
   // in the background, but the slot is freed and the decision is written).
-  const outcome = await handle.settle(control.interruptible(runWithHooks(task, ctx, run.payload, firstExecution, state)));
+  const outcome = await handle.settle(control.interruptible(work));
   const params = state.params;
   if (params !== null && opts.cleanup) {
     try {
@@ -95,7 +167,7 @@ export async function executeAttempt(
   if (outcome.kind === "completed") {
     let outputJson: string;
     try {
-      outputJson = toJson(outcome.output, `the output of task "${task.id}"`, jsonCap(host.limits, "outputBytes"));
+      outputJson = outputJsonOf(task, host, outcome.output);
     } catch (error) {
       return finalFailure(task, hookParams, error, hookErrors);
     }

@@ -19,7 +19,8 @@ import type { HeldRun } from "./held-run.ts";
  */
 export function startBuffered(w: WorkerCore): void {
   if (w.held.buffered === 0) return;
-  void w.leases.expireOwn(w.host.now()); // a buffered run whose lease expired (blocked loop) goes back unstarted
+  const now = w.host.now();
+  if (w.held.mayExpire(now)) void w.leases.expireOwn(now); // a buffered run whose lease expired (blocked loop) goes back unstarted
   while (w.state === "running" && w.held.running < w.opts.concurrency) {
     if (w.turn.startsLeft <= 0) {
       w.bell.ring();
@@ -28,35 +29,62 @@ export function startBuffered(w: WorkerCore): void {
     const run = w.held.nextBuffered();
     if (run === undefined) return;
     w.turn.startsLeft--;
-    startAttempt(w, run);
+    // A run decided at once (no hooks, returned a value) is settled here, in this loop, with no
+    // promise and no recursion; the others settle when their attempt resolves.
+    const report = startAttempt(w, run);
+    if (report !== null) settle(w, run, report);
   }
 }
 
-function startAttempt(w: WorkerCore, h: HeldRun): void {
+/** Starts `h`; returns its report when the attempt was decided at once, else null (it settles later). */
+function startAttempt(w: WorkerCore, h: HeldRun): AttemptReport | null {
   const run = h.claimed.run;
   const task = w.host.tasks.get(run.taskId);
   const timeoutMs = task?.options.timeoutMs;
   h.start(toRunInfo(run), w.host.now(), timeoutMs === undefined ? null : { ms: timeoutMs, error: timeoutError });
   if (w.events.has("run:started")) w.events.emit("run:started", { run: h.info! });
   const telemetry = observeAttempt(run, h.claimed.steps.length, h.startedAt); // null unless an OpenTelemetry provider is registered
-  const attempt: Promise<AttemptReport> =
-    task === undefined
-      ? Promise.resolve(unregisteredTask(run.taskId))
-      : telemetry === null
-        ? executeAttempt(task, h.claimed, h.info!, w.durable, h)
-        : telemetry.within(() => executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry));
-  attempt.then(
+  if (task === undefined) {
+    const report = unregisteredTask(run.taskId);
+    telemetry?.end(report.decision, w.host.now());
+    return report;
+  }
+  if (telemetry === null) {
+    let attempt: AttemptReport | Promise<AttemptReport>;
+    try {
+      attempt = executeAttempt(task, h.claimed, h.info!, w.durable, h);
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    if (!(attempt instanceof Promise)) return attempt;
+    attempt.then(
+      (report) => {
+        settle(w, h, report);
+        startBuffered(w);
+      },
+      (error: unknown) => failed(w, h, error),
+    );
+    return null;
+  }
+  telemetry.within(async () => executeAttempt(task, h.claimed, h.info!, w.durable, h, telemetry)).then(
     (report) => {
-      telemetry?.end(report.decision, w.host.now());
+      telemetry.end(report.decision, w.host.now());
       settle(w, h, report);
-    },
-    (error: unknown) => {
-      telemetry?.fail(error, w.host.now());
-      w.reportError(error);
-      h.settled(false);
       startBuffered(w);
     },
+    (error: unknown) => {
+      telemetry.fail(error, w.host.now());
+      failed(w, h, error);
+    },
   );
+  return null;
+}
+
+/** The attempt ended without a report (a worker bug): reported, its slot freed, nothing written. */
+function failed(w: WorkerCore, h: HeldRun, error: unknown): void {
+  w.reportError(error);
+  h.settled(false);
+  startBuffered(w);
 }
 
 function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
@@ -64,10 +92,10 @@ function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
   return new TaskTimeoutError(`task "${r.taskId}" timed out after ${ms} ms (attempt ${r.attempt})`);
 }
 
+/** An attempt is decided: its slot is freed (the caller starts the next buffered run), its outcome written. */
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
   w.prefetch.observe(w.host.now() - h.startedAt);
   const write = h.settled(true);
-  startBuffered(w);
   for (const e of report.hookErrors) w.reportError(e);
   if (!write) return;
   const d = report.decision;

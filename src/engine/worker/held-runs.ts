@@ -11,6 +11,8 @@
 import type { ClaimedRun } from "../../store/types.ts";
 import { HeldRun, type HeldRunObserver, type HeldState, type LossEffect } from "./held-run.ts";
 
+const NONE_EXPIRED: readonly { run: HeldRun; effect: LossEffect }[] = Object.freeze([]);
+
 export class HeldRuns implements HeldRunObserver {
   readonly #byId = new Map<string, HeldRun>();
   #buffer: HeldRun[] = [];
@@ -99,14 +101,19 @@ export class HeldRuns implements HeldRunObserver {
     return this.holders().filter((r) => r.state === state);
   }
 
+  /** Whether a lease of a current holder may have expired by `now` (else {@link expire} finds nothing). */
+  mayExpire(now: number): boolean {
+    return now >= this.#soonest;
+  }
+
   /**
    * Loses every buffered or executing holder whose lease, as this worker last secured it, has expired
    * by `now`: another claim (this worker's own included) may take such a run over at any moment, so its
    * outcome must not be written. Runs whose outcome is being written are left to the store's fencing.
    */
-  expire(now: number, reason: (run: HeldRun) => unknown): { run: HeldRun; effect: LossEffect }[] {
+  expire(now: number, reason: (run: HeldRun) => unknown): readonly { run: HeldRun; effect: LossEffect }[] {
+    if (now < this.#soonest) return NONE_EXPIRED;
     const out: { run: HeldRun; effect: LossEffect }[] = [];
-    if (now < this.#soonest) return out;
     let soonest = Infinity;
     for (const run of this.#byId.values()) {
       if (run.leaseUntil > now || (run.state !== "buffered" && run.state !== "executing")) {

@@ -8,6 +8,8 @@ import { LeaseLostError, RunCanceledError } from "../../vocabulary/errors.ts";
 import type { LeaseKeeper, WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export function createLeaseKeeper(w: WorkerCore): LeaseKeeper {
   let beating = false;
   const leaseMs = w.opts.leaseMs;
@@ -16,6 +18,7 @@ export function createLeaseKeeper(w: WorkerCore): LeaseKeeper {
   let handingBack: Promise<void> | null = null;
 
   const expireOwn = (now: number): Promise<void> => {
+    if (!w.held.mayExpire(now)) return handingBack ?? RESOLVED;
     const lost = w.held.expire(now, (run) => new LeaseLostError(`run ${run.id}: its lease expired before this worker renewed it (attempt ${run.claimed.run.attempt})`));
     const unstarted = lost.filter((l) => l.effect === "released").map((l) => l.run.id);
     if (unstarted.length > 0) {
