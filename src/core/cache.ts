@@ -18,7 +18,7 @@ export class Cache {
    * Per task: its only entry, or a Map of its entries by key once it has two or more (a task run for
    * one input per context, the common case, costs no inner Map).
    */
-  readonly #byTask = new Map<object, Entry | Map<unknown, Entry>>();
+  #byTask: Map<object, Entry | Map<unknown, Entry>> | null = null;
   readonly ttlMs: number;
   readonly maxEntries: number;
   readonly persist: PersistHook | undefined;
@@ -46,7 +46,7 @@ export class Cache {
   }
 
   get(task: object, key: unknown): Entry | undefined {
-    const slot = this.#byTask.get(task);
+    const slot = this.#byTask?.get(task);
     if (slot === undefined) return undefined;
     if (!(slot instanceof Map)) return sameKey(slot.key, key) ? slot : undefined;
     return slot.get(key);
@@ -57,14 +57,16 @@ export class Cache {
   }
 
   add(e: Entry): void {
-    const slot = this.#byTask.get(e.task);
+    // Made on the first entry: a run context that never calls an in-process task costs no Map.
+    const byTask = (this.#byTask ??= new Map());
+    const slot = byTask.get(e.task);
     if (slot === undefined) {
-      this.#byTask.set(e.task, e);
+      byTask.set(e.task, e);
     } else if (!(slot instanceof Map)) {
       if (sameKey(slot.key, e.key)) {
-        this.#byTask.set(e.task, e);
+        byTask.set(e.task, e);
       } else {
-        this.#byTask.set(e.task, new Map<unknown, Entry>([[slot.key, slot], [e.key, e]]));
+        byTask.set(e.task, new Map<unknown, Entry>([[slot.key, slot], [e.key, e]]));
       }
     } else {
       slot.set(e.key, e);
@@ -80,12 +82,13 @@ export class Cache {
   remove(e: Entry): void {
     if (isRemoved(e)) return;
     markRemoved(e);
-    const slot = this.#byTask.get(e.task);
+    const byTask = this.#byTask;
+    const slot = byTask?.get(e.task);
     if (slot === e) {
-      this.#byTask.delete(e.task);
+      byTask!.delete(e.task);
     } else if (slot instanceof Map && slot.get(e.key) === e) {
       slot.delete(e.key);
-      if (slot.size === 0) this.#byTask.delete(e.task);
+      if (slot.size === 0) byTask!.delete(e.task);
     }
     this.size--;
     if (this.maxEntries !== Infinity) this.#unlink(e);
@@ -123,6 +126,7 @@ export class Cache {
   /** Every live entry, as a copy (for `clear()`). */
   entries(): Entry[] {
     const out: Entry[] = [];
+    if (this.#byTask === null) return out;
     for (const slot of this.#byTask.values()) {
       if (!(slot instanceof Map)) out.push(slot);
       else for (const e of slot.values()) out.push(e);
@@ -132,7 +136,7 @@ export class Cache {
 
   /** Every live entry of `task` (for `clear(task)`). */
   entriesOf(task: object): Entry[] {
-    const slot = this.#byTask.get(task);
+    const slot = this.#byTask?.get(task);
     if (slot === undefined) return [];
     return !(slot instanceof Map) ? [slot] : [...slot.values()];
   }

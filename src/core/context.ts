@@ -7,7 +7,7 @@
  */
 import { Cache } from "./cache.ts";
 import { CALLER, FRAME, Scope } from "./scope.ts";
-import type { Context, ContextOptions } from "./types.ts";
+import type { Context, ContextOptions, PersistHook } from "./types.ts";
 
 const NEVER = new AbortController().signal;
 
@@ -61,6 +61,17 @@ export function createContext(options: ContextOptions = {}): Context {
     throw new TypeError("createContext: option `signalSource` must be a function, and not given with `signal`");
   }
   return new RootContext(new Cache(ttlMs, maxEntries, persist, Date.now), signal ?? null, signalSource ?? null);
+}
+
+/**
+ * A root context for a layer that adds members of its own as a subclass (the durable layer's run
+ * context: its members are made on first use, so a run that uses none of them allocates none). No
+ * TTL, no bound, no signal of its own but `signalSource`'s.
+ */
+export abstract class ExtensibleContext extends RootContext {
+  constructor(signalSource: () => AbortSignal, persist: PersistHook) {
+    super(new Cache(0, Infinity, persist, Date.now), null, signalSource);
+  }
 }
 
 /**

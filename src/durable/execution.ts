@@ -20,13 +20,14 @@ export class Execution implements StepRuntime {
   readonly run: RunRecord;
   readonly runId: string;
   readonly host: DurableHost;
-  readonly stored: Map<string, StepRecord>;
   readonly waits: NewWait[] = [];
-  readonly stepCap: JsonCap;
   readonly trace: RunTrace | null;
   #used: Set<string> | null = null;
   #inflight: Set<Promise<unknown>> | null = null;
   #autoKeys: Map<string, number> | null = null;
+  readonly #claimedSteps: readonly StepRecord[];
+  #stored: Map<string, StepRecord> | null = null;
+  #stepCap: JsonCap | null = null;
   #suspending = false;
   #suspend: (() => void) | null = null;
   #signal: AbortSignal | null;
@@ -40,10 +41,20 @@ export class Execution implements StepRuntime {
     this.#signalSource = typeof signal === "function" ? signal : null;
     this.host = setup.host;
     this.trace = setup.trace ?? null;
-    this.stepCap = jsonCap(setup.host.limits, "stepOutputBytes");
-    const steps = setup.claimed.steps;
-    this.stored = new Map();
-    for (const s of steps) this.stored.set(s.key, s);
+    this.#claimedSteps = setup.claimed.steps;
+  }
+
+  /** The stored steps by key (made on first use: most runs have none and look up none). */
+  get stored(): Map<string, StepRecord> {
+    if (this.#stored === null) {
+      this.#stored = new Map();
+      for (const s of this.#claimedSteps) this.#stored.set(s.key, s);
+    }
+    return this.#stored;
+  }
+
+  get stepCap(): JsonCap {
+    return (this.#stepCap ??= jsonCap(this.host.limits, "stepOutputBytes"));
   }
 
   /** The run's abort signal (made on first use when the caller gave a source). */

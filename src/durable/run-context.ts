@@ -12,7 +12,7 @@
  * waits costs little more than its `ctx`. The `ctx` methods close over the execution and never use
  * `this`, so they can be passed around detached (`const { step } = ctx`).
  */
-import { createContext, extendContext } from "../core/index.ts";
+import { ExtensibleContext } from "../core/index.ts";
 import type { StepKind } from "../store/types.ts";
 import { toMs, toTime, type Duration } from "../vocabulary/duration.ts";
 import { fromJson } from "../vocabulary/json.ts";
@@ -37,19 +37,8 @@ function checkTask(task: AnyTask, what: string): void {
 
 export const createRunContext: CreateRunContext = (setup: AttemptSetup): AttemptHandle => {
   const ex = new Execution(setup);
-  const { host, run } = ex;
-  const logs = new RunLogs(host, run, ex.trace);
-  const core = createContext({
-    signalSource() {
-      return ex.signal;
-    },
-    persist<T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> {
-      const path = persistKey(taskId, inputKey);
-      ex.useKey(path);
-      return executeStep<T>(ex, path, null, "task" as StepKind, () => compute(), undefined, (p) => ex.stepIn(p));
-    },
-  });
-  const ctx = extendContext(core, runContextExtras(ex, setup.info ?? toRunInfo(run), logs.logger)) as unknown as RunContext;
+  const logs = new RunLogs(ex.host, ex.run, ex.trace);
+  const ctx = new DurableRunContext(ex, setup.info ?? toRunInfo(ex.run), logs) as unknown as RunContext;
   return {
     ctx,
     settle(work) {
@@ -61,13 +50,79 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
   };
 };
 
+type Extras = ReturnType<typeof runContextExtras>;
+
+/**
+ * A run's `ctx`: the in-process context (its cache persists in-process tasks with an id as steps)
+ * plus the durable members. `run` and `init` are own fields; every other member is made on first
+ * use, all together, as closures over the execution (so they work detached: `const { step } = ctx`),
+ * and a run that uses none of them (a plain function) allocates none.
+ */
+class DurableRunContext extends ExtensibleContext {
+  readonly run: RunInfo;
+  /** Set by the engine to what the task's `init` returned, before `run` is called. */
+  init: unknown = undefined;
+  readonly #ex: Execution;
+  readonly #logs: RunLogs;
+  #extras: Extras | null = null;
+
+  constructor(ex: Execution, info: RunInfo, logs: RunLogs) {
+    super(
+      () => ex.signal,
+      <T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> => {
+        const path = persistKey(taskId, inputKey);
+        ex.useKey(path);
+        return executeStep<T>(ex, path, null, "task" as StepKind, () => compute(), undefined, (p) => ex.stepIn(p));
+      },
+    );
+    this.run = info;
+    this.#ex = ex;
+    this.#logs = logs;
+  }
+
+  #x(): Extras {
+    return (this.#extras ??= runContextExtras(this.#ex));
+  }
+
+  get step() {
+    return this.#x().step;
+  }
+  get sleep() {
+    return this.#x().sleep;
+  }
+  get sleepUntil() {
+    return this.#x().sleepUntil;
+  }
+  get trigger() {
+    return this.#x().trigger;
+  }
+  get triggerAndWait() {
+    return this.#x().triggerAndWait;
+  }
+  get batchTriggerAndWait() {
+    return this.#x().batchTriggerAndWait;
+  }
+  get waitForEvent() {
+    return this.#x().waitForEvent;
+  }
+  get createToken() {
+    return this.#x().createToken;
+  }
+  get waitForToken() {
+    return this.#x().waitForToken;
+  }
+  get progress() {
+    return this.#x().progress;
+  }
+  get log(): RunContext["log"] {
+    return this.#logs.logger;
+  }
+}
+
 /** The members a run context adds to the in-process context (each closes over the execution). */
-function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) {
+function runContextExtras(ex: Execution) {
   const { host, run, stored } = ex;
   return {
-    run: info,
-    // Set by the engine to what the task's `init` returned, before `run` is called.
-    init: undefined as unknown,
     step: ex.stepIn(null),
 
     sleep(key: string, duration: Duration): Promise<void> {
@@ -157,8 +212,6 @@ function runContextExtras(ex: Execution, info: RunInfo, log: RunContext["log"]) 
     waitForToken(token: WaitpointToken | string) {
       return waitForToken(ex, token);
     },
-
-    log,
 
     async progress(fraction: number, message?: string): Promise<void> {
       if (typeof fraction !== "number" || !(fraction >= 0 && fraction <= 1)) {

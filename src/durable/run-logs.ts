@@ -18,15 +18,19 @@ export class RunLogs {
   readonly #trace: RunTrace | null;
   #lines: NewLog[] | null = null;
   #counters: Map<string, number> | null = null;
-  /** `ctx.log`: its methods may be called detached (`const { info } = ctx.log`). */
-  readonly logger: Logger;
+  #logger: Logger | null = null;
 
   constructor(host: DurableHost, run: RunRecord, trace: RunTrace | null = null) {
     this.#host = host;
     this.#run = run;
     this.#trace = trace;
+  }
+
+  /** `ctx.log` (made on first use): its methods may be called detached (`const { info } = ctx.log`). */
+  get logger(): Logger {
+    if (this.#logger !== null) return this.#logger;
     const logs = this;
-    this.logger = {
+    return (this.#logger = {
       debug(message, data) {
         logs.write("debug", message, data);
       },
@@ -39,7 +43,7 @@ export class RunLogs {
       error(message, data) {
         logs.write("error", message, data);
       },
-    };
+    });
   }
 
   /** Lines wait to be written. */

@@ -1,6 +1,7 @@
 /**
  * The slice of node-postgres the store uses, as structural types: pass your own `pg.Pool`.
  */
+import { loadPg } from "./load-driver.ts";
 export interface PgQueryResult<R> {
   readonly rows: R[];
   readonly rowCount: number | null;
@@ -17,12 +18,50 @@ export interface PgClientLike {
 
 /**
  * A named query is prepared once per connection by node-postgres. `rowMode: "array"` returns each
- * row as an array in column order (no object built per row).
+ * row as an array in column order (no object built per row). `types`: the column parsers for this
+ * query (node-postgres's defaults when absent).
  */
 export interface PgNamedQuery {
   readonly name: string;
   readonly text: string;
   readonly rowMode?: "array";
+  readonly types?: PgTypeParsers | undefined;
+}
+
+/** node-postgres's type-parser lookup (`pg.types`, or a query's `types`). */
+export interface PgTypeParsers {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown;
+}
+
+const INT8 = 20;
+const TEXT_ARRAY = 1009;
+let hot: PgTypeParsers | null | undefined;
+
+/**
+ * Column parsers for statements that read hundreds of runs (the claim): node-postgres's own, except
+ * that `bigint` text is kept as it is without the check node-postgres makes on it (it returns that same
+ * text; the stores read it with `Number()`), and an empty `text[]` (`{}`, the tags of most runs) is
+ * read without starting the array parser. Null when node-postgres's parsers cannot be loaded (a
+ * pool from another package): the query then uses its pool's own.
+ */
+export function hotTypes(): PgTypeParsers | undefined {
+  if (hot !== undefined) return hot ?? undefined;
+  try {
+    const base = loadPg().types as PgTypeParsers;
+    const textArray = base.getTypeParser(TEXT_ARRAY, "text");
+    const keep = (v: string): string => v;
+    const tags = (v: string): unknown => (v === "{}" ? [] : textArray(v));
+    hot = {
+      getTypeParser(oid, format = "text") {
+        if (format === "text" && oid === INT8) return keep;
+        if (format === "text" && oid === TEXT_ARRAY) return tags;
+        return base.getTypeParser(oid, format);
+      },
+    };
+  } catch {
+    hot = null;
+  }
+  return hot ?? undefined;
 }
 
 export interface PgPoolLike {

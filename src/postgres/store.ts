@@ -24,7 +24,7 @@ import {
   type RateStart,
   afterFinish,
 } from "../store/rules/index.ts";
-import { quoteLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
+import { hotTypes, quoteLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
@@ -239,7 +239,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const filter = queueFilter(queues, limitedNames, quoteLiteral, taskIds);
       const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
       // Rows as arrays: hundreds of runs per claim, read without an intermediate object per row.
-      const result = await guard(() => claimConn.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array" }, [now, limit, workerId, lease]));
+      const result = await guard(() => claimConn.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array", types: hotTypes() }, [now, limit, workerId, lease]));
       const names = (result.fields ?? []).map((f) => f.name);
       const first = result.rows[0];
       const runs: RunRecord[] = first === undefined || first[names.indexOf("id")] === null ? [] : result.rows.map(runReader(names));
