@@ -11,7 +11,7 @@ import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
 import type { RunLogs } from "./run-logs.ts";
 import { executeStep, realPause, type StepRuntime } from "./steps.ts";
 import type { AnyTask, StepOptions, StepScope } from "./task.ts";
-import type { AttemptOutcome, AttemptSetup, DurableHost, RunTrace } from "./types.ts";
+import type { AttemptOutcome, AttemptSetup, DurableHost, Interrupt, RunTrace } from "./types.ts";
 
 type WaitInput = Omit<NewWait, "createdAt" | "parentKey"> & { parentKey?: string | null };
 
@@ -170,11 +170,12 @@ export class Execution implements StepRuntime {
     return handle!;
   }
 
-  /** Races `work` against a suspension; see {@link AttemptHandle.settle}. */
-  settle(work: Promise<unknown>, logs: RunLogs): Promise<AttemptOutcome> {
-    if (this.#suspending) return this.#finish(null, logs);
+  /** Races `work` against a suspension and an interrupt; see {@link AttemptHandle.settle}. */
+  settle(work: Promise<unknown>, logs: RunLogs, interrupt?: Interrupt): Promise<AttemptOutcome> {
+    if (this.#suspending) return this.#suspended(logs);
     return new Promise<AttemptOutcome | null>((resolve) => {
       this.#suspend = () => resolve(null);
+      interrupt?.interruptWith((reason) => resolve({ kind: "failed", error: reason }));
       work.then(
         (output) => resolve({ kind: "completed", output }),
         (error: unknown) => resolve({ kind: "failed", error }),
@@ -183,14 +184,22 @@ export class Execution implements StepRuntime {
   }
 
   /** After the race: steps in flight are stored and logs flushed before the outcome is reported. */
-  async #finish(result: AttemptOutcome | null, logs: RunLogs): Promise<AttemptOutcome> {
+  #finish(result: AttemptOutcome | null, logs: RunLogs): AttemptOutcome | Promise<AttemptOutcome> {
     this.#suspend = null;
-    if (result !== null && !(this.#suspending && result.kind === "failed")) {
-      await this.drain(false);
-      if (logs.pending) await logs.flush().catch(() => {});
-      return result;
-    }
-    // Suspended: let steps already running finish and be stored, then report every wait.
+    if (result === null || (this.#suspending && result.kind === "failed")) return this.#suspended(logs);
+    if (this.quiet(logs)) return result; // nothing to wait for
+    return this.#drained(result, logs);
+  }
+
+  async #drained(result: AttemptOutcome, logs: RunLogs): Promise<AttemptOutcome> {
+    await this.drain(false);
+    if (logs.pending) await logs.flush().catch(() => {});
+    return result;
+  }
+
+  /** Suspended: let steps already running finish and be stored, then report every wait. */
+  async #suspended(logs: RunLogs): Promise<AttemptOutcome> {
+    this.#suspend = null;
     await this.drain(true);
     if (logs.pending) await logs.flush().catch(() => {});
     if (this.trace !== null) for (const w of this.waits) this.trace.event(`errand.wait.${w.kind}`, waitAttributes(w), w.parentKey);

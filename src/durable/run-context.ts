@@ -41,8 +41,8 @@ export const createRunContext: CreateRunContext = (setup: AttemptSetup): Attempt
   const ctx = new DurableRunContext(ex, setup.info ?? toRunInfo(ex.run), logs) as unknown as RunContext;
   return {
     ctx,
-    settle(work) {
-      return ex.settle(work, logs);
+    settle(work, interrupt) {
+      return ex.settle(work, logs, interrupt);
     },
     quiet() {
       return ex.quiet(logs);

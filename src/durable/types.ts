@@ -80,6 +80,15 @@ export interface AttemptSetup {
   readonly trace?: RunTrace | null;
 }
 
+/**
+ * Ends an attempt from outside at once (timeout, cancel, stop), even if its code ignores its signal:
+ * `interruptWith(end)` registers `end`, called with the reason when the attempt is aborted (at once if
+ * it already was); the attempt then settles as failed with that reason.
+ */
+export interface Interrupt {
+  interruptWith(end: (reason: unknown) => void): void;
+}
+
 export interface AttemptHandle {
   readonly ctx: RunContext;
   /**
@@ -87,7 +96,7 @@ export interface AttemptHandle {
    * (sleep / wait for children / wait for event with no stored result). On suspension it waits for
    * steps already in flight to be stored first. Flushes buffered logs before resolving.
    */
-  settle(work: Promise<unknown>): Promise<AttemptOutcome>;
+  settle(work: Promise<unknown>, interrupt?: Interrupt): Promise<AttemptOutcome>;
   /**
    * Nothing is pending: no suspension asked for, no step or child trigger in flight, no log line
    * buffered. A run whose function returned a plain value at such a moment has completed: `settle`

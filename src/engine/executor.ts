@@ -10,7 +10,7 @@
  */
 import { createRunContext } from "../durable/index.ts";
 import type { RunContext } from "../durable/task.ts";
-import type { AttemptHandle, DurableHost } from "../durable/types.ts";
+import type { AttemptHandle, AttemptOutcome, DurableHost, Interrupt } from "../durable/types.ts";
 import type { ClaimedRun, NewWait, RunRecord } from "../store/types.ts";
 import type { RunInfo } from "../vocabulary/runs.ts";
 import { NonRetriableError, RetryAfterError, RunCanceledError } from "../vocabulary/errors.ts";
@@ -37,13 +37,11 @@ export interface AttemptReport {
 }
 
 /** How the worker controls one attempt: its abort signal, and ending it at once (timeout, cancel, stop). */
-export interface AttemptControl {
+export interface AttemptControl extends Interrupt {
   /** The attempt's abort signal, made on first use (most runs never look at it). */
   signal(): AbortSignal;
   /** Why the attempt was aborted; undefined while it is not. */
   readonly abortReason: unknown;
-  /** `work`, or a rejection with the abort reason as soon as the worker aborts the attempt, even if the task ignores its signal. */
-  interruptible<T>(work: Promise<T>): Promise<T>;
 }
 
 /** What the hooks of one execution see; `params` is set once the payload is valid. */
@@ -99,15 +97,7 @@ export function executeAttempt(
   } catch (error) {
     return afterRun(task, run, info, host, control, handle, plainState(payload, parsed, ctx, info), Promise.reject(error));
   }
-  if (!thenable && handle.quiet()) {
-    let outputJson: string;
-    try {
-      outputJson = outputJsonOf(task, host, returned);
-    } catch (error) {
-      return finalFailure(task, { payload, ctx, run: info }, error, []);
-    }
-    return { decision: { kind: "completed", output: returned, outputJson }, hookErrors: NO_HOOK_ERRORS };
-  }
+  if (!thenable && handle.quiet()) return completedReport(task, host, returned, null, payload, ctx, info);
   return afterRun(task, run, info, host, control, handle, plainState(payload, parsed, ctx, info), Promise.resolve(returned));
 }
 
@@ -134,8 +124,12 @@ function outputJsonOf(task: AnyTask, host: DurableHost, output: unknown): string
   return toJson(output, `the output of task "${task.id}"`, jsonCap(host.limits, "outputBytes"));
 }
 
-/** The rest of an attempt once `work` (the run, wrapped in its hooks) is under way. */
-async function afterRun(
+/**
+ * The rest of an attempt once `work` (the run, wrapped in its hooks) is under way: its outcome, then
+ * the decision. A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code
+ * may run on in the background, but the slot is freed and the decision is written).
+ */
+function afterRun(
   task: AnyTask,
   run: RunRecord,
   info: RunInfo,
@@ -146,12 +140,47 @@ async function afterRun(
   work: Promise<unknown>,
 ): Promise<AttemptReport> {
   const opts = task.options;
+  return handle.settle(work, control).then((outcome) =>
+    // Completed with no hook left to run: decided here, without another async step.
+    outcome.kind === "completed" && opts.cleanup === undefined && opts.onSuccess === undefined
+      ? completedReport(task, host, outcome.output, state.params, state.payload, handle.ctx, info)
+      : decide(task, run, info, host, control, handle, state, outcome),
+  );
+}
+
+/** The report of a run that returned `output` (a failure if the output cannot be stored). */
+function completedReport(
+  task: AnyTask,
+  host: DurableHost,
+  output: unknown,
+  params: HookParams<unknown> | null,
+  payload: unknown,
+  ctx: RunContext,
+  info: RunInfo,
+): AttemptReport | Promise<AttemptReport> {
+  let outputJson: string;
+  try {
+    outputJson = outputJsonOf(task, host, output);
+  } catch (error) {
+    return finalFailure(task, params ?? { payload, ctx, run: info }, error, []);
+  }
+  return { decision: { kind: "completed", output, outputJson }, hookErrors: NO_HOOK_ERRORS };
+}
+
+/** The decision once the outcome is known: cleanup, then onSuccess, or retry / catchError / onFailure. */
+async function decide(
+  task: AnyTask,
+  run: RunRecord,
+  info: RunInfo,
+  host: DurableHost,
+  control: AttemptControl,
+  handle: AttemptHandle,
+  state: HookState,
+  outcome: AttemptOutcome,
+): Promise<AttemptReport> {
+  const opts = task.options;
   const ctx: RunContext = handle.ctx;
   const hookErrors: unknown[] = [];
-
-  // A task that ignores ctx.signal still ends its attempt on timeout/cancel/stop (its code may run on
-  // in the background, but the slot is freed and the decision is written).
-  const outcome = await handle.settle(control.interruptible(work));
   const params = state.params;
   if (params !== null && opts.cleanup) {
     try {

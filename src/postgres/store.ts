@@ -24,7 +24,7 @@ import {
   type RateStart,
   afterFinish,
 } from "../store/rules/index.ts";
-import { hotTypes, quoteLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
+import { hotTypes, quoteLiteral, textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
@@ -274,7 +274,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (items.length === 0) return [];
       const done = await guard(() =>
         completeConn.query<{ id: string; parent_run_id: string | null }>(named("complete", q.COMPLETE), [
-          items.map((x) => x.runId),
+          textArrayLiteral(items.map((x) => x.runId)),
           outputsJson(items),
           workerId,
           now,

@@ -91,13 +91,10 @@ export class HeldRun implements AttemptControl {
     return this.#abortReason;
   }
 
-  /** `work`, or a rejection with the abort reason as soon as the run is aborted (timeout, cancel, stop). */
-  interruptible<T>(work: Promise<T>): Promise<T> {
-    if (this.#abortReason !== undefined) return Promise.reject(this.#abortReason);
-    return new Promise<T>((resolve, reject) => {
-      this.#interrupt = reject;
-      work.then(resolve, reject);
-    });
+  /** Calls `end` with the abort reason as soon as the run is aborted (at once if it already was). */
+  interruptWith(end: (reason: unknown) => void): void {
+    if (this.#abortReason !== undefined) end(this.#abortReason);
+    else this.#interrupt = end;
   }
 
   /**
