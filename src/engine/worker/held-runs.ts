@@ -15,7 +15,7 @@ const NONE_EXPIRED: readonly { run: HeldRun; effect: LossEffect }[] = Object.fre
 
 export class HeldRuns implements HeldRunObserver {
   readonly #byId = new Map<string, HeldRun>();
-  #buffer: HeldRun[] = [];
+  #buffer: (HeldRun | undefined)[] = [];
   #head = 0;
   readonly #tally: Record<HeldState, number> = { buffered: 0, executing: 0, lost: 0, writing: 0, released: 0 };
   /** No lease of a current holder expires before this (a lower bound: renewals only move leases later). */
@@ -80,7 +80,10 @@ export class HeldRuns implements HeldRunObserver {
   /** The next buffered run, taken out of the buffer (still in state `buffered`), or undefined. */
   nextBuffered(): HeldRun | undefined {
     while (this.#head < this.#buffer.length) {
-      const run = this.#buffer[this.#head++]!;
+      const run = this.#buffer[this.#head]!;
+      // The slot lets go of the run at once: a run taken out dies young (with its record and payload)
+      // instead of staying reachable until the buffer is compacted.
+      this.#buffer[this.#head++] = undefined;
       if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) this.#compact();
       if (run.state === "buffered") return run;
     }
