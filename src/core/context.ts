@@ -11,8 +11,12 @@ import type { Context, ContextOptions, PersistHook } from "./types.ts";
 
 const NEVER = new AbortController().signal;
 
-/** The view `createContext()` returns: the caller is the code holding it. */
-class RootContext extends Scope {
+/**
+ * The view `createContext()` returns: the caller is the code holding it. The durable layer's run
+ * context is a subclass (exported as `ExtensibleContext`, with {@link runCache}): its members are
+ * made on first use, so a run that uses none of them allocates none.
+ */
+export class RootContext extends Scope {
   #signal: AbortSignal | null;
   /** Makes `#signal` on first use (then cleared): durable runs make their AbortController lazily. */
   #source: (() => AbortSignal) | null;
@@ -23,19 +27,21 @@ class RootContext extends Scope {
     this.#source = source;
   }
 
-  #own(): AbortSignal | null {
-    if (this.#source !== null) {
-      this.#signal = this.#source();
-      this.#source = null;
+  // Static, not an instance private method: a class with private instance methods brands every
+  // instance it makes, which costs a subclass (the run context, one per run) several hundred ns.
+  static #own(self: RootContext): AbortSignal | null {
+    if (self.#source !== null) {
+      self.#signal = self.#source();
+      self.#source = null;
     }
-    return this.#signal;
+    return self.#signal;
   }
 
   get signal(): AbortSignal {
-    return this.#own() ?? NEVER;
+    return RootContext.#own(this) ?? NEVER;
   }
   [CALLER](): AbortSignal | null {
-    return this.#own();
+    return RootContext.#own(this);
   }
   [FRAME](): null {
     return null;
@@ -63,15 +69,9 @@ export function createContext(options: ContextOptions = {}): Context {
   return new RootContext(new Cache(ttlMs, maxEntries, persist, Date.now), signal ?? null, signalSource ?? null);
 }
 
-/**
- * A root context for a layer that adds members of its own as a subclass (the durable layer's run
- * context: its members are made on first use, so a run that uses none of them allocates none). No
- * TTL, no bound, no signal of its own but `signalSource`'s.
- */
-export abstract class ExtensibleContext extends RootContext {
-  constructor(signalSource: () => AbortSignal, persist: PersistHook) {
-    super(new Cache(0, Infinity, persist, Date.now), null, signalSource);
-  }
+/** The cache of a run context: no TTL, no bound; tasks with an id are computed through `persist`. */
+export function runCache(persist: PersistHook): Cache {
+  return new Cache(0, Infinity, persist, Date.now);
 }
 
 /**

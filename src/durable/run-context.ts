@@ -12,7 +12,7 @@
  * waits costs little more than its `ctx`. The `ctx` methods close over the execution and never use
  * `this`, so they can be passed around detached (`const { step } = ctx`).
  */
-import { ExtensibleContext } from "../core/index.ts";
+import { ExtensibleContext, runCache } from "../core/index.ts";
 import type { StepKind } from "../store/types.ts";
 import { toMs, toTime, type Duration } from "../vocabulary/duration.ts";
 import { fromJson } from "../vocabulary/json.ts";
@@ -68,12 +68,13 @@ class DurableRunContext extends ExtensibleContext {
 
   constructor(ex: Execution, info: RunInfo, logs: RunLogs) {
     super(
-      () => ex.signal,
-      <T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> => {
+      runCache(<T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> => {
         const path = persistKey(taskId, inputKey);
         ex.useKey(path);
         return executeStep<T>(ex, path, null, "task" as StepKind, () => compute(), undefined, (p) => ex.stepIn(p));
-      },
+      }),
+      null,
+      () => ex.signal,
     );
     this.run = info;
     this.#ex = ex;
