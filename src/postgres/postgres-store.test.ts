@@ -9,6 +9,7 @@ import pg from "pg";
 import { reopenable, runStoreConformance } from "../store/conformance/index.ts";
 import { dropSchema, freshDatabase, stopTestPgServer, uniqueSchema } from "../../test/support/pg.ts";
 import { postgresStore } from "./index.ts";
+import { FINISHED_SQL } from "../store/rules/payloads.ts";
 
 let url: Promise<string> | null = null;
 after(async () => {
@@ -24,7 +25,8 @@ export async function assertCountersExact(connectionString: string, schema: stri
     const has = await c.query("SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'run_counts'", [schema]);
     if (has.rows.length === 0) return;
     const counted = await c.query(S(`SELECT queue, status, sum(n)::bigint AS n FROM :S.run_counts GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2`));
-    const actual = await c.query(S(`SELECT queue, status, count(*)::bigint AS n FROM :S.runs GROUP BY 1, 2 ORDER BY 1, 2`));
+    const all = `(SELECT queue, status, started_at, finished_at FROM :S.runs UNION ALL SELECT queue, status, started_at, finished_at FROM :S.runs_done)`;
+    const actual = await c.query(S(`SELECT queue, status, count(*)::bigint AS n FROM ${all} AS r GROUP BY 1, 2 ORDER BY 1, 2`));
     assert.deepEqual(counted.rows, actual.rows, "run_counts equals the runs table");
     const minutes = await c.query(
       S(`SELECT minute, sum(finished)::bigint AS finished, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
@@ -35,9 +37,19 @@ export async function assertCountersExact(connectionString: string, schema: stri
       S(`SELECT finished_at / 60000 * 60000 AS minute, count(*)::bigint AS finished, count(*) FILTER (WHERE status = 'completed')::bigint AS completed,
            count(*) FILTER (WHERE status = 'failed')::bigint AS failed, coalesce(sum(finished_at - started_at), 0)::bigint AS duration_sum,
            count(started_at)::bigint AS duration_n
-         FROM :S.runs WHERE finished_at IS NOT NULL GROUP BY 1 ORDER BY 1`),
+         FROM ${all} AS r WHERE finished_at IS NOT NULL GROUP BY 1 ORDER BY 1`),
     );
     assert.deepEqual(minutes.rows, runs.rows, "run_minutes equals the finished runs");
+    const misplaced = await c.query(
+      S(`SELECT 'runs' AS t, id, status FROM :S.runs WHERE status IN ${FINISHED_SQL}
+         UNION ALL SELECT 'runs_done', id, status FROM :S.runs_done WHERE status NOT IN ${FINISHED_SQL}`),
+    );
+    assert.deepEqual(misplaced.rows, [], "unfinished runs are in runs, finished ones in runs_done");
+    const keys = await c.query(
+      S(`SELECT task_id, idempotency_key, count(*)::int AS n FROM (SELECT task_id, idempotency_key FROM :S.runs UNION ALL SELECT task_id, idempotency_key FROM :S.runs_done) AS r
+         WHERE idempotency_key IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1`),
+    );
+    assert.deepEqual(keys.rows, [], "an idempotency key is held by one run of a task, live or finished");
   } finally {
     await c.end();
   }
