@@ -92,7 +92,7 @@ $move$;
 ALTER TABLE :S.runs_done ADD PRIMARY KEY (id);
 CREATE INDEX runs_done_task_id ON :S.runs_done (task_id, id);
 CREATE INDEX runs_done_finished ON :S.runs_done (finished_at);
-CREATE INDEX runs_done_unsuccessful ON :S.runs_done (status, id) WHERE status <> 'completed';
+CREATE INDEX runs_done_unsuccessful ON :S.runs_done (status, id) WHERE status IN ('failed', 'canceled', 'expired');
 CREATE INDEX runs_done_parent ON :S.runs_done (parent_run_id, id) WHERE parent_run_id IS NOT NULL;
 CREATE INDEX runs_done_tags ON :S.runs_done USING gin (tags) WHERE tags <> '{}';
 DROP INDEX :S.runs_finished;

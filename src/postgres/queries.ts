@@ -70,7 +70,9 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
         values.push(v);
         where.push(sql.replaceAll("?", `$${values.length}`));
       };
-      if (p.status !== undefined && p.status.length > 0) add("status = ANY(?)", [...p.status]);
+      // One status as an equality: an index on (status, id) then yields the page in id order.
+      if (p.status !== undefined && p.status.length === 1) add("status = ?", p.status[0]);
+      else if (p.status !== undefined && p.status.length > 1) add("status = ANY(?)", [...p.status]);
       if (p.taskId !== undefined) add("task_id = ?", p.taskId);
       if (p.queue !== undefined) add("queue = ?", p.queue);
       if (p.parentRunId !== undefined) add("parent_run_id = ?", p.parentRunId);
