@@ -79,4 +79,28 @@ describe("PostgreSQL: an idempotency key while its run moves to the history", ()
       await dropSchema(url, schema).catch(() => {});
     }
   });
+
+  it("an expired key of a finished run is released: the same key makes a new run, the old one stays", { timeout: 60_000 }, async () => {
+    const url = await freshDatabase("errand_key_move");
+    const schema = uniqueSchema("kx");
+    const store = postgresStore({ connectionString: url, schema });
+    try {
+      await store.migrate();
+      const first = newRun({ taskId: "charge", idempotencyKey: "order-2", idempotencyExpiresAt: T0 + 1000 });
+      await store.createRuns({ runs: [first], now: T0 });
+      await store.claimRuns({ workerId: "w", queues: null, limit: 1, leaseMs: 60_000, now: T0 });
+      assert.deepEqual(await store.completeRuns({ workerId: "w", items: [{ runId: first.id, output: "1" }], now: T0 + 10 }), [first.id]);
+      const [held] = await store.createRuns({ runs: [newRun({ taskId: "charge", idempotencyKey: "order-2" })], now: T0 + 999 });
+      assert.deepEqual([held?.created, held?.run.id], [false, first.id], "unexpired: the finished run holds the key");
+      const [fresh] = await store.createRuns({ runs: [newRun({ taskId: "charge", idempotencyKey: "order-2" })], now: T0 + 1000 });
+      assert.equal(fresh?.created, true, "expired: a new run");
+      const old = await store.getRun({ id: first.id });
+      assert.deepEqual([old?.status, old?.idempotencyKey], ["completed", null], "the finished run stays, without the key");
+      const [again] = await store.createRuns({ runs: [newRun({ taskId: "charge", idempotencyKey: "order-2" })], now: T0 + 2000 });
+      assert.deepEqual([again?.created, again?.run.id], [false, fresh?.run.id], "the new run owns the key");
+    } finally {
+      await store.close();
+      await dropSchema(url, schema).catch(() => {});
+    }
+  });
 });
