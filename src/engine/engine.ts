@@ -68,6 +68,8 @@ export function createEngine(options: EngineOptions): Engine {
   const local = new Emitter<{ finished: { id: string }; cancel: { id: string } }>();
   const workers = new Set<Worker>();
   let readyPromise: Promise<void> | null = null;
+  /** Set once `ready()` has succeeded: triggers then skip waiting for it. */
+  let started = false;
   let closed = false;
 
   const ready = () => {
@@ -75,6 +77,7 @@ export function createEngine(options: EngineOptions): Engine {
     readyPromise ??= (async () => {
       await store.migrate();
       await store.upsertQueues({ queues: queueConfigs(tasks.values()) });
+      started = true;
     })();
     readyPromise.catch(() => {
       readyPromise = null; // a failed start (e.g. database down) can be retried
@@ -92,10 +95,8 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   /** Validates every item first, then inserts all in one store call (one transaction). */
-  const triggerMany = async (
-    items: readonly { task: AnyTask; payload: unknown; options: TriggerOptions | undefined; internal?: InternalTrigger }[],
-  ): Promise<RunHandle<never>[]> => {
-    await ready();
+  const triggerMany = async (items: readonly TriggerItem[]): Promise<RunHandle<never>[]> => {
+    if (!started || closed) await ready();
     const t = now();
     // Tasks without a schema have nothing to await: their rows are prepared without a promise each.
     const runs = items.every((i) => i.task.options.schema === undefined)
@@ -104,6 +105,20 @@ export function createEngine(options: EngineOptions): Engine {
     const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
     const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
+  };
+
+  /**
+   * One trigger: {@link triggerMany} of one item without the arrays, and for a task without a schema
+   * without a promise of its own before the store's (nothing is awaited but the insert).
+   */
+  const triggerOne = async (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
+    if (!started || closed) await ready();
+    const t = now();
+    const run = task.options.schema === undefined ? prepareRunSync(task, payload, options, t, limits) : await prepareRun(task, payload, options, t, limits);
+    const traced = traceTriggers([run]);
+    const created = await (traced === null ? store.createRuns({ runs: [run], now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
+    const c = created[0]!;
+    return { id: c.run.id, taskId: c.run.taskId, created: c.created };
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>
@@ -144,8 +159,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     // One implementation behind the typed overloads: the output type is carried by the handle only.
     async trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
-      const t = resolveTask(task, "engine.trigger");
-      return (await triggerMany([{ task: t, payload, options }]))[0]!;
+      return triggerOne(resolveTask(task, "engine.trigger"), payload, options);
     },
 
     async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {
@@ -226,6 +240,13 @@ function queueConfigs(tasks: Iterable<AnyTask>): QueueConfig[] {
     });
   }
   return [...queues.values()];
+}
+
+interface TriggerItem {
+  readonly task: AnyTask;
+  readonly payload: unknown;
+  readonly options: TriggerOptions | undefined;
+  readonly internal?: InternalTrigger;
 }
 
 function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {
