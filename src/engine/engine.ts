@@ -1,7 +1,7 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import type { QueueConfig, RunRecord, Store } from "../store/types.ts";
+import type { NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -107,6 +107,25 @@ export function createEngine(options: EngineOptions): Engine {
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
   };
 
+  /** {@link triggerMany} for a batch of one task without a schema: the rows straight from the items, in one pass. */
+  const batchWithoutSchema = async (task: AnyTask, items: readonly unknown[]): Promise<RunHandle<never>[]> => {
+    if (!started || closed) await ready();
+    const t = now();
+    const runs: NewRun[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
+    }
+    const traced = traceTriggers(runs);
+    const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
+    const handles: RunHandle<never>[] = new Array(created.length);
+    for (let i = 0; i < created.length; i++) {
+      const c = created[i]!;
+      handles[i] = { id: c.run.id, taskId: c.run.taskId, created: c.created };
+    }
+    return handles;
+  };
+
   /**
    * One trigger: {@link triggerMany} of one item without the arrays, and for a task without a schema
    * without a promise of its own before the store's (nothing is awaited but the insert).
@@ -165,6 +184,7 @@ export function createEngine(options: EngineOptions): Engine {
     async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {
       const t = resolveTask(task, "engine.batchTrigger");
       if (!Array.isArray(items)) throw new TypeError("engine.batchTrigger: `items` must be an array");
+      if (t.options.schema === undefined) return batchWithoutSchema(t, items);
       return triggerMany(
         items.map((item) =>
           isItem(item) ? { task: t, payload: item.payload, options: item.options } : { task: t, payload: item, options: undefined },
