@@ -1,7 +1,7 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import type { NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
+import type { CreatedRun, NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -130,14 +130,38 @@ export function createEngine(options: EngineOptions): Engine {
    * One trigger: {@link triggerMany} of one item without the arrays, and for a task without a schema
    * without a promise of its own before the store's (nothing is awaited but the insert).
    */
-  const triggerOne = async (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
-    if (!started || closed) await ready();
+  const triggerOne = (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
+    if (!started || closed || task.options.schema !== undefined) return triggerOneAsync(task, payload, options);
+    const t = now();
+    let run: NewRun;
+    try {
+      run = prepareRunSync(task, payload, options, t, limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return insertOne(run, t);
+  };
+
+  /** {@link triggerOne} before the engine has started, or for a task with a schema (validated asynchronously). */
+  const triggerOneAsync = async (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
+    await ready();
     const t = now();
     const run = task.options.schema === undefined ? prepareRunSync(task, payload, options, t, limits) : await prepareRun(task, payload, options, t, limits);
-    const traced = traceTriggers([run]);
-    const created = await (traced === null ? store.createRuns({ runs: [run], now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
-    const c = created[0]!;
-    return { id: c.run.id, taskId: c.run.taskId, created: c.created };
+    return insertOne(run, t);
+  };
+
+  const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
+    let created: Promise<readonly CreatedRun[]>;
+    try {
+      const traced = traceTriggers([run]);
+      created = traced === null ? store.createRuns({ runs: [run], now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return created.then((all) => {
+      const c = all[0]!;
+      return { id: c.run.id, taskId: c.run.taskId, created: c.created };
+    });
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>
@@ -177,8 +201,14 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
 
     // One implementation behind the typed overloads: the output type is carried by the handle only.
-    async trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
-      return triggerOne(resolveTask(task, "engine.trigger"), payload, options);
+    trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
+      let t: AnyTask;
+      try {
+        t = resolveTask(task, "engine.trigger");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return triggerOne(t, payload, options);
     },
 
     async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {

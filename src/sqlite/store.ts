@@ -93,14 +93,15 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       if (opened.owned && sql.db.open) sql.db.close();
     },
 
-    async createRuns({ runs, now }) {
-      if (runs.length === 0) return [];
+    createRuns({ runs, now }) {
+      if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(plain)) return rules.createRuns({ runs, now });
       // The common case (no idempotency key, no debounce): the rows and their counts in one
       // transaction, without the rules' program machinery.
-      await transact(() => tx.insertRuns(runs, now));
-      notify();
-      return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
+      return transact(() => tx.insertRuns(runs, now)).then(() => {
+        notify();
+        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
+      });
     },
 
     async upsertQueues({ queues }) {
