@@ -5,7 +5,7 @@
  * unbatched (its default), and pg-boss 10 (24 work loops, its fastest batch size here). Then Errand's
  * scale-out with 1, 2 and 4 worker processes (concurrency 24 each, defaults) on one database, with
  * what bounds it: CPU of the server and of the workers per run, WAL bytes and fsyncs per second.
- * Knobs: BENCH_PG_N (6000), BENCH_SCALE_N (6000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000),
+ * Knobs: BENCH_PG_N (20000, the workload of the throughput issue), BENCH_SCALE_N (20000), BENCH_SCALE_PROCS (1,2,4), BENCH_PGBOSS_BATCH (1000),
  * BENCH_PG_PEERS (graphile-batched,graphile-unbatched,pgboss), BENCH_CONCURRENCY (24), BENCH_ROUNDS (3),
  * ERRAND_PG_URL (use that server instead of the embedded one; server CPU is then not measured).
  */
@@ -23,8 +23,8 @@ import { rate, type Rate } from "./lib/contestants/types.ts";
 import type { WorkerReport } from "./lib/contestants/errand.ts";
 
 const concurrency = envInt("BENCH_CONCURRENCY", 24);
-const n = envInt("BENCH_PG_N", 6_000);
-const scaleN = envInt("BENCH_SCALE_N", 6_000);
+const n = envInt("BENCH_PG_N", 20_000);
+const scaleN = envInt("BENCH_SCALE_N", 20_000);
 const procs = envList("BENCH_SCALE_PROCS", ["1", "2", "4"]).map(Number);
 const bossBatch = envInt("BENCH_PGBOSS_BATCH", 1000);
 const peers = new Set(envList("BENCH_PG_PEERS", ["graphile-batched", "graphile-unbatched", "pgboss"]));

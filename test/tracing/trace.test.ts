@@ -28,9 +28,6 @@ const sendReceipt = defineTask({
   id: "send-receipt",
   queue: { name: "emails" },
   run: async (p: { order: string }, ctx) => {
-    // Slower than the parent's suspension: on PostgreSQL a child that completes while its parent is
-    // still writing its wait can leave the parent waiting (a store race, reported separately).
-    await new Promise((r) => setTimeout(r, 300));
     const html = await ctx.step("render", () => `<p>${p.order}</p>`);
     await ctx.step("send", () => html.length);
     return "sent";
