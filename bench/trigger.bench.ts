@@ -3,9 +3,11 @@
  * graphile-worker `addJob` / `addJobs` (target bulk ≥ 1×). SQLite (NORMAL and FULL): Errand vs
  * plainjob `add` / `addMany`. "single" = one call at a time, each awaited (a durable commit per row);
  * "bulk" = batches of BENCH_BULK_BATCH rows, one transaction each.
- * Knobs: BENCH_SINGLE_N (500), BENCH_BULK_N (20000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3).
+ * Knobs: BENCH_SINGLE_N (500), BENCH_BULK_N (20000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3),
+ * BENCH_TRIGGER_STORES (postgres,NORMAL,FULL: which stores to measure; e.g. `NORMAL` for SQLite with
+ * synchronous NORMAL only).
  */
-import { envInt, rounds } from "./lib/env.ts";
+import { envInt, envList, rounds } from "./lib/env.ts";
 import { runInChild } from "./lib/child.ts";
 import { machineLine } from "./lib/machine.ts";
 import { startPgServer } from "./lib/pg-server.ts";
@@ -20,6 +22,10 @@ const singleN = envInt("BENCH_SINGLE_N", 500);
 const bulkN = envInt("BENCH_BULK_N", 20_000);
 const batch = envInt("BENCH_BULK_BATCH", 1000);
 const R = rounds();
+const stores = new Set(envList("BENCH_TRIGGER_STORES", ["postgres", "NORMAL", "FULL"]));
+for (const s of stores) {
+  if (!["postgres", "NORMAL", "FULL"].includes(s)) throw new TypeError(`bench: BENCH_TRIGGER_STORES: unknown store ${JSON.stringify(s)} (known: postgres, NORMAL, FULL)`);
+}
 const modes = [
   { mode: "single", n: singleN },
   { mode: "bulk", n: bulkN },
@@ -48,21 +54,21 @@ const addRows = (where: string, peer: string, out: Awaited<ReturnType<typeof run
   rows.push([`${where} ${mode}`, peer, fmtInt(n), fmtInt(pMed), samplesOf(p, (x) => x.perSec), "1.00×"]);
 };
 
-const server = await startPgServer();
+const server = stores.has("postgres") ? await startPgServer() : null;
 const dir = tempDir("trigger");
 try {
-  console.log(`trigger: ${machineLine()} · ${await server.settings()} · bulk batch ${batch} · ${R} rounds`);
-  for (const { mode, n } of modes) {
+  console.log(`trigger: ${machineLine()} · ${server === null ? "no PostgreSQL" : await server.settings()} · bulk batch ${batch} · ${R} rounds`);
+  for (const { mode, n } of server === null ? [] : modes) {
     const out = await runRounds<Rate>(
       [
         {
           name: "Errand",
           run: async (r) =>
-            runInChild<Rate>("errand", "enqueue", { target: { kind: "postgres", url: await server.freshDatabase(`trig_e_${mode}_${r}`) }, n, mode, batch }).result,
+            runInChild<Rate>("errand", "enqueue", { target: { kind: "postgres", url: await server!.freshDatabase(`trig_e_${mode}_${r}`) }, n, mode, batch }).result,
         },
         {
           name: "graphile-worker addJob(s)",
-          run: async (r) => runInChild<Rate>("graphile", "enqueue", { url: await server.freshDatabase(`trig_g_${mode}_${r}`), n, mode, batch }).result,
+          run: async (r) => runInChild<Rate>("graphile", "enqueue", { url: await server!.freshDatabase(`trig_g_${mode}_${r}`), n, mode, batch }).result,
         },
       ],
       R,
@@ -70,7 +76,7 @@ try {
     );
     addRows("PostgreSQL", "graphile-worker addJob(s)", out, mode, n);
   }
-  for (const synchronous of ["NORMAL", "FULL"] as const) {
+  for (const synchronous of (["NORMAL", "FULL"] as const).filter((s) => stores.has(s))) {
     for (const { mode, n } of modes) {
       const out = await runRounds<Rate>(
         [
@@ -97,7 +103,7 @@ try {
   }
 } finally {
   dir.remove();
-  await server.stop();
+  await server?.stop();
 }
 printTable(
   `Trigger rows/s — single: one awaited call per row; bulk: ${batch} rows per call — median of ${R}; target bulk Errand/graphile-worker ≥ 1×`,

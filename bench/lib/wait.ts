@@ -2,6 +2,7 @@
  * Waiting helpers for contestant processes.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { getHeapSpaceStatistics } from "node:v8";
 
 /** Polls `check` every `everyMs` until it returns true; rejects after `timeoutMs` naming `what`. */
 export async function waitUntil(
@@ -28,13 +29,32 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Resident set size and V8 heap in use, in MiB, after a full GC (run node with --expose-gc for the GC). */
-export function memoryAfterGcMiB(): { rssMiB: number; heapMiB: number } {
+/** What a process holds after a full GC, in MiB (see {@link memoryAfterGcMiB}). */
+export interface MemoryReading {
+  /** Resident set size. */
+  readonly rssMiB: number;
+  /** V8 heap in use (live objects). */
+  readonly heapMiB: number;
+  /** V8 heap committed (every space, with its free room). */
+  readonly heapTotalMiB: number;
+  /** V8's young generation (both semi-spaces), part of heapTotal: sized by V8 from the allocation rate. */
+  readonly youngMiB: number;
+}
+
+/**
+ * Memory after a full GC (run node with --expose-gc for the GC). The reading waits `settleMs` after
+ * the GC: V8 gives the pages a GC freed back to the system from a background thread, and an RSS read
+ * at once still counts some of them (up to 14 MiB more, measured, and differently at each reading).
+ */
+export async function memoryAfterGcMiB(settleMs = 500): Promise<MemoryReading> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     gc();
     gc();
   }
+  await sleep(settleMs);
   const m = process.memoryUsage();
-  return { rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20 };
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+  const mib = (x: number) => x / 2 ** 20;
+  return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), youngMiB: mib(young) };
 }

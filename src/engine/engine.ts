@@ -1,7 +1,7 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import type { QueueConfig, RunRecord, Store } from "../store/types.ts";
+import type { CreatedRun, NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -68,6 +68,8 @@ export function createEngine(options: EngineOptions): Engine {
   const local = new Emitter<{ finished: { id: string }; cancel: { id: string } }>();
   const workers = new Set<Worker>();
   let readyPromise: Promise<void> | null = null;
+  /** Set once `ready()` has succeeded: triggers then skip waiting for it. */
+  let started = false;
   let closed = false;
 
   const ready = () => {
@@ -75,6 +77,7 @@ export function createEngine(options: EngineOptions): Engine {
     readyPromise ??= (async () => {
       await store.migrate();
       await store.upsertQueues({ queues: queueConfigs(tasks.values()) });
+      started = true;
     })();
     readyPromise.catch(() => {
       readyPromise = null; // a failed start (e.g. database down) can be retried
@@ -92,10 +95,8 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   /** Validates every item first, then inserts all in one store call (one transaction). */
-  const triggerMany = async (
-    items: readonly { task: AnyTask; payload: unknown; options: TriggerOptions | undefined; internal?: InternalTrigger }[],
-  ): Promise<RunHandle<never>[]> => {
-    await ready();
+  const triggerMany = async (items: readonly TriggerItem[]): Promise<RunHandle<never>[]> => {
+    if (!started || closed) await ready();
     const t = now();
     // Tasks without a schema have nothing to await: their rows are prepared without a promise each.
     const runs = items.every((i) => i.task.options.schema === undefined)
@@ -104,6 +105,63 @@ export function createEngine(options: EngineOptions): Engine {
     const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
     const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
     return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
+  };
+
+  /** {@link triggerMany} for a batch of one task without a schema: the rows straight from the items, in one pass. */
+  const batchWithoutSchema = async (task: AnyTask, items: readonly unknown[]): Promise<RunHandle<never>[]> => {
+    if (!started || closed) await ready();
+    const t = now();
+    const runs: NewRun[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
+    }
+    const traced = traceTriggers(runs);
+    const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
+    const handles: RunHandle<never>[] = new Array(created.length);
+    for (let i = 0; i < created.length; i++) {
+      const c = created[i]!;
+      handles[i] = { id: c.run.id, taskId: c.run.taskId, created: c.created };
+    }
+    return handles;
+  };
+
+  /**
+   * One trigger: {@link triggerMany} of one item without the arrays, and for a task without a schema
+   * without a promise of its own before the store's (nothing is awaited but the insert).
+   */
+  const triggerOne = (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
+    if (!started || closed || task.options.schema !== undefined) return triggerOneAsync(task, payload, options);
+    const t = now();
+    let run: NewRun;
+    try {
+      run = prepareRunSync(task, payload, options, t, limits);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return insertOne(run, t);
+  };
+
+  /** {@link triggerOne} before the engine has started, or for a task with a schema (validated asynchronously). */
+  const triggerOneAsync = async (task: AnyTask, payload: unknown, options: TriggerOptions | undefined): Promise<RunHandle<never>> => {
+    await ready();
+    const t = now();
+    const run = task.options.schema === undefined ? prepareRunSync(task, payload, options, t, limits) : await prepareRun(task, payload, options, t, limits);
+    return insertOne(run, t);
+  };
+
+  const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
+    let created: Promise<readonly CreatedRun[]>;
+    try {
+      const traced = traceTriggers([run]);
+      created = traced === null ? store.createRuns({ runs: [run], now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return created.then((all) => {
+      const c = all[0]!;
+      return { id: c.run.id, taskId: c.run.taskId, created: c.created };
+    });
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>
@@ -143,14 +201,20 @@ export function createEngine(options: EngineOptions): Engine {
     tasks,
 
     // One implementation behind the typed overloads: the output type is carried by the handle only.
-    async trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
-      const t = resolveTask(task, "engine.trigger");
-      return (await triggerMany([{ task: t, payload, options }]))[0]!;
+    trigger(task: AnyTask | string, payload: unknown, options?: TriggerOptions): Promise<RunHandle<never>> {
+      let t: AnyTask;
+      try {
+        t = resolveTask(task, "engine.trigger");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return triggerOne(t, payload, options);
     },
 
     async batchTrigger(task: AnyTask | string, items: readonly unknown[]): Promise<RunHandle<never>[]> {
       const t = resolveTask(task, "engine.batchTrigger");
       if (!Array.isArray(items)) throw new TypeError("engine.batchTrigger: `items` must be an array");
+      if (t.options.schema === undefined) return batchWithoutSchema(t, items);
       return triggerMany(
         items.map((item) =>
           isItem(item) ? { task: t, payload: item.payload, options: item.options } : { task: t, payload: item, options: undefined },
@@ -226,6 +290,13 @@ function queueConfigs(tasks: Iterable<AnyTask>): QueueConfig[] {
     });
   }
   return [...queues.values()];
+}
+
+interface TriggerItem {
+  readonly task: AnyTask;
+  readonly payload: unknown;
+  readonly options: TriggerOptions | undefined;
+  readonly internal?: InternalTrigger;
 }
 
 function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {

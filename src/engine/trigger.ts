@@ -4,9 +4,9 @@ import type { NewRun } from "../store/types.ts";
 import { toMs, toTime } from "../vocabulary/duration.ts";
 import { PayloadValidationError } from "../vocabulary/errors.ts";
 import { toJson } from "../vocabulary/json.ts";
-import { jsonCap, MAX_TAG_LENGTH, type ResolvedLimits } from "../vocabulary/limits.ts";
+import { jsonCap, MAX_TAG_LENGTH, type JsonCap, type ResolvedLimits } from "../vocabulary/limits.ts";
 import { checkInt, checkName } from "../vocabulary/validate.ts";
-import { taskInternals } from "./define-task.ts";
+import { taskInternals, type TaskInternals } from "./define-task.ts";
 import type { AnyTask, TriggerOptions } from "./types.ts";
 
 const OPTION_NAMES = new Set([
@@ -68,9 +68,31 @@ export function prepareRunSync(
   return buildRun(task, payload, validateOptions(task.id, options, limits), now, limits, internal);
 }
 
+/** What every trigger of a task under one engine's limits shares, made once: the task's settings, the payload's label and cap. */
+interface TaskTriggerInfo {
+  readonly limits: ResolvedLimits;
+  readonly info: TaskInternals;
+  readonly label: string;
+  readonly cap: JsonCap;
+}
+
+const triggerInfos = new WeakMap<AnyTask, TaskTriggerInfo>();
+
+function triggerInfo(task: AnyTask, limits: ResolvedLimits): TaskTriggerInfo {
+  let t = triggerInfos.get(task);
+  if (t === undefined || t.limits !== limits) {
+    t = { limits, info: taskInternals(task)!, label: `the payload of task "${task.id}"`, cap: jsonCap(limits, "payloadBytes") };
+    triggerInfos.set(task, t);
+  }
+  return t;
+}
+
+/** A run without tags shares this (NewRun.tags is read-only). */
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 function buildRun(task: AnyTask, payload: unknown, o: CheckedOptions, now: number, limits: ResolvedLimits, internal: InternalTrigger): NewRun {
-  const payloadJson = toJson(payload, `the payload of task "${task.id}"`, jsonCap(limits, "payloadBytes"));
-  const info = taskInternals(task)!;
+  const { info, label, cap } = triggerInfo(task, limits);
+  const payloadJson = toJson(payload, label, cap);
   let runAt = now;
   if (o.delayMs !== undefined) runAt = now + o.delayMs;
   if (o.runAt !== undefined) runAt = o.runAt;
@@ -89,7 +111,7 @@ function buildRun(task: AnyTask, payload: unknown, o: CheckedOptions, now: numbe
     idempotencyKey: o.idempotencyKey ?? null,
     idempotencyExpiresAt: o.idempotencyKey !== undefined && o.idempotencyKeyTtlMs !== undefined ? now + o.idempotencyKeyTtlMs : null,
     expiresAt: o.ttlMs !== undefined ? Math.max(now, runAt) + o.ttlMs : null,
-    tags: o.tags ?? [],
+    tags: o.tags ?? NO_TAGS,
     parentRunId: internal.parentRunId ?? null,
     scheduleId: internal.scheduleId ?? null,
     debounce,

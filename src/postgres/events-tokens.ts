@@ -54,7 +54,9 @@ export function eventTokenTx(c: Queryable, S: Schema): EventTokenTx {
     finishToken: async (id, status, output, now) => {
       await c.query(S(e.FINISH_TOKEN), [id, status, output, now]);
     },
-    lockRunStatus: async (id) => ((await rows(e.LOCK_RUN_STATUS, [id]))[0]?.["status"] as RunStatus | undefined) ?? null,
+    // A finished run is read from the history in the next statement (a move in flight is waited for by the first).
+    lockRunStatus: async (id) =>
+      (((await rows(e.LOCK_RUN_STATUS, [id]))[0] ?? (await rows(e.FINISHED_RUN_STATUS, [id]))[0])?.["status"] as RunStatus | undefined) ?? null,
     openTokenWaits: async (runId, key) => (await c.query<WaitRow>(S(e.OPEN_TOKEN_WAITS), [runId, key])).rows.map(toWait),
   };
 }

@@ -7,6 +7,7 @@ import type { Migration } from "../store/types.ts";
 import { COUNTERS_MIGRATION } from "./counts.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
 import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
+import { HISTORY_MIGRATION } from "./history.ts";
 
 export type { Migration };
 
@@ -173,5 +174,13 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     version: 6,
     name: "runs keep the trace context they were triggered in (OpenTelemetry)",
     sql: `ALTER TABLE :S.runs ADD COLUMN trace_context text;`,
+  },
+  {
+    version: 7,
+    // A finished run leaves runs for runs_done (src/postgres/history.ts): a completion is a delete
+    // plus an append instead of a new row version with new index entries in runs. From here on, a
+    // migration that adds a column to runs adds it to runs_done too, and to RUN_COLUMN_NAMES.
+    name: "finished runs move to a history table (runs_done); idempotency keys in run_keys",
+    sql: HISTORY_MIGRATION,
   },
 ];

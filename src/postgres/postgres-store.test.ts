@@ -1,47 +1,19 @@
 /**
  * The PostgreSQL store passes the store conformance suite (one schema per test). After every test
- * the run counters (run_counts, run_minutes) must equal what counting the runs table gives: every
+ * the run counters (run_counts, run_minutes) must equal what counting both run tables gives (live and
+ * history, each run in the table its status belongs to): every
  * statement of the suite that inserts, finishes, moves or deletes runs keeps them exact.
  */
-import assert from "node:assert/strict";
 import { after } from "node:test";
-import pg from "pg";
 import { reopenable, runStoreConformance } from "../store/conformance/index.ts";
 import { dropSchema, freshDatabase, stopTestPgServer, uniqueSchema } from "../../test/support/pg.ts";
 import { postgresStore } from "./index.ts";
+import { assertCountersExact } from "../../test/support/pg-counters.ts";
 
 let url: Promise<string> | null = null;
 after(async () => {
   await stopTestPgServer();
 });
-
-/** Asserts that the counters of `schema` match the runs table (when the schema has counters). */
-export async function assertCountersExact(connectionString: string, schema: string): Promise<void> {
-  const c = new pg.Client({ connectionString });
-  await c.connect();
-  try {
-    const S = (sql: string) => sql.replaceAll(":S.", `${c.escapeIdentifier(schema)}.`);
-    const has = await c.query("SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'run_counts'", [schema]);
-    if (has.rows.length === 0) return;
-    const counted = await c.query(S(`SELECT queue, status, sum(n)::bigint AS n FROM :S.run_counts GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2`));
-    const actual = await c.query(S(`SELECT queue, status, count(*)::bigint AS n FROM :S.runs GROUP BY 1, 2 ORDER BY 1, 2`));
-    assert.deepEqual(counted.rows, actual.rows, "run_counts equals the runs table");
-    const minutes = await c.query(
-      S(`SELECT minute, sum(finished)::bigint AS finished, sum(completed)::bigint AS completed, sum(failed)::bigint AS failed,
-           sum(duration_sum)::bigint AS duration_sum, sum(duration_n)::bigint AS duration_n
-         FROM :S.run_minutes GROUP BY 1 HAVING sum(finished) <> 0 ORDER BY 1`),
-    );
-    const runs = await c.query(
-      S(`SELECT finished_at / 60000 * 60000 AS minute, count(*)::bigint AS finished, count(*) FILTER (WHERE status = 'completed')::bigint AS completed,
-           count(*) FILTER (WHERE status = 'failed')::bigint AS failed, coalesce(sum(finished_at - started_at), 0)::bigint AS duration_sum,
-           count(started_at)::bigint AS duration_n
-         FROM :S.runs WHERE finished_at IS NOT NULL GROUP BY 1 ORDER BY 1`),
-    );
-    assert.deepEqual(minutes.rows, runs.rows, "run_minutes equals the finished runs");
-  } finally {
-    await c.end();
-  }
-}
 
 runStoreConformance({
   name: "postgres",

@@ -5,6 +5,9 @@ import { transaction } from "./driver.ts";
 import { countChanges, countFinished, PRUNE_MINUTES, READ_COUNTS, READ_MINUTES } from "./counts.ts";
 import type { Resolved } from "./open.ts";
 import { toLog, toRun, toSchedule, toStep, toWait, type WaitRow } from "./rows.ts";
+import { isFinished } from "../store/rules/payloads.ts";
+import { selectRuns } from "./history.ts";
+import { RUN_BY_ID } from "./sql.ts";
 
 
 /** Runs deleted per prune transaction. */
@@ -15,7 +18,11 @@ const RECENT_FOR_TAGS = 20_000;
 const COMPACT_AT = 2000;
 
 const PRUNE_RUNS = `
-WITH gone AS (DELETE FROM :S.runs WHERE id = ANY($1) RETURNING queue, status, started_at, finished_at),
+WITH gone AS (DELETE FROM :S.runs_done WHERE id = ANY($1) RETURNING id, task_id, idempotency_key, queue, status, started_at, finished_at),
+keys AS (
+  DELETE FROM :S.run_keys k USING gone
+  WHERE k.task_id = gone.task_id AND k.idempotency_key = gone.idempotency_key AND k.run_id = gone.id
+),
 counted AS (${countChanges("gone", "status", null)}),
 minutes AS (${countFinished("gone", -1)})
 SELECT count(*) FROM gone`;
@@ -51,7 +58,7 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
     },
 
     async getRun({ id }) {
-      const row = (await pool.query(S("SELECT * FROM :S.runs WHERE id = $1"), [id])).rows[0];
+      const row = (await pool.query(S(RUN_BY_ID), [id])).rows[0];
       return row === undefined ? null : toRun(row);
     },
 
@@ -63,7 +70,9 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
         values.push(v);
         where.push(sql.replaceAll("?", `$${values.length}`));
       };
-      if (p.status !== undefined && p.status.length > 0) add("status = ANY(?)", [...p.status]);
+      // One status as an equality: an index on (status, id) then yields the page in id order.
+      if (p.status !== undefined && p.status.length === 1) add("status = ?", p.status[0]);
+      else if (p.status !== undefined && p.status.length > 1) add("status = ANY(?)", [...p.status]);
       if (p.taskId !== undefined) add("task_id = ?", p.taskId);
       if (p.queue !== undefined) add("queue = ?", p.queue);
       if (p.parentRunId !== undefined) add("parent_run_id = ?", p.parentRunId);
@@ -76,17 +85,27 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
       if (p.tag !== undefined) add("tags @> ARRAY[?]::text[] AND tags <> '{}'", p.tag); // matches the partial GIN index
       values.push(limit + 1);
       const n = `$${values.length}`;
-      const select = (extra: string | null, conditions = where, max = n) => {
+      const select = (table: "runs" | "runs_done", extra: string | null, conditions: string[], max: string) => {
         const all = extra === null ? conditions : [...conditions, extra];
-        return `SELECT * FROM :S.runs${all.length ? ` WHERE ${all.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${max}`;
+        return `(${selectRuns(table)}${all.length ? ` WHERE ${all.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${max})`;
       };
-      // runs_task_id leaves out running runs (a claim then adds no entry to it): a task filter reads
-      // it for the others and runs_running for the running ones, newest first from both.
+      // Unfinished runs are in runs, finished ones in runs_done (src/postgres/history.ts): each table
+      // is read newest first, as far as the page goes, and the two merged. In runs, runs_task_id
+      // leaves out running runs (a claim then adds no entry to it): a task filter reads it for the
+      // others and runs_running for the running ones.
       const statuses = p.status ?? [];
+      const live = statuses.length === 0 || statuses.some((x) => !isFinished(x));
+      const finished = statuses.length === 0 || statuses.some((x) => isFinished(x));
       const query = (conditions: string[], max: string) => {
-        if (p.taskId === undefined || (statuses.length > 0 && statuses.every((x) => x === "running"))) return select(null, conditions, max);
-        if (statuses.length > 0 && !statuses.includes("running")) return select("status <> 'running'", conditions, max);
-        return `SELECT * FROM ((${select("status <> 'running'", conditions, max)}) UNION ALL (${select("status = 'running'", conditions, max)})) AS u ORDER BY id DESC LIMIT ${max}`;
+        const parts: string[] = [];
+        if (live) {
+          const unfinished = statuses.filter((x) => !isFinished(x));
+          if (p.taskId === undefined || (unfinished.length > 0 && unfinished.every((x) => x === "running"))) parts.push(select("runs", null, conditions, max));
+          else if (unfinished.length > 0 && !unfinished.includes("running")) parts.push(select("runs", "status <> 'running'", conditions, max));
+          else parts.push(select("runs", "status <> 'running'", conditions, max), select("runs", "status = 'running'", conditions, max));
+        }
+        if (finished) parts.push(select("runs_done", null, conditions, max));
+        return parts.length === 1 ? parts[0]! : `SELECT * FROM (${parts.join(" UNION ALL ")}) AS u ORDER BY id DESC LIMIT ${max}`;
       };
       if (p.tag !== undefined) {
         // A tag shared by many runs: its page is among the newest runs, found by walking them in id
@@ -132,7 +151,7 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
                  count(*) FILTER (WHERE status = 'failed') AS failed,
                  avg(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS avg_ms,
                  max(finished_at - started_at) FILTER (WHERE started_at IS NOT NULL) AS max_ms
-               FROM :S.runs WHERE finished_at IS NOT NULL AND finished_at >= $1
+               FROM :S.runs_done WHERE finished_at >= $1
                GROUP BY 1 ORDER BY 1`),
             [since, step],
           );
@@ -154,7 +173,7 @@ export function createQueries(r: Resolved, compact: () => void): StoreQueries {
         const batch = await transaction(pool, async (c) => {
           const ids = (
             await c.query<{ id: string; finished_at: string }>(
-              S(`SELECT id, finished_at FROM :S.runs WHERE finished_at >= $2 AND finished_at < $1
+              S(`SELECT id, finished_at FROM :S.runs_done WHERE finished_at >= $2 AND finished_at < $1
                  ORDER BY finished_at LIMIT ${PRUNE_BATCH} FOR UPDATE SKIP LOCKED`),
               [finishedBefore, from],
             )

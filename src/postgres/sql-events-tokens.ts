@@ -1,4 +1,5 @@
 /** SQL of events that start runs and of waitpoint tokens (src/postgres/events-tokens.ts); `:S` is the schema. */
+import { ALL_RUNS } from "./history.ts";
 
 export const INSERT_EVENT_IF_KEY_FREE = `
 INSERT INTO :S.events (id, name, payload, created_at, idempotency_key) VALUES ($1, $2, $3, $4, $5)
@@ -10,7 +11,7 @@ export const LINK_EVENT_RUNS = `
 INSERT INTO :S.run_events (run_id, event_id, event_name) SELECT unnest($1::text[]), $2, $3`;
 
 export const RUNS_OF_EVENT = `
-SELECT r.* FROM :S.run_events e JOIN :S.runs r ON r.id = e.run_id WHERE e.event_id = $1 ORDER BY e.run_id`;
+SELECT r.* FROM :S.run_events e JOIN ${ALL_RUNS} r ON r.id = e.run_id WHERE e.event_id = $1 ORDER BY e.run_id`;
 
 export const RUN_EVENTS = `SELECT run_id, event_id, event_name FROM :S.run_events WHERE run_id = ANY($1)`;
 
@@ -30,6 +31,8 @@ export const FINISH_TOKEN = `
 UPDATE :S.tokens SET status = $2, output = $3, finished_at = $4 WHERE id = $1 AND status = 'waiting'`;
 
 export const LOCK_RUN_STATUS = `SELECT status FROM :S.runs WHERE id = $1 FOR UPDATE`;
+
+export const FINISHED_RUN_STATUS = `SELECT status FROM :S.runs_done WHERE id = $1`;
 
 /** Waits another transaction holds are skipped: it resolves them from the token (see rules/tokens.ts). */
 export const OPEN_TOKEN_WAITS = `

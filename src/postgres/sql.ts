@@ -1,6 +1,7 @@
 /** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
 import { FINISHED_SQL } from "../store/rules/payloads.ts";
 import { countChanges, countFinished } from "./counts.ts";
+import { ALL_RUNS, FINISHED_NOW, keepMoved, movedRow, selectRuns } from "./history.ts";
 
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context`;
@@ -67,7 +68,8 @@ claimed AS (
 SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
 
 /**
- * Completes a batch in ONE statement (autocommit): marks the runs completed, closes their own open
+ * Completes a batch in ONE statement (autocommit): moves the runs to the history as completed
+ * (src/postgres/history.ts: a delete from runs and an append to runs_done), closes their own open
  * waits, and for each parent waiting on one of them stores the child's result as the wait's step,
  * resolves the wait, wakes the parent and sends one NOTIFY.
  * $1 ids, $2 outputs as one JSON object (run id → output JSON text), $3 worker, $4 now, $5 channel.
@@ -80,10 +82,10 @@ SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claim
  */
 export const COMPLETE = `
 WITH done AS (
-  UPDATE :S.runs r SET status = 'completed', output = $2::jsonb ->> r.id, finished_at = $4, updated_at = $4,
-    worker_id = NULL, lease_expires_at = NULL
-  WHERE r.id = ANY($1) AND r.worker_id = $3
-  RETURNING r.id, r.parent_run_id, r.output, r.queue, r.status, r.started_at, r.finished_at
+  DELETE FROM :S.runs r WHERE r.id = ANY($1) AND r.worker_id = $3
+  RETURNING ${movedRow({ ...FINISHED_NOW("$4"), status: "'completed'::text", output: "$2::jsonb ->> r.id" })}
+), kept AS (
+  ${keepMoved("done")}
 ), counted AS (
   ${countChanges("done", "'running'", "status")}
 ), minutes AS (
@@ -142,11 +144,19 @@ WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue
 counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
-/** Inserts the run unless its (task, idempotency key) is taken; one row back when it was inserted. */
+/**
+ * Inserts the run unless its (task, idempotency key) is taken: the key's row in run_keys first (a
+ * concurrent insert of the same key waits for this one, then does nothing), the run only if the key
+ * was free. One row back when it was inserted.
+ */
 export const INSERT_RUN_IDEMPOTENT = `
-WITH ins AS (
+WITH k AS (
+  INSERT INTO :S.run_keys (task_id, idempotency_key, run_id) VALUES (($2::text[])[1], ($11::text[])[1], ($1::text[])[1])
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), ins AS (
   INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
-  ON CONFLICT (task_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  WHERE EXISTS (SELECT 1 FROM k)
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})
 SELECT 1 FROM ins`;
@@ -171,9 +181,25 @@ export const UPDATE_DEBOUNCED = `
 UPDATE :S.runs SET payload = $2, run_at = LEAST($3::bigint, coalesce(debounce_until, $3::bigint)), updated_at = $4
 WHERE id = $1 RETURNING *`;
 
-export const BY_IDEMPOTENCY_KEY = `SELECT * FROM :S.runs WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
+/** The run holding (task $1, key $2), its key row locked: two triggers that find the key expired take turns. */
+export const BY_IDEMPOTENCY_KEY = `SELECT run_id FROM :S.run_keys WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
 
-export const RELEASE_IDEMPOTENCY_KEY = `UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
+/** A run, live or finished, by id. */
+export const RUN_BY_ID = `${selectRuns("runs")} WHERE id = $1 UNION ALL ${selectRuns("runs_done")} WHERE id = $1`;
+
+/**
+ * Frees the key of run $1 (its row in run_keys, locked by {@link BY_IDEMPOTENCY_KEY}) and clears it on
+ * the run if the run is unfinished; {@link RELEASE_IDEMPOTENCY_KEY_DONE}, the next statement, clears
+ * it on a finished run (a run that moved meanwhile is seen there, in the next statement's snapshot).
+ */
+export const RELEASE_IDEMPOTENCY_KEY = `
+WITH k AS (
+  DELETE FROM :S.run_keys k USING ${ALL_RUNS} r
+  WHERE r.id = $1 AND k.task_id = r.task_id AND k.idempotency_key = r.idempotency_key AND k.run_id = $1
+)
+UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
+
+export const RELEASE_IDEMPOTENCY_KEY_DONE = `UPDATE :S.runs_done SET idempotency_key = NULL WHERE id = $1`;
 
 export const EXPIRE_UNSTARTED = `
 WITH old AS (
@@ -181,10 +207,10 @@ WITH old AS (
   WHERE expires_at IS NOT NULL AND expires_at <= $1 AND status IN ('queued', 'delayed') AND started_at IS NULL
   LIMIT 500 FOR UPDATE SKIP LOCKED
 ), u AS (
-  UPDATE :S.runs r SET status = 'expired', error = $2, finished_at = $1, updated_at = $1, worker_id = NULL, lease_expires_at = NULL
-  FROM old WHERE r.id = old.id
-  RETURNING r.id, r.parent_run_id, r.status, r.output, r.error, r.queue, r.started_at, r.finished_at, old.old_status
-), counted AS (${countChanges("u", "old_status", "status")}),
+  DELETE FROM :S.runs r USING old WHERE r.id = old.id
+  RETURNING ${movedRow({ ...FINISHED_NOW("$1"), status: "'expired'::text", error: "$2::text" })}
+), kept AS (${keepMoved("u")}),
+counted AS (${countChanges("u", "old_status", "status")}),
 minutes AS (${countFinished("u")})
 SELECT id, parent_run_id, status, output, error FROM u`;
 
@@ -221,10 +247,10 @@ SELECT 1 FROM u`;
 
 export const FAIL_FINAL = `
 WITH u AS (
-  UPDATE :S.runs SET status = 'failed', error = $3, finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-  WHERE id = $1 AND worker_id = $2 AND status = 'running'
-  RETURNING parent_run_id, queue, status, started_at, finished_at
-), counted AS (${countChanges("u", "'running'", "status")}),
+  DELETE FROM :S.runs r WHERE r.id = $1 AND r.worker_id = $2 AND r.status = 'running'
+  RETURNING ${movedRow({ ...FINISHED_NOW("$4"), status: "'failed'::text", error: "$3::text" })}
+), kept AS (${keepMoved("u")}),
+counted AS (${countChanges("u", "'running'", "status")}),
 minutes AS (${countFinished("u")})
 SELECT parent_run_id FROM u`;
 
@@ -312,10 +338,10 @@ export const FINISH_RUN = `
 WITH old AS (
   SELECT id, status AS old_status FROM :S.runs WHERE id = $1 AND status NOT IN ${FINISHED_SQL} FOR UPDATE
 ), u AS (
-  UPDATE :S.runs r SET status = $2, error = coalesce($3, r.error), finished_at = $4, updated_at = $4, worker_id = NULL, lease_expires_at = NULL
-  FROM old WHERE r.id = old.id
-  RETURNING r.id, r.parent_run_id, r.queue, r.status, r.started_at, r.finished_at, old.old_status
-), counted AS (${countChanges("u", "old_status", "status")}),
+  DELETE FROM :S.runs r USING old WHERE r.id = old.id
+  RETURNING ${movedRow({ ...FINISHED_NOW("$4"), status: "$2::text", error: "coalesce($3::text, r.error)" })}
+), kept AS (${keepMoved("u")}),
+counted AS (${countChanges("u", "old_status", "status")}),
 minutes AS (${countFinished("u")})
 SELECT id, parent_run_id FROM u`;
 
@@ -323,6 +349,9 @@ export const EVENTS_SINCE = `SELECT payload FROM :S.events WHERE name = $1 AND c
 
 /**
  * A child's result, read by a parent suspending on it. `FOR SHARE` waits for a completion of the
- * child in flight and reads its outcome, instead of the old status: see `completeRuns`.
+ * child in flight (see `completeRuns`); a child that moved to the history meanwhile, or long ago, is
+ * read by {@link FINISHED_RESULT}, the next statement, whose snapshot sees the finished row.
  */
 export const RUN_RESULT = `SELECT status, output, error FROM :S.runs WHERE id = $1 FOR SHARE`;
+
+export const FINISHED_RESULT = `SELECT status, output, error FROM :S.runs_done WHERE id = $1`;

@@ -4,7 +4,6 @@
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
  * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
-import { createHash } from "node:crypto";
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import {
@@ -24,7 +23,7 @@ import {
   type RateStart,
   afterFinish,
 } from "../store/rules/index.ts";
-import { hotTypes, quoteLiteral, textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
+import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
@@ -32,9 +31,10 @@ import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { scrubError } from "../store/redact.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
-import { runReader, toRun, toStep } from "./rows.ts";
+import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
-import { claimCap, claimFree, queueFilter } from "./claim-sql.ts";
+import { claimCap } from "./claim-sql.ts";
+import { ClaimStatements } from "./claim-statements.ts";
 import { createTx, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -43,6 +43,13 @@ const CLAIMS_PER_COMPACTION = 200;
 const LIMITS_TTL_MS = 1000;
 
 type Row = Record<string, unknown>;
+
+/** The concurrency-limited queues as last read: limit by name, and the names. */
+interface Limited {
+  readonly at: number;
+  readonly limits: ReadonlyMap<string, number>;
+  readonly names: readonly string[];
+}
 
 interface LockedQueueRow {
   name: string;
@@ -83,11 +90,12 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const claimConn = sticky ? new StickyConnection(pool) : pool;
   const completeConn = sticky ? new StickyConnection(pool) : pool;
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
-  let limited: { at: number; limits: Map<string, number> } | null = null;
+  let limited: Limited | null = null;
   let closed = false;
 
   /** A named (prepared once per connection) statement, for the hot queries. */
   const named = (name: string, sql: string): PgNamedQuery => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
+  const claimStatements = new ClaimStatements(named);
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -112,11 +120,13 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     });
   const rules = ruleMethods(write);
 
-  async function limitsNow(): Promise<Map<string, number>> {
-    if (limited !== null && Date.now() - limited.at < LIMITS_TTL_MS) return limited.limits;
+  /** The queues with a concurrency limit (and their names), read again after LIMITS_TTL_MS. */
+  async function limitsNow(): Promise<Limited> {
+    if (limited !== null && Date.now() - limited.at < LIMITS_TTL_MS) return limited;
     const rows = await pool.query<{ name: string; concurrency_limit: number }>(S(q.LIMITED_QUEUES));
-    limited = { at: Date.now(), limits: new Map(rows.rows.map((x) => [x.name, x.concurrency_limit])) };
-    return limited.limits;
+    const limits = new Map(rows.rows.map((x) => [x.name, x.concurrency_limit]));
+    limited = { at: Date.now(), limits, names: [...limits.keys()] };
+    return limited;
   }
 
   /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
@@ -140,7 +150,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
    * rows: the limits hold across every process. Without a rate limit among them, nothing about rates
    * is read or written.
    */
-  async function claimLimited(workerId: string, queues: string[], taskIds: readonly string[] | null, limit: number, lease: number, now: number): Promise<Row[]> {
+  async function claimLimited(workerId: string, queues: readonly string[], taskIds: readonly string[] | null, limit: number, lease: number, now: number): Promise<Row[]> {
     return inTx(async (c) => {
       const locked = (await c.query<LockedQueueRow>(S(q.LOCK_QUEUES), [queues])).rows;
       const limits = new Map(locked.filter((x) => x.concurrency_limit !== null).map((x) => [x.name, x.concurrency_limit!]));
@@ -232,21 +242,19 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (limit <= 0) return [];
       if (taskIds !== null && taskIds.length === 0) return [];
       if (++claimsSinceCompaction >= CLAIMS_PER_COMPACTION) compact();
-      const limits = await limitsNow();
+      const limitsRead = await limitsNow();
+      const { limits, names: limitedNames } = limitsRead;
       const lease = now + leaseMs;
-      const limitedNames = [...limits.keys()];
-      const cap = claimCap(limit);
-      const filter = queueFilter(queues, limitedNames, quoteLiteral, taskIds);
-      const name = `claim${cap}${filter === "" ? "" : `_${createHash("sha1").update(filter).digest("hex").slice(0, 12)}`}`;
+      const statement = claimStatements.get(claimCap(limit), queues, taskIds, limitsRead, limitedNames);
       // Rows as arrays: hundreds of runs per claim, read without an intermediate object per row.
-      const result = await guard(() => claimConn.query<unknown[]>({ ...named(name, claimFree(cap, filter)), rowMode: "array", types: hotTypes() }, [now, limit, workerId, lease]));
-      const names = (result.fields ?? []).map((f) => f.name);
+      const result = await guard(() => claimConn.query<unknown[]>(statement.query, [now, limit, workerId, lease]));
+      const fields = result.fields;
       const first = result.rows[0];
-      const runs: RunRecord[] = first === undefined || first[names.indexOf("id")] === null ? [] : result.rows.map(runReader(names));
-      const history: string[] = [...((first?.[names.indexOf("history")] as string[] | null | undefined) ?? [])];
+      const runs: RunRecord[] = first === undefined || first[statement.column(fields, "id")] === null ? [] : result.rows.map(statement.reader(fields));
+      const history: string[] = [...((first?.[statement.column(fields, "history")] as string[] | null | undefined) ?? [])];
       // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
       // they are expired or failed by the time this claim returns.
-      if (first?.[names.indexOf("due")] === true) await maintenance(now);
+      if (first?.[statement.column(fields, "due")] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (runs.length < limit && relevant.length > 0) {
         const more = await claimLimited(workerId, relevant, taskIds, limit - runs.length, lease, now);

@@ -75,10 +75,16 @@ export function createTx(c: Queryable, S: Schema): RulesTx {
     insertRuns: (runs, now) => exec(q.INSERT_RUNS, insertParams(runs, now)),
     insertRunIfKeyFree: async (run, now) => (await count(q.INSERT_RUN_IDEMPOTENT, insertParams([run], now))) === 1,
     runByIdempotencyKey: async (taskId, key) => {
-      const row = (await rows(q.BY_IDEMPOTENCY_KEY, [taskId, key]))[0];
+      // The key row locked first, then the run read in a new snapshot (it may have moved meanwhile).
+      const held = (await rows<{ run_id: string }>(q.BY_IDEMPOTENCY_KEY, [taskId, key]))[0];
+      if (held === undefined) return null;
+      const row = (await rows(q.RUN_BY_ID, [held.run_id]))[0];
       return row === undefined ? null : toRun(row);
     },
-    releaseIdempotencyKey: (id) => exec(q.RELEASE_IDEMPOTENCY_KEY, [id]),
+    releaseIdempotencyKey: async (id) => {
+      await exec(q.RELEASE_IDEMPOTENCY_KEY, [id]);
+      await exec(q.RELEASE_IDEMPOTENCY_KEY_DONE, [id]);
+    },
     pendingDebounced: async (taskId, key) => {
       const row = (await rows(q.PENDING_DEBOUNCED, [taskId, key]))[0];
       return row === undefined ? null : toRun(row);
@@ -92,7 +98,10 @@ export function createTx(c: Queryable, S: Schema): RulesTx {
     failHeld: (id, worker, error, now) => parentOf(q.FAIL_FINAL, [id, worker, error, now]),
     retryHeld: async (id, worker, error, retryAt, now) => (await count(q.FAIL_RETRY, [id, worker, error, retryAt, now])) === 1,
     unfinishedChildren: async (id) => (await rows<{ id: string }>(q.UNFINISHED_CHILDREN, [id])).map((x) => x.id),
-    runResult: async (id) => (await rows<{ status: RunStatus; output: string | null; error: string | null }>(q.RUN_RESULT, [id]))[0] ?? null,
+    runResult: async (id) => {
+      type Result = { status: RunStatus; output: string | null; error: string | null };
+      return (await rows<Result>(q.RUN_RESULT, [id]))[0] ?? (await rows<Result>(q.FINISHED_RESULT, [id]))[0] ?? null;
+    },
     wakeRuns: (ids, now) => count(q.WAKE_RUNS, [ids, now]),
     lockHeld: async (id, worker) => (await rows(q.HELD_FOR_UPDATE, [id, worker])).length > 0,
     requeueHeld: (id, now) => exec(q.REQUEUE_HELD, [id, now]),

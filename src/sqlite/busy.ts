@@ -25,23 +25,33 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Runs `fn` (one synchronous transaction or statement), again after a pause whenever it finds the
- * database locked, until it succeeds or `timeoutMs` has passed.
+ * database locked, until it succeeds or `timeoutMs` has passed. The first attempt runs at once: when
+ * it goes through, this costs the call and one settled promise, nothing more.
  */
-export async function retryBusy<T>(fn: () => T, timeoutMs: number, label: string): Promise<T> {
-  let deadline = 0;
+export function retryBusy<T>(fn: () => T, timeoutMs: number, label: string): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    if (!isBusy(error)) return Promise.reject(error);
+    return retryLater(fn, Date.now() + timeoutMs, error, timeoutMs, label);
+  }
+}
+
+/** The attempts after one found the database locked, with backoff, until `deadline`. */
+async function retryLater<T>(fn: () => T, deadline: number, busy: unknown, timeoutMs: number, label: string): Promise<T> {
   for (let delay = 1; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
+    const now = Date.now();
+    if (now >= deadline) {
+      throw new SqliteBusyError(`sqliteStore: "${label}" stayed locked by another connection for more than ${timeoutMs} ms (option \`busyTimeoutMs\`)`, {
+        cause: busy,
+      });
+    }
+    await sleep(Math.min(delay, deadline - now));
     try {
       return fn();
     } catch (error) {
       if (!isBusy(error)) throw error;
-      const now = Date.now();
-      if (deadline === 0) deadline = now + timeoutMs;
-      if (now >= deadline) {
-        throw new SqliteBusyError(`sqliteStore: "${label}" stayed locked by another connection for more than ${timeoutMs} ms (option \`busyTimeoutMs\`)`, {
-          cause: error,
-        });
-      }
-      await sleep(Math.min(delay, deadline - now));
+      busy = error;
     }
   }
 }

@@ -5,9 +5,11 @@
  * - running runs come from runs_running (a set bounded by the workers' concurrency), sorted;
  * - delayed, waiting, failed, canceled and expired runs from runs_status_rare, in order — also with a
  *   task or parent filter while the status has at most SMALL runs (the exact counts say so);
- * - queued runs by walking the primary key (or the task's index) newest first, unless they are few
- *   (the exact counts say so), then from the claim index, sorted;
+ * - queued runs by walking the primary key newest first, unless they are few (the exact counts say
+ *   so), then from the claim index, sorted;
  * - completed runs by walking the primary key (completed is what a table with history is made of).
+ * The task index (runs_task) leaves out queued runs, so that a trigger does not write it: a task's
+ * other runs come from it, its queued runs as above, the two merged.
  */
 import { RUN_STATUSES, type ListRunsParams, type RunStatus } from "../store/types.ts";
 import { pageLimit, toPage } from "../store/rules/reads.ts";
@@ -15,6 +17,9 @@ import type { Sql } from "./driver.ts";
 import { RUN_COLUMNS, runFromValues } from "./rows.ts";
 
 const RARE: ReadonlySet<RunStatus> = new Set(["delayed", "waiting", "failed", "canceled", "expired"]);
+
+/** The condition of the partial index runs_task, stated so that SQLite may use that index. */
+const NOT_QUEUED = "runs.status <> 'queued'";
 
 /** A status with at most this many runs is read from its own index even when other filters narrow the list. */
 const SMALL = 20_000;
@@ -64,11 +69,13 @@ export function listRuns(sql: Sql, p: ListRunsParams) {
     params["cursor"] = p.cursor;
   }
   const narrowed = p.tag !== undefined || p.taskId !== undefined || p.parentRunId !== undefined;
+  /** Filtered by task (not by tag): the task's runs other than queued ones are in runs_task. */
+  const byTask = p.taskId !== undefined && p.tag === undefined;
   let known: ReturnType<typeof counts> | null = null;
   const count = (status: RunStatus) => (known ??= counts(sql)).of(status);
   /** Where the rows of one status come from; statuses are literals (known names only) so SQLite can use the partial indexes. */
   const source = (status: RunStatus | undefined): { from: string; conds: string[] } => {
-    if (status === undefined) return { from, conds: where };
+    if (status === undefined) return { from, conds: byTask ? [...where, NOT_QUEUED] : where };
     const conds = [...where, `runs.status = '${status}'`];
     if (p.tag !== undefined) return { from, conds };
     if (status === "running") return { from: "runs INDEXED BY runs_running", conds };
@@ -82,7 +89,7 @@ export function listRuns(sql: Sql, p: ListRunsParams) {
         return { from: "runs INDEXED BY runs_claim", conds: [...conds, "runs.status IN ('queued', 'delayed', 'waiting')"] };
       }
     }
-    return { from, conds };
+    return { from, conds: byTask && status !== "queued" ? [...conds, NOT_QUEUED] : conds };
   };
   const select = (status: RunStatus | undefined) => {
     const s = source(status);
@@ -91,10 +98,16 @@ export function listRuns(sql: Sql, p: ListRunsParams) {
   const asked = p.status === undefined ? undefined : [...new Set(p.status)];
   const statuses = asked?.filter((st) => (RUN_STATUSES as readonly string[]).includes(st));
   if (statuses !== undefined && statuses.length === 0) return { runs: [], nextCursor: null };
-  // One status (or none): one search. Several: one search per status, merged.
+  // One status (or none): one search. Several: one search per status, merged. A task's runs in
+  // any status: those in runs_task and the queued ones, merged.
+  const merge = (parts: string[]) => `${parts.map((part) => `SELECT * FROM (${part})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
   const text =
-    statuses === undefined || statuses.length === 1
-      ? select(statuses?.[0])
-      : `${statuses.map((st) => `SELECT * FROM (${select(st)})`).join(" UNION ALL ")} ORDER BY id DESC LIMIT @limit`;
+    statuses === undefined
+      ? byTask
+        ? merge([select(undefined), select("queued")])
+        : select(undefined)
+      : statuses.length === 1
+        ? select(statuses[0])
+        : merge(statuses.map((st) => select(st)));
   return toPage(sql.rows(text, params), limit, runFromValues);
 }

@@ -5,8 +5,8 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
-import { claimedRun } from "../store/records.ts";
+import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
+import { claimedRun, insertedRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
@@ -51,6 +51,9 @@ function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow |
   return rateWindowOf(rows.map((q) => ({ name: q.name, limit: q.rate_limit, periodMs: q.rate_period_ms, perKey: q.rate_per_key === 1 })), now);
 }
 
+/** A run inserted as it is: no idempotency key to look up, no debounced run to update. */
+const plain = (run: NewRun): boolean => run.idempotencyKey === null && (run.debounce ?? null) === null;
+
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */
 export function sqliteStore(options: SqliteStoreOptions): Store {
   validateOptions(options);
@@ -74,8 +77,10 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     return out;
   };
 
+  const rules = ruleMethods(write);
+
   const store: Store = {
-    ...ruleMethods(write),
+    ...rules,
     name: `sqlite:${opened.label}`,
 
     // Read-only: the schema must be current already (readonly.ts).
@@ -86,6 +91,17 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       closed = true;
       channel.close();
       if (opened.owned && sql.db.open) sql.db.close();
+    },
+
+    createRuns({ runs, now }) {
+      if (runs.length === 0) return Promise.resolve([]);
+      if (!runs.every(plain)) return rules.createRuns({ runs, now });
+      // The common case (no idempotency key, no debounce): the rows and their counts in one
+      // transaction, without the rules' program machinery.
+      return transact(() => tx.insertRuns(runs, now)).then(() => {
+        notify();
+        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
+      });
     },
 
     async upsertQueues({ queues }) {

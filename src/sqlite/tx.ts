@@ -19,7 +19,7 @@ const ids = (xs: readonly string[]): string => JSON.stringify(xs);
 
 const insertSql: string[] = [];
 
-/** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link pushRunValues}. */
+/** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link putRunValues}. */
 function insertRunsSql(n: number): string {
   let text = insertSql[n];
   if (text === undefined) {
@@ -30,27 +30,29 @@ function insertRunsSql(n: number): string {
   return text;
 }
 
-function pushRunValues(out: unknown[], run: NewRun, now: number): void {
-  out.push(
-    run.id,
-    run.taskId,
-    run.queue,
-    run.concurrencyKey,
-    run.status,
-    run.payload,
-    run.priority,
-    run.runAt,
-    now,
-    now,
-    run.maxAttempts,
-    run.idempotencyKey,
-    run.idempotencyExpiresAt,
-    run.expiresAt,
-    run.tags.length === 0 ? "[]" : JSON.stringify(run.tags),
-    run.parentRunId,
-    run.scheduleId,
-    run.traceContext ?? null,
-  );
+/** Parameters per row of {@link insertRunsSql}. */
+const PER_ROW = 18;
+
+/** Writes the parameters of `run` into `out` from index `at` (an array sized for the whole chunk). */
+function putRunValues(out: unknown[], at: number, run: NewRun, now: number): void {
+  out[at] = run.id;
+  out[at + 1] = run.taskId;
+  out[at + 2] = run.queue;
+  out[at + 3] = run.concurrencyKey;
+  out[at + 4] = run.status;
+  out[at + 5] = run.payload;
+  out[at + 6] = run.priority;
+  out[at + 7] = run.runAt;
+  out[at + 8] = now;
+  out[at + 9] = now;
+  out[at + 10] = run.maxAttempts;
+  out[at + 11] = run.idempotencyKey;
+  out[at + 12] = run.idempotencyExpiresAt;
+  out[at + 13] = run.expiresAt;
+  out[at + 14] = run.tags.length === 0 ? "[]" : JSON.stringify(run.tags);
+  out[at + 15] = run.parentRunId;
+  out[at + 16] = run.scheduleId;
+  out[at + 17] = run.traceContext ?? null;
 }
 
 export function runParams(run: NewRun, now: number): Record<string, unknown> {
@@ -98,13 +100,24 @@ export function createTx(sql: Sql, counts: RunCounts): RulesTx {
   return {
     ...eventTokenTx(sql),
     insertRuns(runs, now) {
+      let values: unknown[] = [];
       for (const [i, n] of chunks(runs.length)) {
-        const values: unknown[] = [];
-        for (let j = i; j < i + n; j++) pushRunValues(values, runs[j]!, now);
+        if (values.length !== n * PER_ROW) values = new Array(n * PER_ROW);
+        for (let j = 0; j < n; j++) putRunValues(values, j * PER_ROW, runs[i + j]!, now);
         sql.run(insertRunsSql(n), values);
       }
-      for (const run of runs) counts.add(run.queue, run.status, 1);
-      for (const run of runs) if (run.tags.length > 0) insertTags(run);
+      // One count per run of queue and status that follow each other (a batch is mostly one of each).
+      let same = 0;
+      for (let j = 0; j < runs.length; j++) {
+        const run = runs[j]!;
+        const next = runs[j + 1];
+        same++;
+        if (next === undefined || next.queue !== run.queue || next.status !== run.status) {
+          counts.add(run.queue, run.status, same);
+          same = 0;
+        }
+        if (run.tags.length > 0) insertTags(run);
+      }
     },
     insertRunIfKeyFree(run, now) {
       if (sql.run(r.INSERT_RUN_IF_KEY_FREE, runParams(run, now)).changes === 0) return false;

@@ -67,7 +67,7 @@ describe("PostgreSQL resilience", () => {
     const tables = await c.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
     await c.end();
     assert.deepEqual(applied.rows.map((r) => r.version), MIGRATIONS.map((m) => m.version), "each migration recorded once");
-    const expected = ["events", "logs", "migrations", "queues", "rate_starts", "run_counts", "run_events", "run_minutes", "runs", "schedules", "steps", "tokens", "waits"];
+    const expected = ["events", "logs", "migrations", "queues", "rate_starts", "run_counts", "run_events", "run_keys", "run_minutes", "runs", "runs_done", "schedules", "steps", "tokens", "waits"];
     assert.deepEqual(tables.rows.map((r) => r.name), expected, "each table created once, nothing else");
   });
 

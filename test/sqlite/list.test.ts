@@ -20,7 +20,10 @@ async function all(s: Store, p: ListRunsParams): Promise<string[]> {
   return ids;
 }
 
-/** 1,500 runs over 3 tasks: `queued` of them stay queued, the rest are claimed and then finished in a mix of ways. */
+/**
+ * 1,500 runs over 3 tasks: `queued` of them stay queued, the rest are claimed and then finished in a
+ * mix of ways; some are released (queued again, among older runs that are not).
+ */
 async function fixture(queued: number): Promise<Store> {
   const s = sqliteStore({ path: ":memory:" });
   await s.migrate();
@@ -32,6 +35,7 @@ async function fixture(queued: number): Promise<Store> {
     if (i % 10 === 1) await s.failRun({ workerId: "w", runId: id, error: "{}", retryAt: null, now: T0 + 1 });
     else if (i % 10 === 2) await s.failRun({ workerId: "w", runId: id, error: "{}", retryAt: T0 + 1e9, now: T0 + 1 });
     else if (i % 10 === 3) await s.cancelRun({ id, error: "{}", now: T0 + 1 });
+    else if (i % 10 === 5) await s.releaseRuns({ workerId: "w", runIds: [id], now: T0 + 1 });
     else if (i % 10 !== 4) await s.completeRuns({ workerId: "w", items: [{ runId: id, output: "1" }], now: T0 + 1 });
   }
   return s;
@@ -49,6 +53,13 @@ describe("sqlite listRuns by status", () => {
         assert.deepEqual(await all(s, { status: [status] }), want, status);
         assert.deepEqual(await all(s, { status: [status], taskId: "t1" }), everything.filter((r) => r.status === status && r.taskId === "t1").map((r) => r.id), `${status}, task t1`);
       }
+      const ofTask = everything.filter((r) => r.taskId === "t1");
+      assert.deepEqual(await all(s, { taskId: "t1" }), ofTask.map((r) => r.id), "task t1, every status");
+      assert.deepEqual(
+        await all(s, { taskId: "t1", status: ["queued", "completed"] }),
+        ofTask.filter((r) => r.status === "queued" || r.status === "completed").map((r) => r.id),
+        "task t1, queued and completed",
+      );
       const mixed = everything.filter((r) => r.status === "queued" || r.status === "failed" || r.status === "running").map((r) => r.id);
       assert.deepEqual(await all(s, { status: ["queued", "failed", "running"] }), mixed, "several statuses");
       await s.close();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { sqliteStore } from "errand/sqlite";
-import { T0 } from "../../src/store/conformance/harness.ts";
+import { newRun, T0 } from "../../src/store/conformance/harness.ts";
 import { NEVER } from "../../src/store/types.ts";
 import { MIGRATIONS } from "../../src/sqlite/migrations.ts";
 import { tempDb } from "../support/temp.ts";
@@ -68,5 +68,37 @@ describe("sqlite upgrade of an existing database", () => {
       MIGRATIONS.map((m) => m.version),
     );
     db.close();
+  });
+
+  it("migrates a version-5 database: the task index leaves out queued runs, and a task's runs list as before", async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.exec("CREATE TABLE errand_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO errand_migrations VALUES (?, ?, ?)").run(m.version, m.name, T0);
+    }
+    // Runs written under the version-5 schema (indexed by its task index), then the store upgrades.
+    const runs = Array.from({ length: 30 }, (_, i) => newRun({ taskId: `t${i % 2}` }));
+    const insert = db.prepare(`INSERT INTO runs (id, task_id, queue, status, payload, run_at, created_at, updated_at, max_attempts) VALUES (?, ?, 'default', 'queued', '{}', ?, ?, ?, 3)`);
+    for (const r of runs) insert.run(r.id, r.taskId, T0, T0, T0);
+    db.prepare("INSERT INTO run_counts (queue, status, n) VALUES ('default', 'queued', 30)").run();
+    db.close();
+    const store = sqliteStore({ path });
+    await store.migrate();
+    const claimed = await store.claimRuns({ workerId: "w", queues: null, limit: 10, leaseMs: 60_000, now: T0 });
+    await store.completeRuns({ workerId: "w", items: claimed.slice(0, 5).map((c) => ({ runId: c.run.id, output: "1" })), now: T0 + 1 });
+    const ofT1 = runs.filter((r) => r.taskId === "t1").map((r) => r.id).reverse();
+    assert.deepEqual((await store.listRuns({ taskId: "t1", limit: 100 })).runs.map((r) => r.id), ofT1);
+    const page = await store.listRuns({ taskId: "t1", limit: 4 });
+    assert.deepEqual([...page.runs.map((r) => r.id), ...(await store.listRuns({ taskId: "t1", limit: 100, cursor: page.nextCursor })).runs.map((r) => r.id)], ofT1);
+    assert.equal((await store.listRuns({ taskId: "t1", status: ["completed"] })).runs.length, claimed.slice(0, 5).filter((c) => c.run.taskId === "t1").length);
+    assert.equal((await store.stats()).byStatus.queued, 20);
+    await store.close();
+    const check = new Database(path);
+    const names = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs'").all() as { name: string }[]).map((x) => x.name);
+    assert.ok(names.includes("runs_task") && !names.includes("runs_task_id"), names.join(", "));
+    check.close();
   });
 });

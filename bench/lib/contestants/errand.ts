@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import type { Engine, Task } from "../../../src/engine/types.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { loadErrand, type ErrandApi } from "./errand-load.ts";
-import { deferred, nowMs, memoryAfterGcMiB, waitUntil } from "../wait.ts";
+import { deferred, nowMs, memoryAfterGcMiB, waitUntil, type MemoryReading } from "../wait.ts";
 import { percentile } from "../stats.ts";
 import { openLoop } from "../open-loop.ts";
 import { analyze } from "../pg-analyze.ts";
@@ -205,13 +205,13 @@ export async function waitCompleted(a: { url: string; n: number }, channel: Chan
  * RSS and V8 heap in use (MiB, after GC) once `checkpoints[k]` runs have completed, for each k: runs are triggered in
  * batches of 1000 and drained by one worker (concurrency 24) in this process.
  */
-export async function memory(a: { target: Target; checkpoints: readonly number[] }): Promise<{ runs: number; rssMiB: number; heapMiB: number }[]> {
+export async function memory(a: { target: Target; checkpoints: readonly number[] }): Promise<({ runs: number } & MemoryReading)[]> {
   let handled = 0;
   const { engine, task, close } = await open(a.target, () => {
     handled++;
   });
   const worker = engine.worker({ concurrency: 24 });
-  const out: { runs: number; rssMiB: number; heapMiB: number }[] = [];
+  const out: ({ runs: number } & MemoryReading)[] = [];
   try {
     await worker.start();
     let triggered = 0;
@@ -226,7 +226,7 @@ export async function memory(a: { target: Target; checkpoints: readonly number[]
         await waitUntil("the backlog to drain", () => handled >= triggered - 5000, { everyMs: 1 });
       }
       await waitUntil(`${cp} runs to complete`, async () => (await completed(engine)) >= cp, { everyMs: 2 });
-      out.push({ runs: cp, ...memoryAfterGcMiB() });
+      out.push({ runs: cp, ...(await memoryAfterGcMiB()) });
     }
     return out;
   } finally {

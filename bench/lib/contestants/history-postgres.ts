@@ -30,7 +30,7 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 /**
  * Writes `n` finished runs (1 % failed, 1 % tagged, the rest completed, finished over the last 30
  * days, spread over 4 tasks) into the database at `url` the fast way — one INSERT … SELECT — as a
- * long-lived database would hold them; sets the store's counters from them (as its migration does
+ * long-lived database would hold them (in the history table, runs_done); sets the store's counters from them (as its migration does
  * for an old database) and VACUUM ANALYZEs (as autovacuum would have).
  */
 export async function fill(a: { url: string; n: number }): Promise<{ ms: number }> {
@@ -42,7 +42,7 @@ export async function fill(a: { url: string; n: number }): Promise<{ ms: number 
   const step = Math.max(1, Math.floor((30 * DAY) / a.n));
   await withClient(a.url, async (c) => {
     await c.query(
-      `INSERT INTO errand.runs (id, task_id, queue, status, payload, output, error, priority, run_at, created_at, updated_at,
+      `INSERT INTO errand.runs_done (id, task_id, queue, status, payload, output, error, priority, run_at, created_at, updated_at,
          started_at, finished_at, attempt, max_attempts, tags)
        SELECT lpad(to_hex(at), 12, '0') || '-7' || lpad(to_hex(i % 4096), 3, '0') || '-8' || lpad(to_hex(i % 4096), 3, '0') || '-' || lpad(to_hex(i), 12, '0'),
          (ARRAY['send-email', 'build-report', 'sync-crm', 'resize-image'])[i % 4 + 1], 'default',
@@ -54,8 +54,8 @@ export async function fill(a: { url: string; n: number }): Promise<{ ms: number 
       [end - step * a.n, step, a.n],
     );
     await c.query("DELETE FROM errand.run_counts; DELETE FROM errand.run_minutes");
-    await c.query("INSERT INTO errand.run_counts (queue, status, n) SELECT queue, status, count(*) FROM errand.runs GROUP BY 1, 2");
-    await c.query(countFinished("errand.runs").replaceAll(":S.", "errand."));
+    await c.query("INSERT INTO errand.run_counts (queue, status, n) SELECT queue, status, count(*) FROM errand.runs_done GROUP BY 1, 2");
+    await c.query(countFinished("errand.runs_done").replaceAll(":S.", "errand."));
     await c.query("VACUUM ANALYZE");
   });
   return { ms: performance.now() - t0 };
