@@ -13,8 +13,8 @@ import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
-import { traceTriggers } from "./tracing/trigger-spans.ts";
-import { prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { insertTraced } from "./tracing/trigger-spans.ts";
+import { handleOf, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -102,10 +102,12 @@ export function createEngine(options: EngineOptions): Engine {
     const runs = items.every((i) => i.task.options.schema === undefined)
       ? items.map((i) => prepareRunSync(i.task, i.payload, i.options, t, limits, i.internal))
       : await Promise.all(items.map((i) => prepareRun(i.task, i.payload, i.options, t, limits, i.internal)));
-    const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
-    const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
-    return created.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created }));
+    return (await createRuns(runs, t)).map(handleOf);
   };
+
+  /** Inserts prepared runs in one store call (one transaction), traced when a tracer provider is registered. */
+  const createRuns = (runs: readonly NewRun[], t: number): Promise<readonly CreatedRun[]> =>
+    insertTraced(runs, (r) => store.createRuns({ runs: r, now: t }));
 
   /** {@link triggerMany} for a batch of one task without a schema: the rows straight from the items, in one pass. */
   const batchWithoutSchema = async (task: AnyTask, items: readonly unknown[]): Promise<RunHandle<never>[]> => {
@@ -116,14 +118,7 @@ export function createEngine(options: EngineOptions): Engine {
       const item = items[i];
       runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
     }
-    const traced = traceTriggers(runs);
-    const created = await (traced === null ? store.createRuns({ runs, now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t })));
-    const handles: RunHandle<never>[] = new Array(created.length);
-    for (let i = 0; i < created.length; i++) {
-      const c = created[i]!;
-      handles[i] = { id: c.run.id, taskId: c.run.taskId, created: c.created };
-    }
-    return handles;
+    return (await createRuns(runs, t)).map(handleOf);
   };
 
   /**
@@ -153,15 +148,11 @@ export function createEngine(options: EngineOptions): Engine {
   const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
     let created: Promise<readonly CreatedRun[]>;
     try {
-      const traced = traceTriggers([run]);
-      created = traced === null ? store.createRuns({ runs: [run], now: t }) : traced.insert((r) => store.createRuns({ runs: r, now: t }));
+      created = createRuns([run], t);
     } catch (error) {
       return Promise.reject(error);
     }
-    return created.then((all) => {
-      const c = all[0]!;
-      return { id: c.run.id, taskId: c.run.taskId, created: c.created };
-    });
+    return created.then((all) => handleOf(all[0]!));
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>

@@ -9,8 +9,8 @@ import type { NewRun, Store } from "../store/types.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { jsonCap, type ResolvedLimits } from "../vocabulary/limits.ts";
 import type { EventTable } from "./listeners.ts";
-import { traceTriggers } from "./tracing/trigger-spans.ts";
-import { prepareRun } from "./trigger.ts";
+import { insertTraced } from "./tracing/trigger-spans.ts";
+import { handleOf, prepareRun } from "./trigger.ts";
 import type { SendEventOptions, SentEvent } from "./types.ts";
 
 export interface EventSenderDeps {
@@ -36,12 +36,11 @@ export function createEventSender(deps: EventSenderDeps) {
     // Each listener's schema checks the payload too; a refusal here writes nothing.
     const runs = await Promise.all((table.listeners.get(name) ?? []).map((task) => prepareRun(task, payload, undefined, t, deps.limits)));
     const emit = (r: readonly NewRun[]) => store.emitEvent({ id: newId(t), name, payload: json, idempotencyKey: key, runs: r, now: t });
-    const traced = traceTriggers(runs); // null unless an OpenTelemetry tracer provider is registered
-    const out = traced === null ? await emit(runs) : await traced.insert(emit, (o) => o.runs);
+    const out = await insertTraced(runs, emit, (o) => o.runs);
     return {
       id: out.eventId,
       created: out.created,
-      runs: out.runs.map((c) => ({ id: c.run.id, taskId: c.run.taskId, created: c.created })),
+      runs: out.runs.map(handleOf),
       woken: out.woken,
     };
   };

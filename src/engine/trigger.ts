@@ -1,13 +1,16 @@
 /** Turning `(task, payload, options)` into a stored run: validation first, nothing written on error. */
 import { newId } from "../store/ids.ts";
-import type { NewRun } from "../store/types.ts";
+import type { CreatedRun, NewRun } from "../store/types.ts";
 import { toMs, toTime } from "../vocabulary/duration.ts";
 import { PayloadValidationError } from "../vocabulary/errors.ts";
 import { toJson } from "../vocabulary/json.ts";
 import { jsonCap, MAX_TAG_LENGTH, type JsonCap, type ResolvedLimits } from "../vocabulary/limits.ts";
 import { checkInt, checkName } from "../vocabulary/validate.ts";
 import { taskInternals, type TaskInternals } from "./define-task.ts";
-import type { AnyTask, TriggerOptions } from "./types.ts";
+import type { AnyTask, RunHandle, TriggerOptions } from "./types.ts";
+
+/** The handle a trigger returns for a run the store created (or found, for a repeated key). */
+export const handleOf = (c: CreatedRun): RunHandle<never> => ({ id: c.run.id, taskId: c.run.taskId, created: c.created });
 
 const OPTION_NAMES = new Set([
   "delayMs",

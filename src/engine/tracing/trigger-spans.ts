@@ -17,6 +17,19 @@ export interface TriggerTrace {
   insert<R>(write: (runs: readonly NewRun[]) => Promise<R>, createdOf?: (result: R) => readonly CreatedRun[]): Promise<R>;
 }
 
+/**
+ * Inserts `runs` through `write`, inside one trigger span per run when a tracer provider is
+ * registered (see {@link TriggerTrace.insert}); otherwise it is just `write(runs)`.
+ */
+export function insertTraced<R>(
+  runs: readonly NewRun[],
+  write: (runs: readonly NewRun[]) => Promise<R>,
+  createdOf?: (result: R) => readonly CreatedRun[],
+): Promise<R> {
+  const traced = traceTriggers(runs);
+  return traced === null ? write(runs) : traced.insert(write, createdOf);
+}
+
 /** Starts one trigger span per run; null (and nothing done) when no tracer provider is registered. */
 export function traceTriggers(runs: readonly NewRun[]): TriggerTrace | null {
   const tracer = activeTracer();
