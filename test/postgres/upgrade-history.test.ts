@@ -12,7 +12,7 @@ import { MIGRATIONS } from "../../src/postgres/migrations.ts";
 import { countFinished } from "../../src/postgres/counts.ts";
 import { assertCountersExact } from "../support/pg-counters.ts";
 import { newRun } from "../../src/store/conformance/harness.ts";
-import { freshDatabase, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
+import { freshDatabase, inSchema, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
 
 after(async () => {
   await stopTestPgServer();
@@ -26,7 +26,7 @@ async function versionSixDatabase(url: string, schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const S = (sql: string) => sql.replaceAll(":S.", `"${schema}".`);
+    const S = inSchema(schema);
     await c.query(`CREATE SCHEMA "${schema}"`);
     await c.query(S("CREATE TABLE :S.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"));
     for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
@@ -81,7 +81,7 @@ describe("PostgreSQL: upgrading a database at migration 6 to the history table",
     await c.connect();
     try {
       await store.migrate();
-      const S = (sql: string) => sql.replaceAll(":S.", `"${schema}".`);
+      const S = inSchema(schema);
       const live = await c.query(S("SELECT id FROM :S.runs ORDER BY id"));
       assert.deepEqual(live.rows.map((r) => r.id), ["0190-a-parent", "0190-b-queued", "0190-c-running"]);
       const done = await c.query(S("SELECT count(*)::int AS n, count(*) FILTER (WHERE task_id = 'bulk')::int AS bulk FROM :S.runs_done"));

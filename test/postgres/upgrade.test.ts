@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import pg from "pg";
 import { postgresStore } from "errand/postgres";
 import { MIGRATIONS } from "../../src/postgres/migrations.ts";
-import { freshDatabase, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
+import { freshDatabase, inSchema, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
 
 after(async () => {
   await stopTestPgServer();
@@ -20,7 +20,7 @@ async function versionOneDatabase(url: string, schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const S = (sql: string) => sql.replaceAll(":S.", `"${schema}".`);
+    const S = inSchema(schema);
     await c.query(`CREATE SCHEMA "${schema}"`);
     await c.query(S("CREATE TABLE :S.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)"));
     await c.query(S(MIGRATIONS[0]!.sql));

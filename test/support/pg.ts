@@ -34,6 +34,11 @@ export function uniqueSchema(prefix = "t"): string {
   return `${prefix}_${randomBytes(5).toString("hex")}`;
 }
 
+/** Puts `schema` (quoted) where the store's SQL says `:S.`, as the store does with its own schema. */
+export function inSchema(schema: string): (sql: string) => string {
+  return (sql) => sql.replaceAll(":S.", `"${schema}".`);
+}
+
 export async function dropSchema(url: string, schema: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
