@@ -23,9 +23,10 @@ export interface Conn {
   /**
    * Inserts `n` plain runs with `fn` (which also records their deltas): as an uncounted tail when
    * this connection's tail stays within {@link MAX_TAIL} rows (no counter written, the deltas
-   * dropped), otherwise as {@link transact}.
+   * dropped), otherwise as {@link transact}. `oneStatement`: `fn` runs a single statement, which is
+   * atomic by itself, so an uncounted insert needs no BEGIN and COMMIT around it.
    */
-  insertRuns<T>(n: number, fn: () => T): Promise<T>;
+  insertRuns<T>(n: number, fn: () => T, oneStatement?: boolean): Promise<T>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -64,6 +65,14 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
         throw error;
       }
     });
+  /** One uncounted statement, in autocommit (or in the transaction already open). */
+  const alone = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } finally {
+      counts.discard();
+    }
+  };
   /** One attempt: the file still there, SQLite's refusals as our errors. */
   const guarded = <T>(fn: () => T): T => {
     guard?.check();
@@ -75,13 +84,16 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
       throw error;
     }
   };
-  /** `uncounted`: the number of plain runs `fn` inserts and leaves uncounted, or null for a counted transaction. */
-  const transact = <T>(fn: () => T, uncounted: number | null = null): Promise<T> => {
+  /**
+   * `uncounted`: the number of plain runs `fn` inserts and leaves uncounted, or null for a counted
+   * transaction; `oneStatement`: an uncounted `fn` runs one statement (see {@link Conn.insertRuns}).
+   */
+  const transact = <T>(fn: () => T, uncounted: number | null = null, oneStatement = false): Promise<T> => {
     if (readonly) return Promise.reject(readonlyWrite(label));
     return retryBusy(
       () =>
         guarded(() => {
-          const out = inTransaction(fn, uncounted === null);
+          const out = uncounted !== null && oneStatement ? alone(fn) : inTransaction(fn, uncounted === null);
           tail = uncounted === null ? 0 : tail + uncounted;
           return out;
         }),
@@ -93,7 +105,7 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
     sql,
     counts,
     transact: (fn) => transact(fn),
-    insertRuns: (n, fn) => transact(fn, tail + n <= MAX_TAIL ? n : null),
+    insertRuns: (n, fn, oneStatement = false) => transact(fn, tail + n <= MAX_TAIL ? n : null, oneStatement),
     call: (fn) => retryBusy(() => guarded(fn), busyTimeoutMs, label),
   };
 }
