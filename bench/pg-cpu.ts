@@ -5,7 +5,7 @@
  * (BENCH_ROUNDS pairs, each drain in a fresh process and database). Per drain, enqueue excluded:
  * runs/s, CPU time per job of the worker process and of the server (CPU time is far steadier than wall
  * time on a shared machine), WAL bytes per job, and the server's execution time per row of its three
- * costliest statements, and the CPU time per job of the connections that used at least 50 ms (by
+ * costliest statements, and the CPU time per job, during the drain, of the connections that used at least 50 ms in it (by
  * their last statement; on Linux, from /proc: the claim's and the completion's connections apart).
  * The last table gives the per-pair ratios Errand / graphile-worker.
  * Knobs: BENCH_PG_N (6000), BENCH_ROUNDS (3), BENCH_PG_BASE (the path of another checkout of Errand,
@@ -64,8 +64,8 @@ async function statements(server: PgServer, db: string, reset: boolean): Promise
   }
 }
 
-/** CPU µs per job of each backend of `db` that used ≥ 50 ms, named by its last statement (Linux /proc; "" elsewhere). */
-async function backendCpu(server: PgServer, db: string): Promise<string> {
+/** CPU ms so far of each backend of `db`, by pid, with its last statement (Linux /proc; empty elsewhere). */
+async function backendCpu(server: PgServer, db: string): Promise<Map<number, { q: string; ms: number }>> {
   const c = new pg.Client({ connectionString: server.url("postgres") });
   await c.connect();
   try {
@@ -73,20 +73,29 @@ async function backendCpu(server: PgServer, db: string): Promise<string> {
       `SELECT pid, left(regexp_replace(query, '\\s+', ' ', 'g'), 14) AS q FROM pg_stat_activity WHERE datname = $1`,
       [db],
     );
-    const out: string[] = [];
+    const out = new Map<number, { q: string; ms: number }>();
     for (const x of r.rows) {
       try {
         const f = readFileSync(`/proc/${x.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-        const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-        if (ms >= 50) out.push(`${x.q}… ${((ms * 1000) / n).toFixed(1)}`);
+        out.set(x.pid, { q: x.q, ms: ((Number(f[11]) + Number(f[12])) * 1000) / 100 }); // utime + stime, in clock ticks of 10 ms
       } catch {
         // not Linux, or the backend is gone
       }
     }
-    return out.join("; ");
+    return out;
   } finally {
     await c.end();
   }
+}
+
+/** CPU µs per job, during the drain alone, of each backend that used ≥ 50 ms in it, named by its last statement. */
+function backendDelta(before: Map<number, { ms: number }>, after: Map<number, { q: string; ms: number }>): string {
+  const out: string[] = [];
+  for (const [pid, x] of after) {
+    const ms = x.ms - (before.get(pid)?.ms ?? 0);
+    if (ms >= 50) out.push(`${x.q}… ${((ms * 1000) / n).toFixed(1)}`);
+  }
+  return out.join("; ");
 }
 
 async function drain(server: PgServer, contestant: Who, round: number): Promise<Sample> {
@@ -96,12 +105,13 @@ async function drain(server: PgServer, contestant: Who, round: number): Promise<
   try {
     await Promise.race([child.channel.next("ready"), child.result]);
     await statements(server, db, true);
+    const backends0 = await backendCpu(server, db);
     const [cpu0, wal0] = [server.cpuMs(), await server.wal()];
     child.channel.send({ type: "go" });
     await Promise.race([child.channel.next("drained"), child.result]);
     const [cpu1, wal1] = [server.cpuMs(), await server.wal()];
     const top = await statements(server, db, false);
-    const perBackend = await backendCpu(server, db);
+    const perBackend = backendDelta(backends0, await backendCpu(server, db));
     child.channel.send({ type: "finish" });
     const out = await child.result;
     return { ...out, serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, walBytes: wal1.bytes - wal0.bytes, statements: top, backends: perBackend };

@@ -3,6 +3,14 @@
  * it: the claim cap and the queue filter. `:S.` = the quoted schema.
  */
 import { countChanges } from "./counts.ts";
+import { RUN_COLUMN_NAMES } from "./history.ts";
+import { KNOWN_COLUMNS } from "./rows.ts";
+
+/**
+ * The claimed runs' columns a claim returns: all but those the claimer knows (rows.ts, KNOWN_COLUMNS).
+ * Each run crosses the wire and is parsed with five columns fewer, the worker's id among them.
+ */
+const CLAIM_RETURNS = RUN_COLUMN_NAMES.filter((c) => !KNOWN_COLUMNS.includes(c)).map((c) => `r.${c}`).join(", ");
 
 /**
  * Claim from queues without a concurrency limit: one statement. Takes over runs whose lease expired
@@ -10,7 +18,9 @@ import { countChanges } from "./counts.ts";
  * expire (ttl passed before it started) or whose lease expired with no attempts left; instead it
  * reports in `due` that such runs exist, and the store then expires or fails them (MAINTENANCE_*).
  * Always returns at least one row: with no run claimed, one row whose `id` is null carries `due`.
- * `history` lists the claimed runs that started before (their steps must be loaded).
+ * `history` lists the claimed runs that started before (their steps must be loaded). The runs' rows
+ * leave out what the claimer knows (status running, worker `$3`, lease `$4`, updated at `$1`, not
+ * finished): see {@link CLAIM_RETURNS}.
  * $1 now, $2 limit (≤ `cap`), $3 worker, $4 lease. `filter` is `""` or SQL narrowing the queues
  * (see {@link queueFilter}), with the queue names as literals.
  *
@@ -49,7 +59,7 @@ WITH lost AS (
     attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
     started_at = coalesce(r.started_at, $1), updated_at = $1
   WHERE r.id = ANY(ARRAY(SELECT id FROM c))
-  RETURNING r.*
+  RETURNING ${CLAIM_RETURNS}
 ), counted AS (
   ${countChanges("c", "old_status", "'running'")}
 )

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import type { RunRecord } from "../store/types.ts";
 import { claimFree, queueFilter } from "./claim-sql.ts";
 import { hotTypes, quoteLiteral, type PgNamedQuery } from "./driver.ts";
-import { runReader } from "./rows.ts";
+import { runReader, type KnownColumns } from "./rows.ts";
 
 /** More distinct claim statements than this (a store serving many worker shapes) starts the cache over. */
 const MAX_STATEMENTS = 64;
@@ -21,7 +21,7 @@ const MAX_STATEMENTS = 64;
 export class ClaimStatement {
   readonly query: PgNamedQuery & { readonly rowMode: "array" };
   #names: readonly string[] | null = null;
-  #reader: ((row: readonly unknown[]) => RunRecord) | null = null;
+  #reader: ((row: readonly unknown[], known?: KnownColumns) => RunRecord) | null = null;
   #at = new Map<string, number>();
 
   constructor(query: PgNamedQuery) {
@@ -39,8 +39,8 @@ export class ClaimStatement {
     return i;
   }
 
-  /** Reads a row of this statement as a run. */
-  reader(fields: readonly { name: string }[] | undefined): (row: readonly unknown[]) => RunRecord {
+  /** Reads a row of this statement as a run (`known`: what the claim set, for the columns it does not return). */
+  reader(fields: readonly { name: string }[] | undefined): (row: readonly unknown[], known?: KnownColumns) => RunRecord {
     this.#learn(fields);
     this.#reader ??= runReader(this.#names!);
     return this.#reader;

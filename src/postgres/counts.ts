@@ -21,11 +21,17 @@
  * `'running'`), or null for a row that appears (insert) or disappears (delete).
  */
 export function countChanges(src: string, from: string | null, to: string | null): string {
-  const sides: string[] = [];
-  if (from !== null) sides.push(`SELECT queue, ${from} AS status, -1 AS n FROM ${src}`);
-  if (to !== null) sides.push(`SELECT queue, ${to} AS status, 1 AS n FROM ${src}`);
+  if (from === null || to === null) {
+    const [status, n] = from === null ? [to!, "count(*)"] : [from, "-count(*)"];
+    return `INSERT INTO :S.run_counts (queue, status, n)
+  SELECT queue, ${status}, ${n} FROM ${src} GROUP BY 1, 2`;
+  }
+  // One pass over src, grouped by (queue, from, to); each group then yields its −n and +n, and the
+  // few rows that gives are summed again (a run that stays in its status nets to nothing).
   return `INSERT INTO :S.run_counts (queue, status, n)
-  SELECT queue, status, sum(n) FROM (${sides.join(" UNION ALL ")}) AS d GROUP BY queue, status HAVING sum(n) <> 0`;
+  SELECT g.queue, d.status, sum(d.n) FROM (SELECT queue, ${from} AS f, ${to} AS t, count(*) AS k FROM ${src} GROUP BY 1, 2, 3) AS g
+  CROSS JOIN LATERAL (VALUES (g.f, -g.k), (g.t, g.k)) AS d(status, n)
+  GROUP BY 1, 2 HAVING sum(d.n) <> 0`;
 }
 
 /**

@@ -183,4 +183,9 @@ ALTER TABLE :S.runs SET (fillfactor = 70);
     name: "finished runs move to a history table (runs_done); idempotency keys in run_keys",
     sql: HISTORY_MIGRATION,
   },
+  {
+    version: 8,
+    name: "runs pages keep half their room for the claim's new row versions (fillfactor 50)",
+    sql: `ALTER TABLE :S.runs SET (fillfactor = 50);`,
+  },
 ];

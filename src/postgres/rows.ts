@@ -42,39 +42,62 @@ export function toRun(r: Row): RunRecord {
 }
 
 /**
- * Reads runs from rows fetched as arrays (`rowMode: "array"`), the columns located once by name: a
- * claim of hundreds of runs then builds no intermediate object per row.
+ * What a statement's caller already knows of the runs it returns, for the columns it leaves out: a
+ * claim returns neither the status, worker, lease and update time it has just set, nor `finished_at`
+ * (null for every run still in `runs`).
  */
-export function runReader(names: readonly string[]): (row: readonly unknown[]) => RunRecord {
+export interface KnownColumns {
+  readonly status: RunStatus;
+  readonly workerId: string;
+  readonly leaseExpiresAt: number;
+  readonly updatedAt: number;
+}
+
+/** The columns {@link KnownColumns} stands for. */
+export const KNOWN_COLUMNS: readonly string[] = ["status", "worker_id", "lease_expires_at", "updated_at", "finished_at"];
+
+/**
+ * Reads runs from rows fetched as arrays (`rowMode: "array"`), the columns located once by name: a
+ * claim of hundreds of runs then builds no intermediate object per row. The columns of
+ * {@link KNOWN_COLUMNS} may be absent; `known` then gives them (absent without `known`: an error).
+ */
+export function runReader(names: readonly string[]): (row: readonly unknown[], known?: KnownColumns) => RunRecord {
   const at = (name: string): number => {
     const i = names.indexOf(name);
     if (i < 0) throw new Error(`postgresStore: column ${name} missing from a runs row`);
     return i;
   };
-  const [id, taskId, queue, concurrencyKey, status, payload, output, error, priority, runAt, createdAt, updatedAt, startedAt, finishedAt] = [
-    "id", "task_id", "queue", "concurrency_key", "status", "payload", "output", "error", "priority", "run_at", "created_at", "updated_at", "started_at", "finished_at",
-  ].map(at) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const [attempt, maxAttempts, idempotencyKey, idempotencyExpiresAt, expiresAt, tags, parentRunId, scheduleId, workerId, leaseExpiresAt, progress, progressMessage] = [
-    "attempt", "max_attempts", "idempotency_key", "idempotency_expires_at", "expires_at", "tags", "parent_run_id", "schedule_id", "worker_id", "lease_expires_at", "progress", "progress_message",
-  ].map(at) as [number, number, number, number, number, number, number, number, number, number, number, number];
+  const [id, taskId, queue, concurrencyKey, payload, output, error, priority, runAt, createdAt, startedAt] = [
+    "id", "task_id", "queue", "concurrency_key", "payload", "output", "error", "priority", "run_at", "created_at", "started_at",
+  ].map(at) as [number, number, number, number, number, number, number, number, number, number, number];
+  const [attempt, maxAttempts, idempotencyKey, idempotencyExpiresAt, expiresAt, tags, parentRunId, scheduleId, progress, progressMessage] = [
+    "attempt", "max_attempts", "idempotency_key", "idempotency_expires_at", "expires_at", "tags", "parent_run_id", "schedule_id", "progress", "progress_message",
+  ].map(at) as [number, number, number, number, number, number, number, number, number, number];
+  const [status, updatedAt, finishedAt, workerId, leaseExpiresAt] = ["status", "updated_at", "finished_at", "worker_id", "lease_expires_at"].map((n) => names.indexOf(n)) as [
+    number, number, number, number, number,
+  ];
+  const knownNeeded = (k: KnownColumns | undefined): KnownColumns => {
+    if (k === undefined) throw new Error("postgresStore: a runs row without status, worker or lease, and nothing known of them");
+    return k;
+  };
   // Columns added by later migrations (rate limits, trace context).
   const rateLimitedUntil = names.indexOf("rate_limited_until");
   const traceContext = names.indexOf("trace_context");
-  return (r) => ({
+  return (r, known) => ({
     id: str(r[id]),
     taskId: str(r[taskId]),
     queue: str(r[queue]),
     concurrencyKey: strOrNull(r[concurrencyKey]),
-    status: r[status] as RunStatus,
+    status: status < 0 ? knownNeeded(known).status : (r[status] as RunStatus),
     payload: str(r[payload]),
     output: strOrNull(r[output]),
     error: strOrNull(r[error]),
     priority: num(r[priority]),
     runAt: num(r[runAt]),
     createdAt: num(r[createdAt]),
-    updatedAt: num(r[updatedAt]),
+    updatedAt: updatedAt < 0 ? knownNeeded(known).updatedAt : num(r[updatedAt]),
     startedAt: numOrNull(r[startedAt]),
-    finishedAt: numOrNull(r[finishedAt]),
+    finishedAt: finishedAt < 0 ? null : numOrNull(r[finishedAt]),
     attempt: num(r[attempt]),
     maxAttempts: num(r[maxAttempts]),
     idempotencyKey: strOrNull(r[idempotencyKey]),
@@ -83,8 +106,8 @@ export function runReader(names: readonly string[]): (row: readonly unknown[]) =
     tags: (r[tags] as string[] | null) ?? [],
     parentRunId: strOrNull(r[parentRunId]),
     scheduleId: strOrNull(r[scheduleId]),
-    workerId: strOrNull(r[workerId]),
-    leaseExpiresAt: numOrNull(r[leaseExpiresAt]),
+    workerId: workerId < 0 ? knownNeeded(known).workerId : strOrNull(r[workerId]),
+    leaseExpiresAt: leaseExpiresAt < 0 ? knownNeeded(known).leaseExpiresAt : numOrNull(r[leaseExpiresAt]),
     progress: numOrNull(r[progress]),
     progressMessage: strOrNull(r[progressMessage]),
     rateLimitedUntil: rateLimitedUntil < 0 ? null : numOrNull(r[rateLimitedUntil]),

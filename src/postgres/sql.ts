@@ -79,6 +79,9 @@ SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claim
  * multi-row writer of a worker's runs, never waits for a row lock, so the two cannot deadlock.
  * worker_id is set exactly while a run is running, so it is the whole fencing check (a condition on
  * status would also let the planner walk every running run through runs_running, per row).
+ * Returns ONE row, not one per run: `n` runs completed; `ids` lists them only when some of `$1` were
+ * not (fenced out: no longer held by this worker), as all of them were otherwise; `children` and
+ * `parents` pair the completed runs that have a parent with it (null when none has).
  */
 export const COMPLETE = `
 WITH done AS (
@@ -117,7 +120,11 @@ WITH done AS (
 ), nt AS (
   SELECT pg_notify($5, '') FROM (SELECT 1 FROM wk LIMIT 1) AS one
 )
-SELECT id, parent_run_id, (SELECT count(*) FROM nt) AS notified FROM done`;
+SELECT count(*) AS n, CASE WHEN count(*) < cardinality($1::text[]) THEN array_agg(id) END AS ids,
+  array_agg(id) FILTER (WHERE parent_run_id IS NOT NULL) AS children,
+  array_agg(parent_run_id) FILTER (WHERE parent_run_id IS NOT NULL) AS parents,
+  (SELECT count(*) FROM nt) AS notified
+FROM done`;
 
 /**
  * Renews the leases of the runs this worker holds. Rows locked by someone else right now (this

@@ -44,6 +44,14 @@ const LIMITS_TTL_MS = 1000;
 
 type Row = Record<string, unknown>;
 
+/** The one row of q.COMPLETE. */
+interface CompleteRow {
+  n: string;
+  ids: string[] | null;
+  children: string[] | null;
+  parents: string[] | null;
+}
+
 /** The concurrency-limited queues as last read: limit by name, and the names. */
 interface Limited {
   readonly at: number;
@@ -250,7 +258,12 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const result = await guard(() => claimConn.query<unknown[]>(statement.query, [now, limit, workerId, lease]));
       const fields = result.fields;
       const first = result.rows[0];
-      const runs: RunRecord[] = first === undefined || first[statement.column(fields, "id")] === null ? [] : result.rows.map(statement.reader(fields));
+      let runs: RunRecord[] = [];
+      if (first !== undefined && first[statement.column(fields, "id")] !== null) {
+        const read = statement.reader(fields);
+        const known = { status: "running", workerId, leaseExpiresAt: lease, updatedAt: now } as const;
+        runs = result.rows.map((row) => read(row, known));
+      }
       const history: string[] = [...((first?.[statement.column(fields, "history")] as string[] | null | undefined) ?? [])];
       // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
       // they are expired or failed by the time this claim returns.
@@ -280,8 +293,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async completeRuns({ workerId, items, now }) {
       if (items.length === 0) return [];
-      const done = await guard(() =>
-        completeConn.query<{ id: string; parent_run_id: string | null }>(named("complete", q.COMPLETE), [
+      const res = await guard(() =>
+        completeConn.query<CompleteRow>(named("complete", q.COMPLETE), [
           textArrayLiteral(items.map((x) => x.runId)),
           outputsJson(items),
           workerId,
@@ -289,17 +302,19 @@ export function postgresStore(options: PostgresStoreOptions): Store {
           r.channel,
         ]),
       );
+      const row = res.rows[0]!;
       // The statement resolves the parents' waits it can see, in its snapshot. A parent that was
       // suspending on a child at that moment committed its wait unseen, after reading the child
       // unfinished (its FOR SHARE read waited for nothing yet): a second look, in a new snapshot,
       // resolves those. Only runs with a parent pay for it.
-      const children = done.rows.filter((d) => d.parent_run_id !== null);
+      const children = row.children ?? [];
       if (children.length > 0) {
         const output = new Map(items.map((x) => [x.runId, x.output]));
-        const finished = children.map((d) => ({ id: d.id, parentRunId: d.parent_run_id, status: "completed" as const, output: output.get(d.id) ?? null, error: null }));
+        const parents = row.parents!;
+        const finished = children.map((id, i) => ({ id, parentRunId: parents[i]!, status: "completed" as const, output: output.get(id) ?? null, error: null }));
         await retryDeadlock(() => write(now, (effects) => afterFinish(finished, now, effects)));
       }
-      return done.rows.map((d) => d.id);
+      return Number(row.n) === items.length ? items.map((x) => x.runId) : (row.ids ?? []);
     },
 
     async saveStep({ workerId, runId, step }) {

@@ -70,6 +70,13 @@ describe("postgres claim statements", () => {
     const run = statement.reader(fields)(row);
     assert.equal(run.id, "run_1");
     assert.equal(run.runAt, 5);
+    assert.throws(() => statement.reader(fields.filter((f) => f.name !== "worker_id"))(row), /nothing known/);
+    // The claim's own rows: no status, worker, lease, update or finish time; the claimer supplies them.
+    const known = new Set(["status", "worker_id", "lease_expires_at", "updated_at", "finished_at"]);
+    const claimFields = fields.filter((f) => !known.has(f.name));
+    const claimRow = row.filter((_, i) => !known.has(names[i]!));
+    const claimed = statement.reader(claimFields)(claimRow, { status: "running", workerId: "w9", leaseExpiresAt: 77, updatedAt: 66 });
+    assert.deepEqual([claimed.id, claimed.status, claimed.workerId, claimed.leaseExpiresAt, claimed.updatedAt, claimed.finishedAt, claimed.runAt], ["run_1", "running", "w9", 77, 66, null, 5]);
     // Fewer columns (another server version answered): the positions are learned again.
     const shorter = fields.filter((f) => f.name !== "history");
     assert.equal(statement.column(shorter, "due"), shorter.length - 1);
