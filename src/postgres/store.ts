@@ -41,6 +41,12 @@ import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
 const LIMITS_TTL_MS = 1000;
+/**
+ * The claim's connection commits without waiting for the WAL flush: a claim is a lease, and one lost
+ * in a server crash is the run queued again, its first holder fenced out (docs/ARCHITECTURE.md, "The
+ * claim's commit"). Claims from limited queues (claimLimited, on the pool) stay synchronous.
+ */
+const CLAIM_SESSION = "SET synchronous_commit = off";
 
 type Row = Record<string, unknown>;
 
@@ -87,7 +93,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const queries = createQueries(r, compact);
   // The claim and the completion each keep a connection of their own (planned once, see sticky.ts).
   const sticky = r.poolSize >= STICKY_MIN_POOL;
-  const claimConn = sticky ? new StickyConnection(pool) : pool;
+  const claimConn = sticky ? new StickyConnection(pool, CLAIM_SESSION) : pool;
   const completeConn = sticky ? new StickyConnection(pool) : pool;
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
   let limited: Limited | null = null;
