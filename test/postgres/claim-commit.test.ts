@@ -75,14 +75,28 @@ async function setup(): Promise<Setup> {
   return { server, schema, a, b, runId: run.id };
 }
 
-/** Pauses the WAL writer; returns the WAL insert position then and a function that crashes the server. */
-async function pauseWalWriter(url: string): Promise<{ before: string; crash(): Promise<void> }> {
+interface PausedWalWriter {
+  /** The WAL insert position when it was paused. */
+  readonly before: string;
+  /** Kills it: the server crashes and recovers. */
+  crash(): Promise<void>;
+  /** Lets it run again if it was not killed (a failed test must not leave a stopped server behind). */
+  resume(): void;
+}
+
+/** Pauses the WAL writer of the server at `url`. */
+async function pauseWalWriter(url: string): Promise<PausedWalWriter> {
   const { pid } = await one<{ pid: number }>(url, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'");
   process.kill(pid, "SIGSTOP");
+  let killed = false;
   const { lsn } = await one<{ lsn: string }>(url, "SELECT pg_current_wal_insert_lsn()::text AS lsn");
   return {
     before: lsn,
+    resume() {
+      if (!killed) process.kill(pid, "SIGCONT");
+    },
     async crash() {
+      killed = true;
       process.kill(pid, "SIGKILL");
       // PostgreSQL ends every backend, then recovers from the WAL on disk and accepts connections again.
       await until(
@@ -109,8 +123,9 @@ async function stored(url: string, schema: string, id: string): Promise<{ status
 describe("PostgreSQL: the claim's asynchronous commit", () => {
   it("a claim lost in a server crash leaves the run claimable, and its first holder is fenced out", { timeout: 120_000 }, async () => {
     const s = await setup();
+    let wal: PausedWalWriter | null = null;
     try {
-      const wal = await pauseWalWriter(s.server.url);
+      wal = await pauseWalWriter(s.server.url);
       const claimed = await s.a.claimRuns({ workerId: "A", queues: null, limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
       assert.deepEqual(claimed.map((c) => c.run.id), [s.runId]);
       assert.equal((await stored(s.server.url, s.schema, s.runId))?.worker_id, "A", "the claim is committed (visible)");
@@ -131,6 +146,7 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       assert.equal(run?.status, "completed");
       assert.equal(run?.output, "2");
     } finally {
+      wal?.resume();
       await s.a.close().catch(() => {});
       await s.b.close().catch(() => {});
       await s.server.destroy();
@@ -139,8 +155,9 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
 
   it("a synchronous commit of the holder after its claim (a step) makes the claim durable with it", { timeout: 120_000 }, async () => {
     const s = await setup();
+    let wal: PausedWalWriter | null = null;
     try {
-      const wal = await pauseWalWriter(s.server.url);
+      wal = await pauseWalWriter(s.server.url);
       const claimed = await s.a.claimRuns({ workerId: "A", queues: null, limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
       assert.deepEqual(claimed.map((c) => c.run.id), [s.runId]);
       assert.equal(await s.a.saveStep({ workerId: "A", runId: s.runId, step: step("s1"), now: T0 + 3 }), true);
@@ -154,6 +171,7 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       const steps = await s.a.getSteps({ runId: s.runId });
       assert.deepEqual(steps.map((x) => x.key), ["s1"]);
     } finally {
+      wal?.resume();
       await s.a.close().catch(() => {});
       await s.b.close().catch(() => {});
       await s.server.destroy();
