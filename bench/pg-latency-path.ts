@@ -13,8 +13,12 @@
  * one heard before that claim was asked. Also prints the WAL fsyncs per run over the loop (the claim
  * commits asynchronously since the change it measures; run this file from an export of the commit
  * before to compare). BENCH_ROUNDS loops (3), each on a fresh database; medians of the rounds' p50/p99.
+ * BENCH_LATENCY_NOFSYNC=1: each round runs a second time with the server's `fsync` off (ALTER SYSTEM,
+ * reloaded; commits still wait for the WAL write, not for the disk), so what the disk adds is read off
+ * under the same CPU load.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { createEngine, defineTask } from "../src/index.ts";
 import { postgresStore } from "../src/postgres/index.ts";
 import { envInt, rounds } from "./lib/env.ts";
@@ -28,12 +32,25 @@ const n = envInt("BENCH_LATENCY_N", 2000);
 const perSec = envInt("BENCH_LATENCY_RATE", 200);
 const warmup = 100;
 const R = rounds();
+const noFsync = process.env["BENCH_LATENCY_NOFSYNC"] === "1";
 const PHASES = ["total", "insert", "wake", "claim", "start"] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Round {
   readonly phases: Record<Phase, number[]>;
   readonly fsyncsPerRun: number;
+}
+
+async function setFsync(server: PgServer, on: boolean): Promise<void> {
+  const c = new pg.Client({ connectionString: server.url("postgres") });
+  await c.connect();
+  try {
+    await c.query(`ALTER SYSTEM SET fsync = ${on ? "on" : "off"}`);
+    await c.query("SELECT pg_reload_conf()");
+  } finally {
+    await c.end();
+  }
+  await sleep(200); // the reload reaches every process
 }
 
 async function round(server: PgServer, r: number): Promise<Round> {
@@ -98,12 +115,9 @@ async function round(server: PgServer, r: number): Promise<Round> {
   return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total };
 }
 
-const server = await startPgServer();
-try {
-  console.log(`pg-latency-path: ${machineLine()} · ${await server.settings()} · ${n} runs at ${perSec}/s · ${R} rounds`);
-  const results: Round[] = [];
-  for (let r = 0; r < R; r++) results.push(await round(server, r));
+function print(label: string, results: readonly Round[]): void {
   const fmt = (x: number) => x.toFixed(2);
+  console.log(`\n${label}`);
   console.log("| phase | runs seen (round 1) | p50 ms per round | p99 ms per round | median p50 / p99 |");
   console.log("|---|--:|--:|--:|--:|");
   for (const p of PHASES) {
@@ -112,6 +126,25 @@ try {
     console.log(`| ${p} | ${results[0]!.phases[p].length} | ${p50s.map(fmt).join(" / ")} | ${p99s.map(fmt).join(" / ")} | ${fmt(median(p50s))} / ${fmt(median(p99s))} |`);
   }
   console.log(`WAL fsyncs per run (server-wide, every process): ${results.map((x) => x.fsyncsPerRun.toFixed(2)).join(" / ")}`);
+}
+
+const server = await startPgServer();
+try {
+  console.log(`pg-latency-path: ${machineLine()} · ${await server.settings()} · ${n} runs at ${perSec}/s · ${R} rounds`);
+  const results: Round[] = [];
+  const unsynced: Round[] = [];
+  for (let r = 0; r < R; r++) {
+    results.push(await round(server, r));
+    if (!noFsync) continue;
+    await setFsync(server, false);
+    try {
+      unsynced.push(await round(server, R + r));
+    } finally {
+      await setFsync(server, true);
+    }
+  }
+  print("fsync on (the server's default)", results);
+  if (noFsync) print("fsync off, same rounds interleaved (no disk wait)", unsynced);
 } finally {
   await server.stop();
 }
