@@ -6,7 +6,8 @@
  * PostgreSQL end every process and recover from the WAL it had written. A claim lost this way must
  * leave the run claimable again and its first holder fenced out (heartbeat, step and completion
  * rejected); a claim followed by a synchronous commit of its holder (a step) must survive, with
- * the step. With a synchronous claim the first test fails (the run would still be running).
+ * the step. With a synchronous claim the first test fails (the run would still be running). A claim
+ * from a concurrency-limited queue stays synchronous and survives the crash.
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
@@ -170,6 +171,29 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       assert.deepEqual(await retrying(() => s.a.completeRuns({ workerId: "A", items: [{ runId: s.runId, output: "1" }], now: now + 1 })), [s.runId]);
       const steps = await s.a.getSteps({ runId: s.runId });
       assert.deepEqual(steps.map((x) => x.key), ["s1"]);
+    } finally {
+      wal?.resume();
+      await s.a.close().catch(() => {});
+      await s.b.close().catch(() => {});
+      await s.server.destroy();
+    }
+  });
+
+  it("a claim from a concurrency-limited queue stays synchronous: it survives the same crash", { timeout: 120_000 }, async () => {
+    const s = await setup();
+    let wal: PausedWalWriter | null = null;
+    try {
+      await s.a.upsertQueues({ queues: [{ name: "limited", concurrencyLimit: 1 }] });
+      const run = newRun({ queue: "limited" });
+      await s.a.createRuns({ runs: [run], now: T0 });
+      wal = await pauseWalWriter(s.server.url);
+      const claimed = await s.a.claimRuns({ workerId: "A", queues: ["limited"], limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
+      assert.deepEqual(claimed.map((c) => c.run.id), [run.id]);
+      await wal.crash();
+      assert.deepEqual(await stored(s.server.url, s.schema, run.id), { status: "running", worker_id: "A" }, "the limited claim was flushed before it returned");
+      const now = T0 + 10;
+      assert.deepEqual(await retrying(() => s.b.claimRuns({ workerId: "B", queues: ["limited"], limit: 1, leaseMs: LEASE_MS, now })), []);
+      assert.deepEqual(await retrying(() => s.a.completeRuns({ workerId: "A", items: [{ runId: run.id, output: "1" }], now: now + 1 })), [run.id]);
     } finally {
       wal?.resume();
       await s.a.close().catch(() => {});
