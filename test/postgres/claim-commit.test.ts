@@ -66,6 +66,10 @@ interface Setup {
 
 async function setup(): Promise<Setup> {
   const server = await startRestartablePg();
+  // No autovacuum: its ANALYZE of the new tables commits (and so flushes the WAL) whenever it comes,
+  // which would make a paused WAL writer's buffers durable behind the test's back.
+  await one(server.url, "ALTER SYSTEM SET autovacuum = off");
+  await one(server.url, "SELECT pg_reload_conf()");
   const schema = uniqueSchema("cc");
   const a = postgresStore({ connectionString: server.url, schema });
   const b = postgresStore({ connectionString: server.url, schema });
