@@ -39,6 +39,18 @@ type Phase = (typeof PHASES)[number];
 interface Round {
   readonly phases: Record<Phase, number[]>;
   readonly fsyncsPerRun: number;
+  /** Connections opened to the database during the loop (pg_stat_database.sessions). */
+  readonly sessions: number;
+}
+
+async function sessions(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Number((await c.query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")).rows[0]?.sessions ?? 0);
+  } finally {
+    await c.end();
+  }
 }
 
 async function setFsync(server: PgServer, on: boolean): Promise<void> {
@@ -88,6 +100,7 @@ async function round(server: PgServer, r: number): Promise<Round> {
   const worker = engine.worker({ concurrency: 24 });
   await worker.start();
   const wal0 = await server.wal();
+  const sessions0 = await sessions(url);
   try {
     await openLoop(total, perSec, (i) => void engine.trigger(task, { i, t: nowMs() }));
     await all.promise;
@@ -97,6 +110,7 @@ async function round(server: PgServer, r: number): Promise<Round> {
   }
   await sleep(1100); // the statistics of fsyncs lag by up to a second
   const wal1 = await server.wal();
+  const sessions1 = await sessions(url);
   const phases = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   for (const [i, s] of started) {
     if (i < warmup) continue;
@@ -112,7 +126,8 @@ async function round(server: PgServer, r: number): Promise<Round> {
     phases.start.push(s.at - c.back);
   }
   await server.dropDatabase(`latpath_${r}`).catch(() => {});
-  return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total };
+  // Minus the one session that read sessions0 (counted when it ended).
+  return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total, sessions: sessions1 - sessions0 - 1 };
 }
 
 function print(label: string, results: readonly Round[]): void {
@@ -126,6 +141,7 @@ function print(label: string, results: readonly Round[]): void {
     console.log(`| ${p} | ${results[0]!.phases[p].length} | ${p50s.map(fmt).join(" / ")} | ${p99s.map(fmt).join(" / ")} | ${fmt(median(p50s))} / ${fmt(median(p99s))} |`);
   }
   console.log(`WAL fsyncs per run (server-wide, every process): ${results.map((x) => x.fsyncsPerRun.toFixed(2)).join(" / ")}`);
+  console.log(`connections opened during the loop (the store's, ended or not): ${results.map((x) => x.sessions).join(" / ")}`);
 }
 
 const server = await startPgServer();
