@@ -2,8 +2,11 @@
  * Trigger (enqueue) rows/s, single and bulk. PostgreSQL: Errand `trigger` / `batchTrigger` vs
  * graphile-worker `addJob` / `addJobs` (target bulk ≥ 1×). SQLite (NORMAL and FULL): Errand vs
  * plainjob `add` / `addMany`. "single" = one call at a time, each awaited (a durable commit per row);
- * "bulk" = batches of BENCH_BULK_BATCH rows, one transaction each.
- * Knobs: BENCH_SINGLE_N (500), BENCH_BULK_N (20000), BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3),
+ * "bulk" = batches of BENCH_BULK_BATCH rows, one transaction each. Every contestant first writes
+ * BENCH_SINGLE_WARMUP / BENCH_BULK_WARMUP rows the same way, untimed, in the same process and
+ * database (a short timed run in a fresh process measures mostly cold JavaScript and one scheduler stall).
+ * Knobs: BENCH_SINGLE_N (2000), BENCH_SINGLE_WARMUP (200), BENCH_BULK_N (20000), BENCH_BULK_WARMUP (2000),
+ * BENCH_BULK_BATCH (1000), BENCH_ROUNDS (3),
  * BENCH_TRIGGER_STORES (postgres,NORMAL,FULL: which stores to measure; e.g. `NORMAL` for SQLite with
  * synchronous NORMAL only).
  */
@@ -18,8 +21,9 @@ import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
 import { atLeast, report, type Verdict } from "./lib/verdict.ts";
 
-const singleN = envInt("BENCH_SINGLE_N", 500);
+const singleN = envInt("BENCH_SINGLE_N", 2000);
 const bulkN = envInt("BENCH_BULK_N", 20_000);
+const warmups = { single: envInt("BENCH_SINGLE_WARMUP", 200), bulk: envInt("BENCH_BULK_WARMUP", 2000) };
 const batch = envInt("BENCH_BULK_BATCH", 1000);
 const R = rounds();
 const stores = new Set(envList("BENCH_TRIGGER_STORES", ["postgres", "NORMAL", "FULL"]));
@@ -57,18 +61,22 @@ const addRows = (where: string, peer: string, out: Awaited<ReturnType<typeof run
 const server = stores.has("postgres") ? await startPgServer() : null;
 const dir = tempDir("trigger");
 try {
-  console.log(`trigger: ${machineLine()} · ${server === null ? "no PostgreSQL" : await server.settings()} · bulk batch ${batch} · ${R} rounds`);
+  console.log(
+    `trigger: ${machineLine()} · ${server === null ? "no PostgreSQL" : await server.settings()} · bulk batch ${batch} · untimed warm-up ${warmups.single} single / ${warmups.bulk} bulk rows · ${R} rounds`,
+  );
   for (const { mode, n } of server === null ? [] : modes) {
     const out = await runRounds<Rate>(
       [
         {
           name: "Errand",
           run: async (r) =>
-            runInChild<Rate>("errand", "enqueue", { target: { kind: "postgres", url: await server!.freshDatabase(`trig_e_${mode}_${r}`) }, n, mode, batch }).result,
+            runInChild<Rate>("errand", "enqueue", { target: { kind: "postgres", url: await server!.freshDatabase(`trig_e_${mode}_${r}`) }, n, mode, batch, warmup: warmups[mode] })
+              .result,
         },
         {
           name: "graphile-worker addJob(s)",
-          run: async (r) => runInChild<Rate>("graphile", "enqueue", { url: await server!.freshDatabase(`trig_g_${mode}_${r}`), n, mode, batch }).result,
+          run: async (r) =>
+            runInChild<Rate>("graphile", "enqueue", { url: await server!.freshDatabase(`trig_g_${mode}_${r}`), n, mode, batch, warmup: warmups[mode] }).result,
         },
       ],
       R,
@@ -88,11 +96,14 @@ try {
                 n,
                 mode,
                 batch,
+                warmup: warmups[mode],
               }).result,
           },
           {
             name: "plainjob add(Many)",
-            run: (r) => runInChild<Rate>("plainjob", "enqueue", { path: dir.file(`p-${synchronous}-${mode}-${r}.db`), n, mode, batch, synchronous }).result,
+            run: (r) =>
+              runInChild<Rate>("plainjob", "enqueue", { path: dir.file(`p-${synchronous}-${mode}-${r}.db`), n, mode, batch, synchronous, warmup: warmups[mode] })
+                .result,
           },
         ],
         R,

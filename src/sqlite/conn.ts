@@ -15,8 +15,18 @@ export interface Conn {
   readonly sql: Sql;
   /** Count deltas of the transaction in progress. */
   readonly counts: RunCounts;
-  /** Runs `fn` in one BEGIN IMMEDIATE transaction, with the count deltas; retried while locked out. */
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction that first folds the uncounted runs into the counts
+   * and then writes its own count deltas (counts.ts); retried while locked out.
+   */
   transact<T>(fn: () => T): Promise<T>;
+  /**
+   * Inserts `n` plain runs with `fn` (which also records their deltas): as an uncounted tail when
+   * this connection's tail stays within {@link MAX_TAIL} rows (no counter written, the deltas
+   * dropped), otherwise as {@link transact}. `oneStatement`: `fn` runs a single statement, which is
+   * atomic by itself, so an uncounted insert needs no BEGIN and COMMIT around it.
+   */
+  insertRuns<T>(n: number, fn: () => T, oneStatement?: boolean): Promise<T>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -30,20 +40,39 @@ export interface ConnOptions {
   readonly readonly: boolean;
 }
 
+/**
+ * Plain runs one connection may leave uncounted before its next insert counts them all: bounds the
+ * rows `stats()` counts from the table (this many per process writing triggers), at the cost of one
+ * fold every this many single triggers.
+ */
+export const MAX_TAIL = 256;
+
 export function connect(sql: Sql, options: ConnOptions): Conn {
   const { busyTimeoutMs, label, guard, readonly } = options;
   const counts = new RunCounts();
-  const inTransaction = <T>(fn: () => T): T =>
+  /** Runs this connection left uncounted since its last counted transaction (another's fold may have counted them). */
+  let tail = 0;
+  const inTransaction = <T>(fn: () => T, counted = true): T =>
     sql.write(() => {
       try {
+        if (counted) counts.fold(sql);
         const out = fn();
-        counts.flush(sql);
+        if (counted) counts.flush(sql);
+        else counts.discard();
         return out;
       } catch (error) {
         counts.discard();
         throw error;
       }
     });
+  /** One uncounted statement, in autocommit (or in the transaction already open). */
+  const alone = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } finally {
+      counts.discard();
+    }
+  };
   /** One attempt: the file still there, SQLite's refusals as our errors. */
   const guarded = <T>(fn: () => T): T => {
     guard?.check();
@@ -55,13 +84,28 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
       throw error;
     }
   };
+  /**
+   * `uncounted`: the number of plain runs `fn` inserts and leaves uncounted, or null for a counted
+   * transaction; `oneStatement`: an uncounted `fn` runs one statement (see {@link Conn.insertRuns}).
+   */
+  const transact = <T>(fn: () => T, uncounted: number | null = null, oneStatement = false): Promise<T> => {
+    if (readonly) return Promise.reject(readonlyWrite(label));
+    return retryBusy(
+      () =>
+        guarded(() => {
+          const out = uncounted !== null && oneStatement ? alone(fn) : inTransaction(fn, uncounted === null);
+          tail = uncounted === null ? 0 : tail + uncounted;
+          return out;
+        }),
+      busyTimeoutMs,
+      label,
+    );
+  };
   return {
     sql,
     counts,
-    transact: (fn) => {
-      if (readonly) return Promise.reject(readonlyWrite(label));
-      return retryBusy(() => guarded(() => inTransaction(fn)), busyTimeoutMs, label);
-    },
+    transact: (fn) => transact(fn),
+    insertRuns: (n, fn, oneStatement = false) => transact(fn, tail + n <= MAX_TAIL ? n : null, oneStatement),
     call: (fn) => retryBusy(() => guarded(fn), busyTimeoutMs, label),
   };
 }

@@ -4,8 +4,8 @@
  * (queued, running, completed) so that claims and completions never touch it:
  * - running runs come from runs_running (a set bounded by the workers' concurrency), sorted;
  * - delayed, waiting, failed, canceled and expired runs from runs_status_rare, in order — also with a
- *   task or parent filter while the status has at most SMALL runs (the exact counts say so);
- * - queued runs by walking the primary key newest first, unless they are few (the exact counts say
+ *   task or parent filter while the status has at most SMALL runs (the counts say so);
+ * - queued runs by walking the primary key newest first, unless they are few (the counts say
  *   so), then from the claim index, sorted;
  * - completed runs by walking the primary key (completed is what a table with history is made of).
  * The task index (runs_task) leaves out queued runs, so that a trigger does not write it: a task's
@@ -24,11 +24,11 @@ const NOT_QUEUED = "runs.status <> 'queued'";
 /** A status with at most this many runs is read from its own index even when other filters narrow the list. */
 const SMALL = 20_000;
 
-/** Runs per status, from the store's exact counts (running runs are not needed here). */
+/** Runs per status, from the store's counts (running runs are not needed here; the few uncounted runs of counts.ts neither). */
 function counts(sql: Sql): { of(status: RunStatus): number; total: number } {
   const by = new Map<string, number>();
   let total = 0;
-  for (const row of sql.all<{ status: string; n: number }>("SELECT status, sum(n) AS n FROM run_counts GROUP BY status")) {
+  for (const row of sql.all<{ status: string; n: number }>("SELECT status, sum(n) AS n FROM run_counts WHERE status <> '' GROUP BY status")) {
     by.set(row.status, row.n);
     total += row.n;
   }

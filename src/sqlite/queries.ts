@@ -1,8 +1,10 @@
 /** Read-side and bookkeeping store calls: runs, steps, logs, stats, metrics, prune, schedules. */
-import type { RunStatus, StoreQueries } from "../store/types.ts";
+import type { RunStats, RunStatus, StoreQueries } from "../store/types.ts";
 import { checkBucket, stepsInOrder, zeroByStatus } from "../store/rules/reads.ts";
 import { pruneInBatches } from "../store/rules/prune.ts";
 import type { Conn } from "./conn.ts";
+import { countKey, countTail } from "./counts.ts";
+import type { Sql } from "./driver.ts";
 import { listRuns } from "./list.ts";
 import { toLog, toRun, toSchedule, toStep, toWait, type LogRow, type RunRow, type ScheduleRow, type StepRow, type WaitRow } from "./rows.ts";
 
@@ -38,6 +40,48 @@ RETURNING *`;
 const ADVANCE_SCHEDULE = `
 UPDATE schedules SET last_fire_at = @last, next_fire_at = @next, updated_at = @now
 WHERE id = @id AND next_fire_at = @expected`;
+
+type CountRow = { queue: string; status: RunStatus; n: number };
+
+const COUNTED = "SELECT queue, status, n FROM run_counts WHERE status <> '' AND n <> 0";
+const COUNT_ALL = "SELECT queue, status, count(*) AS n FROM runs WHERE status <> 'running' GROUP BY queue, status";
+const RUNNING = "SELECT queue, count(*) AS n FROM runs INDEXED BY runs_running WHERE status = 'running' GROUP BY queue";
+
+/** Runs `fn`'s reads in one read transaction (one snapshot of the file), unless a transaction is open already. */
+function readSnapshot<T>(sql: Sql, fn: () => T): T {
+  if (sql.db.inTransaction) return fn();
+  sql.stmt("BEGIN").run();
+  try {
+    return fn();
+  } finally {
+    if (sql.db.inTransaction) sql.stmt("COMMIT").run();
+  }
+}
+
+function statsOf(sql: Sql): RunStats {
+  const byStatus = zeroByStatus();
+  const pending = new Map<string, number>();
+  const add = (row: CountRow) => {
+    if (row.status === "running") return;
+    byStatus[row.status] += row.n;
+    const queue = countKey(row.queue, row.status);
+    if (queue !== "") pending.set(queue, (pending.get(queue) ?? 0) + row.n);
+  };
+  const tail = countTail(sql);
+  if (tail === null) sql.all<CountRow>(COUNT_ALL).forEach(add);
+  else {
+    sql.all<CountRow>(COUNTED).forEach(add);
+    tail.forEach(add);
+  }
+  const running = new Map<string, number>();
+  for (const row of sql.all<{ queue: string; n: number }>(RUNNING)) {
+    running.set(row.queue, row.n);
+    byStatus.running += row.n;
+  }
+  const names = [...new Set([...pending.keys(), ...running.keys()])].sort();
+  const queues = names.map((queue) => ({ queue, pending: pending.get(queue) ?? 0, running: running.get(queue) ?? 0 })).filter((q) => q.pending + q.running > 0);
+  return { byStatus, queues };
+}
 
 export function createQueries(conn: Conn): StoreQueries {
   const { sql, counts, call, transact } = conn;
@@ -89,25 +133,12 @@ export function createQueries(conn: Conn): StoreQueries {
 
     listRuns: (p) => call(() => listRuns(sql, p)),
 
-    /** Exact, from run_counts (kept by every status change) and the index of running runs: no table scan. */
-    stats: () =>
-      call(() => {
-        const byStatus = zeroByStatus();
-        const pending = new Map<string, number>();
-        for (const row of sql.all<{ queue: string; status: RunStatus; n: number }>("SELECT queue, status, n FROM run_counts WHERE n <> 0")) {
-          byStatus[row.status] += row.n;
-          if (row.queue !== "") pending.set(row.queue, (pending.get(row.queue) ?? 0) + row.n);
-        }
-        const running = new Map<string, number>();
-        const live = "SELECT queue, count(*) AS n FROM runs INDEXED BY runs_running WHERE status = 'running' GROUP BY queue";
-        for (const row of sql.all<{ queue: string; n: number }>(live)) {
-          running.set(row.queue, row.n);
-          byStatus.running += row.n;
-        }
-        const names = [...new Set([...pending.keys(), ...running.keys()])].sort();
-        const queues = names.map((queue) => ({ queue, pending: pending.get(queue) ?? 0, running: running.get(queue) ?? 0 })).filter((q) => q.pending + q.running > 0);
-        return { byStatus, queues };
-      }),
+    /**
+     * Exact, in one read: run_counts (kept by every status change), the few runs not counted yet
+     * (counts.ts) and the index of running runs; no table scan (unless rowids were renumbered since
+     * the last write, then the table is counted).
+     */
+    stats: () => call(() => readSnapshot(sql, () => statsOf(sql))),
 
     metrics: ({ since, bucketMs }) =>
       call(() => {

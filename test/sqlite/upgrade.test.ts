@@ -101,4 +101,36 @@ describe("sqlite upgrade of an existing database", () => {
     assert.ok(names.includes("runs_task") && !names.includes("runs_task_id"), names.join(", "));
     check.close();
   });
+
+  it("migrates a version-6 database: run_counts gets its marker, and stats stay exact through uncounted triggers", async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.exec("CREATE TABLE errand_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const m of MIGRATIONS.filter((x) => x.version <= 6)) {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO errand_migrations VALUES (?, ?, ?)").run(m.version, m.name, T0);
+    }
+    // Under version 6 every insert wrote its count: 12 queued in q0, 8 delayed in q1.
+    const insert = db.prepare(`INSERT INTO runs (id, task_id, queue, status, payload, run_at, created_at, updated_at, max_attempts) VALUES (?, 't', ?, ?, '{}', ?, ?, ?, 3)`);
+    for (let i = 0; i < 20; i++) insert.run(newRun().id, i < 12 ? "q0" : "q1", i < 12 ? "queued" : "delayed", i < 12 ? T0 : T0 + 1e9, T0, T0);
+    db.exec("INSERT INTO run_counts (queue, status, n) VALUES ('q0', 'queued', 12), ('q1', 'delayed', 8)");
+    db.close();
+    const store = sqliteStore({ path });
+    await store.migrate();
+    const check = new Database(path, { readonly: true });
+    assert.deepEqual(check.prepare("SELECT n FROM run_counts WHERE status = ''").get(), { n: 20 }, "every existing run is counted");
+    check.close();
+    for (let i = 0; i < 5; i++) await store.createRuns({ runs: [newRun({ queue: "q0" })], now: T0 });
+    const st = await store.stats();
+    assert.deepEqual(st.byStatus, { queued: 17, delayed: 8, running: 0, waiting: 0, completed: 0, failed: 0, canceled: 0, expired: 0 });
+    assert.deepEqual(st.queues, [
+      { queue: "q0", pending: 17, running: 0 },
+      { queue: "q1", pending: 8, running: 0 },
+    ]);
+    const claimed = await store.claimRuns({ workerId: "w", queues: null, limit: 4, leaseMs: 60_000, now: T0 });
+    assert.equal(claimed.length, 4);
+    assert.deepEqual((await store.stats()).byStatus, { queued: 13, delayed: 8, running: 4, waiting: 0, completed: 0, failed: 0, canceled: 0, expired: 0 });
+    await store.close();
+  });
 });

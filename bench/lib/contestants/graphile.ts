@@ -75,21 +75,25 @@ export async function throughput(a: { url: string; n: number; concurrency: numbe
 }
 
 /** Enqueue rows/s: `addJob` one at a time, awaited (`single`), or `addJobs` of `batch` jobs (`bulk`). */
-export async function enqueue(a: { url: string; n: number; mode: "single" | "bulk"; batch: number }): Promise<Rate> {
+export async function enqueue(a: { url: string; n: number; mode: "single" | "bulk"; batch: number; warmup?: number }): Promise<Rate> {
   const utils = await makeWorkerUtils({ connectionString: a.url, logger: silentLogger });
-  try {
-    await utils.migrate();
-    await utils.addJob("warmup", {});
-    const t0 = performance.now();
+  const load = async (from: number, n: number): Promise<void> => {
     if (a.mode === "single") {
-      for (let i = 0; i < a.n; i++) await utils.addJob("noop", noopPayload(i));
+      for (let i = from; i < from + n; i++) await utils.addJob("noop", noopPayload(i));
     } else {
-      for (let i = 0; i < a.n; i += a.batch) {
+      for (let i = 0; i < n; i += a.batch) {
         const specs = [];
-        for (let j = i; j < Math.min(a.n, i + a.batch); j++) specs.push({ identifier: "noop", payload: noopPayload(j) });
+        for (let j = i; j < Math.min(n, i + a.batch); j++) specs.push({ identifier: "noop", payload: noopPayload(from + j) });
         await utils.addJobs(specs);
       }
     }
+  };
+  try {
+    await utils.migrate();
+    await utils.addJob("warmup", {});
+    await load(-1 - (a.warmup ?? 0), a.warmup ?? 0);
+    const t0 = performance.now();
+    await load(0, a.n);
     return rate(a.n, performance.now() - t0);
   } finally {
     await utils.release();

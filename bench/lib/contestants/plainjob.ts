@@ -56,19 +56,23 @@ export async function throughput(a: { path: string; n: number; concurrency: numb
   return rate(a.n, ms);
 }
 
-/** Enqueue rows/s: one `add` per job (`single`) or `addMany` of `batch` jobs (`bulk`). */
-export async function enqueue(a: { path: string; n: number; mode: "single" | "bulk"; batch: number; synchronous: Synchronous }): Promise<Rate> {
+/** Enqueue rows/s: one `add` per job (`single`) or `addMany` of `batch` jobs (`bulk`); the first `warmup` jobs go the same way untimed. */
+export async function enqueue(a: { path: string; n: number; mode: "single" | "bulk"; batch: number; synchronous: Synchronous; warmup?: number }): Promise<Rate> {
   const { queue } = open(a.path, a.synchronous);
-  const t0 = performance.now();
-  if (a.mode === "single") {
-    for (let i = 0; i < a.n; i++) queue.add("noop", noopPayload(i));
-  } else {
-    for (let i = 0; i < a.n; i += a.batch) {
-      const chunk: unknown[] = [];
-      for (let j = i; j < Math.min(a.n, i + a.batch); j++) chunk.push(noopPayload(j));
-      queue.addMany("noop", chunk);
+  const load = (from: number, n: number): void => {
+    if (a.mode === "single") {
+      for (let i = from; i < from + n; i++) queue.add("noop", noopPayload(i));
+    } else {
+      for (let i = 0; i < n; i += a.batch) {
+        const chunk: unknown[] = [];
+        for (let j = i; j < Math.min(n, i + a.batch); j++) chunk.push(noopPayload(from + j));
+        queue.addMany("noop", chunk);
+      }
     }
-  }
+  };
+  load(-1 - (a.warmup ?? 0), a.warmup ?? 0);
+  const t0 = performance.now();
+  load(0, a.n);
   const ms = performance.now() - t0;
   queue.close();
   return rate(a.n, ms);
