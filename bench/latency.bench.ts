@@ -4,13 +4,18 @@
  * schedule; each job records now − the moment its trigger/addJob was called. Errand on SQLite
  * (NORMAL and FULL) and on PostgreSQL vs graphile-worker (its default, unbatched configuration).
  * Targets: PostgreSQL p50 ≤ 2 ms, p99 ≤ 10 ms; SQLite p50 ≤ 1 ms.
- * Knobs: BENCH_LATENCY_N (1000 measured + 100 warm-up: the p99 is the 10th worst sample), BENCH_LATENCY_RATE (200), BENCH_ROUNDS (3).
+ * Knobs: BENCH_LATENCY_N (1000 measured + 100 warm-up: the p99 is the 10th worst sample), BENCH_LATENCY_RATE (200), BENCH_ROUNDS (3),
+ * BENCH_LATENCY_ONLY (contestants whose name contains one of these, e.g. `PostgreSQL`), BENCH_PG_BASE (the
+ * path of another checkout of Errand with node_modules: its Errand on PostgreSQL runs too, first in each
+ * round, for an A/B of a change on one server).
  */
-import { envInt, rounds } from "./lib/env.ts";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { envInt, envList, rounds } from "./lib/env.ts";
 import { runInChild } from "./lib/child.ts";
 import { machineLine } from "./lib/machine.ts";
 import { startPgServer } from "./lib/pg-server.ts";
-import { medianOf, runRounds, samplesOf } from "./lib/rounds.ts";
+import { medianOf, runRounds, samplesOf, type Contestant } from "./lib/rounds.ts";
 import { fmtMs, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
@@ -21,36 +26,53 @@ const n = envInt("BENCH_LATENCY_N", 1000);
 const perSec = envInt("BENCH_LATENCY_RATE", 200);
 const warmup = 100;
 const R = rounds();
+const only = envList("BENCH_LATENCY_ONLY", []);
+const baseTree = process.env["BENCH_PG_BASE"] ?? null;
+/** The other checkout's child runner: its contestants import its own src/. */
+const runBase: typeof runInChild | null =
+  baseTree === null ? null : ((await import(pathToFileURL(join(baseTree, "bench/lib/child.ts")).href)) as { runInChild: typeof runInChild }).runInChild;
 
 const server = await startPgServer();
 const dir = tempDir("latency");
 const verdicts: Verdict[] = [];
 try {
   console.log(`latency: ${machineLine()} · ${await server.settings()} · ${n} jobs at ${perSec}/s · ${R} rounds`);
+  const base: Contestant<Latencies>[] =
+    runBase === null
+      ? []
+      : [
+          {
+            name: "Errand (BENCH_PG_BASE), PostgreSQL",
+            run: async (r) =>
+              runBase<Latencies>("errand", "latency", { target: { kind: "postgres", url: await server.freshDatabase(`lat_b_${r}`) }, n, perSec, warmup }).result,
+          },
+        ];
+  const all: Contestant<Latencies>[] = [
+    ...base,
+    {
+      name: "Errand, PostgreSQL",
+      run: async (r) =>
+        runInChild<Latencies>("errand", "latency", { target: { kind: "postgres", url: await server.freshDatabase(`lat_e_${r}`) }, n, perSec, warmup }).result,
+    },
+    {
+      name: "graphile-worker 0.17.3, PostgreSQL",
+      run: async (r) => runInChild<Latencies>("graphile", "latency", { url: await server.freshDatabase(`lat_g_${r}`), n, perSec, warmup }).result,
+    },
+    {
+      name: "Errand, SQLite NORMAL",
+      run: (r) =>
+        runInChild<Latencies>("errand", "latency", { target: { kind: "sqlite", path: dir.file(`n-${r}.db`), synchronous: "NORMAL" }, n, perSec, warmup })
+          .result,
+    },
+    {
+      name: "Errand, SQLite FULL",
+      run: (r) =>
+        runInChild<Latencies>("errand", "latency", { target: { kind: "sqlite", path: dir.file(`f-${r}.db`), synchronous: "FULL" }, n, perSec, warmup })
+          .result,
+    },
+  ];
   const out = await runRounds<Latencies>(
-    [
-      {
-        name: "Errand, PostgreSQL",
-        run: async (r) =>
-          runInChild<Latencies>("errand", "latency", { target: { kind: "postgres", url: await server.freshDatabase(`lat_e_${r}`) }, n, perSec, warmup }).result,
-      },
-      {
-        name: "graphile-worker 0.17.3, PostgreSQL",
-        run: async (r) => runInChild<Latencies>("graphile", "latency", { url: await server.freshDatabase(`lat_g_${r}`), n, perSec, warmup }).result,
-      },
-      {
-        name: "Errand, SQLite NORMAL",
-        run: (r) =>
-          runInChild<Latencies>("errand", "latency", { target: { kind: "sqlite", path: dir.file(`n-${r}.db`), synchronous: "NORMAL" }, n, perSec, warmup })
-            .result,
-      },
-      {
-        name: "Errand, SQLite FULL",
-        run: (r) =>
-          runInChild<Latencies>("errand", "latency", { target: { kind: "sqlite", path: dir.file(`f-${r}.db`), synchronous: "FULL" }, n, perSec, warmup })
-            .result,
-      },
-    ],
+    all.filter((c) => only.length === 0 || only.some((x) => c.name.includes(x))),
     R,
   );
   const g = out.get("graphile-worker 0.17.3, PostgreSQL");

@@ -11,6 +11,11 @@
  * The statement goes to the kept connection when it is free, else through the pool, so several
  * workers sharing a store never wait for each other. A connection whose query failed, or that
  * reported an error while idle, is dropped and replaced on the next use.
+ *
+ * A connection may be given session settings for its one statement (`setup`, sent once when it is
+ * taken from the pool): the claim's commits asynchronously (docs/ARCHITECTURE.md, "The claim's
+ * commit"). Such a connection is never handed back to the pool for other work: it is closed instead,
+ * so the setting cannot leak into a statement that needs it off.
  */
 import type { PgClientLike, PgNamedQuery, PgPoolLike, PgQueryResult } from "./driver.ts";
 
@@ -19,6 +24,7 @@ export const STICKY_MIN_POOL = 4;
 
 export class StickyConnection {
   readonly #pool: PgPoolLike;
+  readonly #setup: string | null;
   #client: PgClientLike | null = null;
   #busy = false;
   #broken = false;
@@ -27,8 +33,10 @@ export class StickyConnection {
     this.#broken = true;
   };
 
-  constructor(pool: PgPoolLike) {
+  /** `setup`: SQL run once on each connection this keeps (session settings), before its first statement. */
+  constructor(pool: PgPoolLike, setup: string | null = null) {
     this.#pool = pool;
+    this.#setup = setup;
   }
 
   async query<R>(query: PgNamedQuery, values: unknown[]): Promise<PgQueryResult<R>> {
@@ -40,6 +48,7 @@ export class StickyConnection {
         const client = await this.#pool.connect();
         client.on?.("error", this.#onError);
         this.#client = client;
+        if (this.#setup !== null) await client.query(this.#setup);
         if (this.#closed) this.#release();
       }
       return await (this.#client ?? this.#pool).query<R>(query, values);
@@ -62,7 +71,8 @@ export class StickyConnection {
     const client = this.#client;
     this.#client = null;
     client?.off?.("error", this.#onError);
-    client?.release(this.#broken);
+    // A connection with its own session settings is closed, never given to the pool's other users.
+    client?.release(this.#broken || this.#setup !== null);
     this.#broken = false;
   }
 

@@ -41,6 +41,12 @@ import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
 const LIMITS_TTL_MS = 1000;
+/**
+ * The claim's connection commits without waiting for the WAL flush: a claim is a lease, and one lost
+ * in a server crash is the run queued again, its first holder fenced out (docs/ARCHITECTURE.md, "The
+ * claim's commit"). Claims from limited queues (claimLimited, on the pool) stay synchronous.
+ */
+const CLAIM_SESSION = "SET synchronous_commit = off";
 
 type Row = Record<string, unknown>;
 
@@ -95,10 +101,12 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const queries = createQueries(r, compact);
   // The claim and the completion each keep a connection of their own (planned once, see sticky.ts).
   const sticky = r.poolSize >= STICKY_MIN_POOL;
-  const claimConn = sticky ? new StickyConnection(pool) : pool;
+  const claimConn = sticky ? new StickyConnection(pool, CLAIM_SESSION) : pool;
   const completeConn = sticky ? new StickyConnection(pool) : pool;
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
   let limited: Limited | null = null;
+  let reading: { readonly promise: Promise<Limited>; readonly generation: number } | null = null;
+  let generation = 0;
   let closed = false;
 
   /** A named (prepared once per connection) statement, for the hot queries. */
@@ -128,13 +136,38 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     });
   const rules = ruleMethods(write);
 
-  /** The queues with a concurrency limit (and their names), read again after LIMITS_TTL_MS. */
+  /**
+   * Reads the limited queues (one read at a time). A read that started before this store changed
+   * them (`generation`) is neither kept nor shared with a later caller.
+   */
+  function readLimits(): Promise<Limited> {
+    if (reading !== null && reading.generation === generation) return reading.promise;
+    const asOf = generation;
+    const promise = (async (): Promise<Limited> => {
+      const at = Date.now();
+      const rows = await pool.query<{ name: string; concurrency_limit: number }>(S(q.LIMITED_QUEUES));
+      const limits = new Map(rows.rows.map((x) => [x.name, x.concurrency_limit]));
+      const read: Limited = { at, limits, names: [...limits.keys()] };
+      if (asOf === generation) limited = read;
+      return read;
+    })().finally(() => {
+      if (reading?.promise === promise) reading = null;
+    });
+    reading = { promise, generation: asOf };
+    return promise;
+  }
+
+  /**
+   * The queues with a concurrency limit (and their names), never older than LIMITS_TTL_MS. Past half
+   * that age they are read again in the background, so a worker that claims often never waits for
+   * this read on its way from a notification to its claim.
+   */
   async function limitsNow(): Promise<Limited> {
-    if (limited !== null && Date.now() - limited.at < LIMITS_TTL_MS) return limited;
-    const rows = await pool.query<{ name: string; concurrency_limit: number }>(S(q.LIMITED_QUEUES));
-    const limits = new Map(rows.rows.map((x) => [x.name, x.concurrency_limit]));
-    limited = { at: Date.now(), limits, names: [...limits.keys()] };
-    return limited;
+    const known = limited;
+    const age = known === null ? Number.POSITIVE_INFINITY : Date.now() - known.at;
+    if (known === null || age >= LIMITS_TTL_MS) return readLimits();
+    if (age >= LIMITS_TTL_MS / 2 && reading === null) readLimits().catch(() => {}); // a claim that needs it reads again
+    return known;
   }
 
   /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
@@ -233,6 +266,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
           ]),
         ),
       );
+      generation++;
       limited = null;
     },
 
