@@ -15,6 +15,7 @@ import { fmtInt, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
+import { atLeast, report, type Verdict } from "./lib/verdict.ts";
 
 const TARGET = 2.5;
 const concurrency = envInt("BENCH_CONCURRENCY", 24);
@@ -49,6 +50,7 @@ function plainjob(workers: number, synchronous: "NORMAL" | "FULL", n: number): C
 }
 
 const rows: string[][] = [];
+const verdicts: Verdict[] = [];
 for (const synchronous of ["NORMAL", "FULL"] as const) {
   const n = synchronous === "NORMAL" ? envInt("BENCH_SQLITE_N", 20_000) : envInt("BENCH_SQLITE_FULL_N", 5_000);
   const contestants = [errand("Errand", synchronous, n), plainjob(1, synchronous, n), plainjob(24, synchronous, n)];
@@ -65,6 +67,16 @@ for (const synchronous of ["NORMAL", "FULL"] as const) {
     rows.push([label, fmtInt(n), fmtInt(m), samplesOf(out.get(name), (x) => x.perSec), ratio(m, faster), v]);
   };
   row(`Errand (defaults), ${synchronous}`, "Errand", true);
+  const e = med("Errand");
+  verdicts.push(
+    atLeast(
+      `no-op runs/s, SQLite ${synchronous}, 1 process, defaults`,
+      e !== undefined && faster !== undefined ? e / faster : undefined,
+      TARGET,
+      (v) => `${v.toFixed(2)}× the faster plainjob setup (${fmtInt(e)} vs ${fmtInt(faster)} runs/s)`,
+      `≥ ${TARGET}×`,
+    ),
+  );
   if (prefetch > 0) row(`Errand, prefetch ${prefetch}, ${synchronous}`, "Errand prefetch", false);
   row(`plainjob 0.0.14, 1 worker, ${synchronous}`, "plainjob 1", false);
   row(`plainjob 0.0.14, 24 workers, ${synchronous}`, "plainjob 24", false);
@@ -75,3 +87,4 @@ printTable(
   ["contestant", "jobs", "runs/s (median)", "samples", "vs faster plainjob", "verdict"],
   rows,
 );
+report("queue-sqlite", verdicts);
