@@ -43,11 +43,12 @@ describe("several worker processes on one SQLite file", () => {
     const { tasks, side } = makeTasks(db);
     const engine = createEngine({ store: sqliteStore({ path: db }), tasks });
     const limited = tasks[0]!;
+    // The third process claims ahead (prefetch): its buffered runs count against the limit too.
+    // The runs are triggered once all three are ready: a process that started first under load would
+    // otherwise drain the whole queue before the others had loaded.
+    const workers = await Promise.all([startWorker(db, 8, 30_000), startWorker(db, 8, 30_000), startWorker(db, 8, 30_000, 8)]);
     const handles = await engine.batchTrigger(limited, Array.from({ length: 1000 }, (_, i) => ({ i })));
     assert.equal(new Set(handles.map((h) => h.id)).size, 1000);
-
-    // The third process claims ahead (prefetch): its buffered runs count against the limit too.
-    const workers = await Promise.all([startWorker(db, 8, 30_000), startWorker(db, 8, 30_000), startWorker(db, 8, 30_000, 8)]);
     await until(async () => (await engine.runs.stats()).byStatus.completed === 1000, "1000 completed runs", 100_000, 100);
     const codes = await Promise.all(workers.map(stopWorker));
     assert.deepEqual(codes, [0, 0, 0]);
