@@ -125,12 +125,32 @@ async function stored(url: string, schema: string, id: string): Promise<{ status
   return one(url, `SELECT status, worker_id FROM "${schema}".runs WHERE id = $1`, [id]);
 }
 
+/**
+ * Runs `body` on a fresh {@link setup}; `pause` pauses the server's WAL writer. Afterwards, pass or
+ * fail, a paused writer runs again (a failed test must not leave a stopped server), both stores close
+ * and the server is destroyed.
+ */
+async function crashCase(body: (s: Setup, pause: () => Promise<PausedWalWriter>) => Promise<void>): Promise<void> {
+  const s = await setup();
+  const paused: PausedWalWriter[] = [];
+  try {
+    await body(s, async () => {
+      const wal = await pauseWalWriter(s.server.url);
+      paused.push(wal);
+      return wal;
+    });
+  } finally {
+    for (const wal of paused) wal.resume();
+    await s.a.close().catch(() => {});
+    await s.b.close().catch(() => {});
+    await s.server.destroy();
+  }
+}
+
 describe("PostgreSQL: the claim's asynchronous commit", () => {
-  it("a claim lost in a server crash leaves the run claimable, and its first holder is fenced out", { timeout: 120_000 }, async () => {
-    const s = await setup();
-    let wal: PausedWalWriter | null = null;
-    try {
-      wal = await pauseWalWriter(s.server.url);
+  it("a claim lost in a server crash leaves the run claimable, and its first holder is fenced out", { timeout: 120_000 }, async () =>
+    crashCase(async (s, pause) => {
+      const wal = await pause();
       const claimed = await s.a.claimRuns({ workerId: "A", queues: null, limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
       assert.deepEqual(claimed.map((c) => c.run.id), [s.runId]);
       assert.equal((await stored(s.server.url, s.schema, s.runId))?.worker_id, "A", "the claim is committed (visible)");
@@ -150,19 +170,11 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       const run = await s.b.getRun({ id: s.runId });
       assert.equal(run?.status, "completed");
       assert.equal(run?.output, "2");
-    } finally {
-      wal?.resume();
-      await s.a.close().catch(() => {});
-      await s.b.close().catch(() => {});
-      await s.server.destroy();
-    }
-  });
+    }));
 
-  it("a synchronous commit of the holder after its claim (a step) makes the claim durable with it", { timeout: 120_000 }, async () => {
-    const s = await setup();
-    let wal: PausedWalWriter | null = null;
-    try {
-      wal = await pauseWalWriter(s.server.url);
+  it("a synchronous commit of the holder after its claim (a step) makes the claim durable with it", { timeout: 120_000 }, async () =>
+    crashCase(async (s, pause) => {
+      const wal = await pause();
       const claimed = await s.a.claimRuns({ workerId: "A", queues: null, limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
       assert.deepEqual(claimed.map((c) => c.run.id), [s.runId]);
       assert.equal(await s.a.saveStep({ workerId: "A", runId: s.runId, step: step("s1"), now: T0 + 3 }), true);
@@ -175,22 +187,14 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       assert.deepEqual(await retrying(() => s.a.completeRuns({ workerId: "A", items: [{ runId: s.runId, output: "1" }], now: now + 1 })), [s.runId]);
       const steps = await s.a.getSteps({ runId: s.runId });
       assert.deepEqual(steps.map((x) => x.key), ["s1"]);
-    } finally {
-      wal?.resume();
-      await s.a.close().catch(() => {});
-      await s.b.close().catch(() => {});
-      await s.server.destroy();
-    }
-  });
+    }));
 
-  it("a claim from a concurrency-limited queue stays synchronous: it survives the same crash", { timeout: 120_000 }, async () => {
-    const s = await setup();
-    let wal: PausedWalWriter | null = null;
-    try {
+  it("a claim from a concurrency-limited queue stays synchronous: it survives the same crash", { timeout: 120_000 }, async () =>
+    crashCase(async (s, pause) => {
       await s.a.upsertQueues({ queues: [{ name: "limited", concurrencyLimit: 1 }] });
       const run = newRun({ queue: "limited" });
       await s.a.createRuns({ runs: [run], now: T0 });
-      wal = await pauseWalWriter(s.server.url);
+      const wal = await pause();
       const claimed = await s.a.claimRuns({ workerId: "A", queues: ["limited"], limit: 1, leaseMs: LEASE_MS, now: T0 + 1 });
       assert.deepEqual(claimed.map((c) => c.run.id), [run.id]);
       await wal.crash();
@@ -198,13 +202,7 @@ describe("PostgreSQL: the claim's asynchronous commit", () => {
       const now = T0 + 10;
       assert.deepEqual(await retrying(() => s.b.claimRuns({ workerId: "B", queues: ["limited"], limit: 1, leaseMs: LEASE_MS, now })), []);
       assert.deepEqual(await retrying(() => s.a.completeRuns({ workerId: "A", items: [{ runId: run.id, output: "1" }], now: now + 1 })), [run.id]);
-    } finally {
-      wal?.resume();
-      await s.a.close().catch(() => {});
-      await s.b.close().catch(() => {});
-      await s.server.destroy();
-    }
-  });
+    }));
 
   it("the claim's session setting never reaches the other users of a pool the caller passed", { timeout: 60_000 }, async () => {
     const server = await startRestartablePg();

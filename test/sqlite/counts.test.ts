@@ -6,29 +6,16 @@
  * INTEGER PRIMARY KEY). Each check compares with a count of the table itself.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { sqliteStore } from "errand/sqlite";
 import type { RunStats, Store } from "errand/store";
 import { newRun, T0 } from "../../src/store/conformance/harness.ts";
 import { MAX_TAIL } from "../../src/sqlite/conn.ts";
+import { runProcess } from "../support/sqlite-fixtures.ts";
 import { tempDb } from "../support/temp.ts";
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-function runProcess(script: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture(script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 && err === "" ? resolve(out) : reject(new Error(`${script} exited ${code}: ${err}`))));
-  });
-}
 
 /** What stats() must say, counted from the table by another connection. */
 function truth(path: string): RunStats {

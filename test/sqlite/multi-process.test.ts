@@ -3,29 +3,15 @@
  * concurrent claims never hand out a run twice and hold a queue limit across processes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { sqliteStore } from "errand/sqlite";
 import { newRun, T0 } from "../../src/store/conformance/harness.ts";
 import { MIGRATIONS } from "../../src/sqlite/migrations.ts";
+import { runProcess } from "../support/sqlite-fixtures.ts";
 import { tempDb } from "../support/temp.ts";
 
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** Runs a fixture in a child process; resolves its stdout, rejects on a non-zero exit. */
-function runProcess(script: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture(script), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 && err === "" ? resolve(out) : reject(new Error(`${script} exited ${code}: ${err}`))));
-  });
-}
 
 describe("several processes on one SQLite file", () => {
   it("start at once on a new file: every migration is applied exactly once", async () => {
