@@ -15,7 +15,8 @@
  * before to compare). BENCH_ROUNDS loops (3), each on a fresh database; medians of the rounds' p50/p99.
  * BENCH_LATENCY_NOFSYNC=1: each round runs a second time with the server's `fsync` off (ALTER SYSTEM,
  * reloaded; commits still wait for the WAL write, not for the disk), so what the disk adds is read off
- * under the same CPU load.
+ * under the same CPU load. BENCH_PREWARM=k: the store gets a `pg.Pool` of the script's own (max 25, as
+ * the store's) with k connections opened before the loop, as an application might pass in.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
@@ -67,7 +68,9 @@ async function setFsync(server: PgServer, on: boolean): Promise<void> {
 
 async function round(server: PgServer, r: number): Promise<Round> {
   const url = await server.freshDatabase(`latpath_${r}`);
-  const store = postgresStore({ connectionString: url, maxConnections: 25 });
+  const prewarm = envInt("BENCH_PREWARM", -1);
+  const ownPool = prewarm < 0 ? null : new pg.Pool({ connectionString: url, max: 25 });
+  const store = ownPool === null ? postgresStore({ connectionString: url, maxConnections: 25 }) : postgresStore({ pool: ownPool as never });
   const heard: number[] = [];
   const subscribe = store.subscribe.bind(store);
   store.subscribe = (listener) => subscribe((note) => {
@@ -99,6 +102,10 @@ async function round(server: PgServer, r: number): Promise<Round> {
   await store.migrate();
   const worker = engine.worker({ concurrency: 24 });
   await worker.start();
+  if (ownPool !== null && prewarm > 0) {
+    const cs = await Promise.all(Array.from({ length: prewarm }, () => ownPool.connect()));
+    for (const c of cs) c.release();
+  }
   const wal0 = await server.wal();
   const sessions0 = await sessions(url);
   try {
@@ -107,6 +114,7 @@ async function round(server: PgServer, r: number): Promise<Round> {
   } finally {
     await worker.stop();
     await engine.close();
+    await ownPool?.end();
   }
   await sleep(1100); // the statistics of fsyncs lag by up to a second
   const wal1 = await server.wal();

@@ -6,14 +6,21 @@ import { ALL_RUNS, FINISHED_NOW, keepMoved, movedRow, selectRuns } from "./histo
 const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
   attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context`;
 
-const UNNEST_RUNS = `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at, $9, $9,
+/**
+ * The rows of a batch of runs from parallel arrays ($1 … $17, $9 the time of the insert). With
+ * `nowPerRun`, $9 is an array too (one time per run): triggers of several callers sent together.
+ */
+const unnestRuns = (nowPerRun: boolean): string => `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at,
+    ${nowPerRun ? "x.at, x.at" : "$9, $9"},
     1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
     CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id,
     x.trace_context
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
-              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])
+              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[]${nowPerRun ? ", $9::bigint[]" : ""})
     AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
-         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context)`;
+         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context${nowPerRun ? ", at" : ""})`;
+
+const UNNEST_RUNS = unnestRuns(false);
 
 /** Queues with a concurrency limit or a rate limit: their runs are claimed by `claimLimited`, under the queue's lock. */
 export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL`;
@@ -145,9 +152,12 @@ WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue
 counted AS (${countChanges("ins", null, "status")})
 SELECT 1 FROM ins`;
 
-/** Runs without idempotency keys: insert and NOTIFY in one autocommit statement ($18 = channel). */
+/**
+ * Runs without idempotency keys, possibly of several triggers ($9: each run's time of insert): insert
+ * and NOTIFY in one autocommit statement ($18 = channel).
+ */
 export const INSERT_RUNS_NOTIFY = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
+WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${unnestRuns(true)} RETURNING queue, status),
 counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 

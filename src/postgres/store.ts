@@ -37,6 +37,7 @@ import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
 import { createTx, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
+import { TriggerQueue } from "./trigger-queue.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
 const CLAIMS_PER_COMPACTION = 200;
 /** How long the set of concurrency-limited queues is cached (other processes may change it). */
@@ -113,6 +114,11 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const named = (name: string, sql: string): PgNamedQuery => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
   const claimStatements = new ClaimStatements(named);
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
+  // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
+  const insertStatement = named("insert", q.INSERT_RUNS_NOTIFY);
+  const triggers = new TriggerQueue(async (runs, nows) => {
+    await pool.query(insertStatement, [...insertParams(runs, nows), r.channel]);
+  });
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -242,6 +248,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (closed) return;
       closed = true;
       await listener.close();
+      await triggers.drained();
       await compacting;
       if (claimConn instanceof StickyConnection) claimConn.close();
       if (completeConn instanceof StickyConnection) completeConn.close();
@@ -274,7 +281,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (runs.length === 0) return [];
       if (runs.every((x) => x.idempotencyKey === null && (x.debounce ?? null) === null)) {
         // The common case is one round trip: insert and notify in a single statement.
-        await guard(() => pool.query(named("insert", q.INSERT_RUNS_NOTIFY), [...insertParams(runs, now), r.channel]));
+        await guard(() => triggers.add(runs, now));
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       }
       return rules.createRuns({ runs, now });

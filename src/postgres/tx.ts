@@ -13,8 +13,11 @@ type Row = Record<string, unknown>;
 /** Puts the quoted schema into a statement (`:S.` → `"schema".`). */
 export type Schema = (text: string) => string;
 
-/** The `unnest` parameters of INSERT_RUNS for a batch of runs ($1 … $17). */
-export function insertParams(runs: readonly NewRun[], now: number): unknown[] {
+/**
+ * The `unnest` parameters of INSERT_RUNS for a batch of runs ($1 … $17); `now` ($9) is one time for
+ * every run, or one per run for INSERT_RUNS_NOTIFY.
+ */
+export function insertParams(runs: readonly NewRun[], now: number | readonly number[]): unknown[] {
   return [
     runs.map((x) => x.id),
     runs.map((x) => x.taskId),
