@@ -7,7 +7,9 @@
  * - insert: the trigger called → its notification heard (the INSERT, its commit and WAL flush, the NOTIFY);
  * - wake: notification heard → the claim asked of the store (the worker's wake-up);
  * - claim: the claim asked → its runs returned (statement, commit, rows read);
- * - start: the claim returned → the task function called (the run handed to a slot).
+ * - start: the claim returned → the task function called (the run handed to a slot);
+ * - resolved (not a phase of the path, beside it): the trigger called → its promise resolved (the
+ *   INSERT's round trip, commit and flush included), to compare with "insert".
  *
  * A run's wake and claim phases are those of the claim that returned it, its notification the last
  * one heard before that claim was asked. Also prints the WAL fsyncs per run over the loop (the claim
@@ -34,7 +36,7 @@ const perSec = envInt("BENCH_LATENCY_RATE", 200);
 const warmup = 100;
 const R = rounds();
 const noFsync = process.env["BENCH_LATENCY_NOFSYNC"] === "1";
-const PHASES = ["total", "insert", "wake", "claim", "start"] as const;
+const PHASES = ["total", "insert", "wake", "claim", "start", "resolved"] as const;
 type Phase = (typeof PHASES)[number];
 
 interface Round {
@@ -88,6 +90,7 @@ async function round(server: PgServer, r: number): Promise<Round> {
     return out;
   };
   const total = n + warmup;
+  const resolvedIn: number[] = [];
   const started = new Map<number, { at: number; t: number; id: string }>();
   const all = deferred();
   const task = defineTask<{ i: number; t: number }, null>({
@@ -109,7 +112,12 @@ async function round(server: PgServer, r: number): Promise<Round> {
   const wal0 = await server.wal();
   const sessions0 = await sessions(url);
   try {
-    await openLoop(total, perSec, (i) => void engine.trigger(task, { i, t: nowMs() }));
+    await openLoop(total, perSec, (i) => {
+      const t = nowMs();
+      void engine.trigger(task, { i, t }).then(() => {
+        if (i >= warmup) resolvedIn.push(nowMs() - t);
+      });
+    });
     await all.promise;
   } finally {
     await worker.stop();
@@ -120,6 +128,7 @@ async function round(server: PgServer, r: number): Promise<Round> {
   const wal1 = await server.wal();
   const sessions1 = await sessions(url);
   const phases = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
+  phases.resolved = resolvedIn;
   for (const [i, s] of started) {
     if (i < warmup) continue;
     const c = claimOf.get(s.id);

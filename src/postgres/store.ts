@@ -35,7 +35,7 @@ import { toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
-import { createTx, insertParams } from "./tx.ts";
+import { createTx, insertOneParams, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -115,9 +115,11 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const claimStatements = new ClaimStatements(named);
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
   // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
-  const insertStatement = named("insert", q.INSERT_RUNS_NOTIFY);
+  const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
+  const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
   const triggers = new TriggerQueue(async (runs, nows) => {
-    await pool.query(insertStatement, [...insertParams(runs, nows), r.channel]);
+    if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
+    else await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
   });
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {

@@ -39,6 +39,29 @@ export function insertParams(runs: readonly NewRun[], now: number | readonly num
   ];
 }
 
+/** The parameters of INSERT_RUN_NOTIFY for one run ($1 … $17, in the order of {@link insertParams}). */
+export function insertOneParams(x: NewRun, now: number): unknown[] {
+  return [
+    x.id,
+    x.taskId,
+    x.queue,
+    x.concurrencyKey,
+    x.status,
+    x.payload,
+    x.priority,
+    x.runAt,
+    now,
+    x.maxAttempts,
+    x.idempotencyKey,
+    x.idempotencyExpiresAt,
+    x.expiresAt,
+    x.tags,
+    x.parentRunId,
+    x.scheduleId,
+    x.traceContext ?? null,
+  ];
+}
+
 function waitColumns(waits: readonly NewWait[]): unknown[] {
   return [
     waits.map((w) => w.key),

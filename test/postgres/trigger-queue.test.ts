@@ -172,4 +172,42 @@ describe("postgres store: plain triggers on a real server", () => {
       await store.close();
     }
   });
+
+  it("stores every column of a run alike alone (one-row statement) and combined (unnest)", async () => {
+    const url = await freshDatabase();
+    const store = postgresStore({ connectionString: url, schema: uniqueSchema() });
+    try {
+      await store.migrate();
+      const odd = (id: string): NewRun =>
+        newRun({
+          id,
+          queue: "q1",
+          concurrencyKey: "k",
+          payload: '{"a":"x\\"y"}',
+          priority: 3,
+          runAt: T0 + 5000,
+          status: "delayed",
+          maxAttempts: 7,
+          expiresAt: T0 + 9000,
+          tags: ["a", 'b"c', "d\\e", "x,y", "{z}", "NULL"],
+          traceContext: "00-abc-def-01",
+        });
+      await store.createRuns({ runs: [odd("alone")], now: T0 });
+      // Three at once: the first two go alone, the third waits and is combined with the fourth.
+      const ids = ["c1", "c2", "c3", "c4"];
+      await Promise.all(ids.map((id) => store.createRuns({ runs: [odd(id)], now: T0 })));
+      const alone = await store.getRun({ id: "alone" });
+      assert.ok(alone !== null);
+      for (const id of ids) {
+        const run = await store.getRun({ id });
+        assert.deepEqual({ ...run, id: "alone" }, alone, `run ${id}`);
+      }
+      assert.deepEqual(alone.tags, ["a", 'b"c', "d\\e", "x,y", "{z}", "NULL"]);
+      assert.equal(alone.traceContext, "00-abc-def-01");
+      assert.equal(alone.payload, '{"a":"x\\"y"}');
+      assert.equal(alone.createdAt, T0);
+    } finally {
+      await store.close();
+    }
+  });
 });
