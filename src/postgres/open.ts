@@ -21,6 +21,16 @@ export interface PostgresStoreOptions {
 
 const SCHEMA = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/**
+ * Connections the store's own pool keeps open however long they sit idle: the claim's and the
+ * completion's (sticky.ts) and one per plain trigger statement in flight (trigger-queue.ts). A new
+ * connection costs a TCP connect, an authentication and a cold backend (tens of ms on a busy server)
+ * on the path of the call that asked for it; with pg's 10 s idle timeout alone, an application that
+ * triggers less often than that paid it on every trigger. Idle connections do not keep the process
+ * alive (`allowExitOnIdle`).
+ */
+const WARM_CONNECTIONS = 4;
+
 export interface Resolved {
   readonly pool: PgPoolLike;
   readonly owned: boolean;
@@ -93,7 +103,13 @@ export function resolveOptions(options: PostgresStoreOptions): Resolved {
     };
   }
   const pg = loadPg();
-  const own = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectTimeoutMs });
+  const own = new pg.Pool({
+    connectionString,
+    max: maxConnections,
+    min: Math.min(maxConnections, WARM_CONNECTIONS),
+    allowExitOnIdle: true,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   // A connection dropped by the server (restart) must not crash the process with an unhandled
   // 'error' event, idle or checked out: errors reach callers through their queries instead.
   own.on("error", () => {});
