@@ -1,78 +1,13 @@
-/** The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first. */
+/**
+ * The SQL of the PostgreSQL store (`:S.` = the quoted schema). Hot statements first; the inserts of
+ * runs are in sql-insert.ts, the limited queues' in sql-limited.ts (both re-exported here).
+ */
 import { FINISHED_SQL } from "../store/rules/payloads.ts";
 import { countChanges, countFinished } from "./counts.ts";
-import { ALL_RUNS, FINISHED_NOW, keepMoved, movedRow, selectRuns } from "./history.ts";
+import { FINISHED_NOW, keepMoved, movedRow, selectRuns } from "./history.ts";
 
-const RUN_COLUMNS = `id, task_id, queue, concurrency_key, status, payload, priority, run_at, created_at, updated_at,
-  attempt, max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context`;
-
-/**
- * The rows of a batch of runs from parallel arrays ($1 … $17, $9 the time of the insert). With
- * `nowPerRun`, $9 is an array too (one time per run): triggers of several callers sent together.
- */
-const unnestRuns = (nowPerRun: boolean): string => `SELECT x.id, x.task_id, x.queue, x.concurrency_key, x.status, x.payload, x.priority, x.run_at,
-    ${nowPerRun ? "x.at, x.at" : "$9, $9"},
-    1, x.max_attempts, x.idempotency_key, x.idempotency_expires_at, x.expires_at,
-    CASE WHEN x.tags = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT json_array_elements_text(x.tags::json)) END, x.parent_run_id, x.schedule_id,
-    x.trace_context
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bigint[],
-              $10::int[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[]${nowPerRun ? ", $9::bigint[]" : ""})
-    AS x(id, task_id, queue, concurrency_key, status, payload, priority, run_at,
-         max_attempts, idempotency_key, idempotency_expires_at, expires_at, tags, parent_run_id, schedule_id, trace_context${nowPerRun ? ", at" : ""})`;
-
-const UNNEST_RUNS = unnestRuns(false);
-
-/** Queues with a concurrency limit or a rate limit: their runs are claimed by `claimLimited`, under the queue's lock. */
-export const LIMITED_QUEUES = `SELECT name, concurrency_limit FROM :S.queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL`;
-
-export const LOCK_QUEUES = `
-SELECT name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key FROM :S.queues WHERE name = ANY($1) ORDER BY name FOR UPDATE`;
-
-/** Recent claims of rate-limited groups ($1 queues, $2 keys, pairwise) inside their queue's window ($3 now). */
-export const RATE_STARTS = `
-SELECT s.queue, s.key, s.started_at AS "startedAt" FROM :S.rate_starts s JOIN :S.queues q ON q.name = s.queue
-WHERE (s.queue, s.key) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND s.started_at > $3 - q.rate_period_ms`;
-
-/**
- * What the rate limits decided, in one statement: records the claims made ($1 queues, $2 keys, $3
- * times), moves held-back runs to their next start ($4 ids, $5 times) and deletes claims that left
- * their queue's window ($6 queues, $7 horizons).
- */
-export const RECORD_RATES = `
-WITH ins AS (
-  INSERT INTO :S.rate_starts (queue, key, started_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-), held AS (
-  UPDATE :S.runs r SET run_at = h.at, rate_limited_until = h.at FROM unnest($4::text[], $5::bigint[]) AS h(id, at) WHERE r.id = h.id
-)
-DELETE FROM :S.rate_starts s USING unnest($6::text[], $7::bigint[]) AS o(queue, since)
-WHERE s.queue = o.queue AND s.started_at <= o.since`;
-
-export const RUNNING_COUNTS = `
-SELECT queue, concurrency_key, count(*) AS n FROM :S.runs
-WHERE status = 'running' AND queue = ANY($1) GROUP BY queue, concurrency_key`;
-
-/** $4: the task ids a worker claims (routing), or null for every task. */
-export const LIMITED_CANDIDATES = `
-SELECT id, queue, concurrency_key, status FROM :S.runs
-WHERE ((status IN ('queued', 'delayed', 'waiting') AND run_at <= $1)
-    OR (status = 'running' AND lease_expires_at <= $1 AND attempt < max_attempts))
-  AND queue = ANY($2) AND ($4::text[] IS NULL OR task_id = ANY($4::text[]))
-ORDER BY (status = 'running') DESC, priority DESC, run_at, id
-LIMIT $3
-FOR UPDATE SKIP LOCKED`;
-
-export const MARK_CLAIMED = `
-WITH c AS (SELECT id, started_at IS NOT NULL AS hist, queue, status AS old_status FROM :S.runs WHERE id = ANY($1)),
-claimed AS (
-  UPDATE :S.runs r SET status = 'running', worker_id = $2, lease_expires_at = $3,
-    attempt = r.attempt + (CASE WHEN r.status = 'running' THEN 1 ELSE 0 END),
-    started_at = coalesce(r.started_at, $4), updated_at = $4
-  WHERE r.id = ANY($1)
-  RETURNING r.*
-), counted AS (
-  ${countChanges("c", "old_status", "'running'")}
-)
-SELECT claimed.*, (SELECT array_agg(id) FROM c WHERE hist) AS history FROM claimed`;
+export * from "./sql-insert.ts";
+export * from "./sql-limited.ts";
 
 /**
  * Completes a batch in ONE statement (autocommit): moves the runs to the history as completed
@@ -147,90 +82,8 @@ WITH locked AS (
 )
 SELECT id FROM :S.runs WHERE id = ANY($1) AND worker_id = $2`;
 
-export const INSERT_RUNS = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS} RETURNING queue, status),
-counted AS (${countChanges("ins", null, "status")})
-SELECT 1 FROM ins`;
-
-/**
- * Runs without idempotency keys, possibly of several triggers ($9: each run's time of insert): insert
- * and NOTIFY in one autocommit statement ($18 = channel).
- */
-export const INSERT_RUNS_NOTIFY = `
-WITH ins AS (INSERT INTO :S.runs (${RUN_COLUMNS}) ${unnestRuns(true)} RETURNING queue, status),
-counted AS (${countChanges("ins", null, "status")})
-SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
-
-/**
- * ONE run without an idempotency key (a plain trigger): {@link INSERT_RUNS_NOTIFY} with the values
- * as parameters ($1 … $17 in the order of `insertParams`, $9 the time of insert, $18 the channel).
- * A one-row `unnest` of 17 arrays costs ~0.2–0.3 ms of the server's CPU per statement (each array
- * goes through a tuplestore of its own), a VALUES row next to nothing.
- */
-export const INSERT_RUN_NOTIFY = `
-WITH ins AS (
-  INSERT INTO :S.runs (${RUN_COLUMNS})
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12, $13, $14::text[], $15, $16, $17)
-  RETURNING queue, status
-), counted AS (${countChanges("ins", null, "status")})
-SELECT pg_notify($18, '') FROM ins`;
-
-/**
- * Inserts the run unless its (task, idempotency key) is taken: the key's row in run_keys first (a
- * concurrent insert of the same key waits for this one, then does nothing), the run only if the key
- * was free. One row back when it was inserted.
- */
-export const INSERT_RUN_IDEMPOTENT = `
-WITH k AS (
-  INSERT INTO :S.run_keys (task_id, idempotency_key, run_id) VALUES (($2::text[])[1], ($11::text[])[1], ($1::text[])[1])
-  ON CONFLICT DO NOTHING
-  RETURNING 1
-), ins AS (
-  INSERT INTO :S.runs (${RUN_COLUMNS}) ${UNNEST_RUNS}
-  WHERE EXISTS (SELECT 1 FROM k)
-  RETURNING queue, status
-), counted AS (${countChanges("ins", null, "status")})
-SELECT 1 FROM ins`;
-
-/** The pending (never started) debounced run of a task and key, locked (docs/CONTRACT.md §7). */
-export const PENDING_DEBOUNCED = `
-SELECT * FROM :S.runs WHERE task_id = $1 AND debounce_key = $2 AND status IN ('queued', 'delayed') AND started_at IS NULL
-FOR UPDATE`;
-
-/** A debounced run ($18 key, $19 until; $17 is the trace context of UNNEST_RUNS), unless a pending run holds its (task, debounce key): one row back when inserted. */
-export const INSERT_RUN_IF_DEBOUNCE_FREE = `
-WITH ins AS (
-  INSERT INTO :S.runs (${RUN_COLUMNS}, debounce_key, debounce_until)
-  SELECT u.*, $18::text, $19::bigint FROM (${UNNEST_RUNS.replace("$9, $9", "$9::bigint, $9::bigint")}) AS u
-  ON CONFLICT DO NOTHING
-  RETURNING queue, status
-), counted AS (${countChanges("ins", null, "status")})
-SELECT 1 FROM ins`;
-
-/** A later debounced trigger: new payload, new start (never after the stored cap). */
-export const UPDATE_DEBOUNCED = `
-UPDATE :S.runs SET payload = $2, run_at = LEAST($3::bigint, coalesce(debounce_until, $3::bigint)), updated_at = $4
-WHERE id = $1 RETURNING *`;
-
-/** The run holding (task $1, key $2), its key row locked: two triggers that find the key expired take turns. */
-export const BY_IDEMPOTENCY_KEY = `SELECT run_id FROM :S.run_keys WHERE task_id = $1 AND idempotency_key = $2 FOR UPDATE`;
-
 /** A run, live or finished, by id. */
 export const RUN_BY_ID = `${selectRuns("runs")} WHERE id = $1 UNION ALL ${selectRuns("runs_done")} WHERE id = $1`;
-
-/**
- * Frees the key of run $1 (its row in run_keys, locked by {@link BY_IDEMPOTENCY_KEY}) and clears it on
- * the run if the run is unfinished; {@link RELEASE_IDEMPOTENCY_KEY_DONE}, the next statement, clears
- * it on a finished run (a run that moved meanwhile is seen there, in the next statement's snapshot).
- */
-export const RELEASE_IDEMPOTENCY_KEY = `
-WITH k AS (
-  DELETE FROM :S.run_keys k USING ${ALL_RUNS} r
-  WHERE r.id = $1 AND k.task_id = r.task_id AND k.idempotency_key = r.idempotency_key AND k.run_id = $1
-)
-UPDATE :S.runs SET idempotency_key = NULL WHERE id = $1`;
-
-export const RELEASE_IDEMPOTENCY_KEY_DONE = `UPDATE :S.runs_done SET idempotency_key = NULL WHERE id = $1`;
 
 export const EXPIRE_UNSTARTED = `
 WITH old AS (
@@ -336,12 +189,6 @@ ORDER BY created_at FOR UPDATE`;
 
 export const UNFINISHED_CHILDREN = `
 SELECT id FROM :S.runs WHERE parent_run_id = $1 AND status NOT IN ${FINISHED_SQL}`;
-
-export const UPSERT_QUEUES = `
-INSERT INTO :S.queues (name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key)
-SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::boolean[]) ORDER BY 1
-ON CONFLICT (name) DO UPDATE SET concurrency_limit = excluded.concurrency_limit, rate_limit = excluded.rate_limit,
-  rate_period_ms = excluded.rate_period_ms, rate_per_key = excluded.rate_per_key`;
 
 // --- run and wait transitions (the store-rule primitives of src/postgres/tx.ts)
 
