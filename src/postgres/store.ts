@@ -6,23 +6,7 @@
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
-import {
-  Effects,
-  onceUntilFailure,
-  pickUnderLimits,
-  RateWindow,
-  rateWindowOf,
-  resolveDueTimers,
-  ruleMethods,
-  runAsync,
-  settle,
-  Slots,
-  stepsByRun,
-  sweep,
-  type Program,
-  type RateStart,
-  afterFinish,
-} from "../store/rules/index.ts";
+import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
@@ -38,10 +22,10 @@ import { ClaimStatements } from "./claim-statements.ts";
 import { createTx, insertOneParams, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
+import { claimLimited } from "./claim-limited.ts";
+import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
 const CLAIMS_PER_COMPACTION = 200;
-/** How long the set of concurrency-limited queues is cached (other processes may change it). */
-const LIMITS_TTL_MS = 1000;
 /**
  * The claim's connection commits without waiting for the WAL flush: a claim is a lease, and one lost
  * in a server crash is the run queued again, its first holder fenced out (docs/ARCHITECTURE.md, "The
@@ -57,27 +41,6 @@ interface CompleteRow {
   ids: string[] | null;
   children: string[] | null;
   parents: string[] | null;
-}
-
-/** The concurrency-limited queues as last read: limit by name, and the names. */
-interface Limited {
-  readonly at: number;
-  readonly limits: ReadonlyMap<string, number>;
-  readonly names: readonly string[];
-}
-
-interface LockedQueueRow {
-  name: string;
-  concurrency_limit: number | null;
-  rate_limit: number | null;
-  rate_period_ms: string | null;
-  rate_per_key: boolean;
-}
-
-/** The rate limits among the locked queues, or null when none has one. */
-function rateWindow(rows: readonly LockedQueueRow[], now: number): RateWindow | null {
-  const queues = rows.map((x) => ({ name: x.name, limit: x.rate_limit, periodMs: x.rate_period_ms === null ? null : Number(x.rate_period_ms), perKey: x.rate_per_key }));
-  return rateWindowOf(queues, now);
 }
 
 /** Creates a Store on PostgreSQL (`connectionString`, or your own `pg.Pool`), in its own schema. */
@@ -105,9 +68,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const claimConn = sticky ? new StickyConnection(pool, CLAIM_SESSION) : pool;
   const completeConn = sticky ? new StickyConnection(pool) : pool;
   const listener = createListener({ open: r.openListenConnection, channel: r.channel });
-  let limited: Limited | null = null;
-  let reading: { readonly promise: Promise<Limited>; readonly generation: number } | null = null;
-  let generation = 0;
+  const limited = new LimitedQueues(async () => (await pool.query<{ name: string; concurrency_limit: number }>(S(q.LIMITED_QUEUES))).rows);
   let closed = false;
 
   /** A named (prepared once per connection) statement, for the hot queries. */
@@ -144,40 +105,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     });
   const rules = ruleMethods(write);
 
-  /**
-   * Reads the limited queues (one read at a time). A read that started before this store changed
-   * them (`generation`) is neither kept nor shared with a later caller.
-   */
-  function readLimits(): Promise<Limited> {
-    if (reading !== null && reading.generation === generation) return reading.promise;
-    const asOf = generation;
-    const promise = (async (): Promise<Limited> => {
-      const at = Date.now();
-      const rows = await pool.query<{ name: string; concurrency_limit: number }>(S(q.LIMITED_QUEUES));
-      const limits = new Map(rows.rows.map((x) => [x.name, x.concurrency_limit]));
-      const read: Limited = { at, limits, names: [...limits.keys()] };
-      if (asOf === generation) limited = read;
-      return read;
-    })().finally(() => {
-      if (reading?.promise === promise) reading = null;
-    });
-    reading = { promise, generation: asOf };
-    return promise;
-  }
-
-  /**
-   * The queues with a concurrency limit (and their names), never older than LIMITS_TTL_MS. Past half
-   * that age they are read again in the background, so a worker that claims often never waits for
-   * this read on its way from a notification to its claim.
-   */
-  async function limitsNow(): Promise<Limited> {
-    const known = limited;
-    const age = known === null ? Number.POSITIVE_INFINITY : Date.now() - known.at;
-    if (known === null || age >= LIMITS_TTL_MS) return readLimits();
-    if (age >= LIMITS_TTL_MS / 2 && reading === null) readLimits().catch(() => {}); // a claim that needs it reads again
-    return known;
-  }
-
   /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
   async function maintenance(now: number): Promise<void> {
     await write(now, (effects) => sweep(now, effects));
@@ -192,52 +119,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       return stepsByRun((await c.query<Row>(S(q.STEPS_OF_RUNS), [old])).rows.map(toStep));
     });
     return runs.map((run) => ({ run, steps: steps.get(run.id) ?? [] }));
-  }
-
-  /**
-   * Claims from queues with a concurrency or rate limit, in a transaction that locks their `queues`
-   * rows: the limits hold across every process. Without a rate limit among them, nothing about rates
-   * is read or written.
-   */
-  async function claimLimited(workerId: string, queues: readonly string[], taskIds: readonly string[] | null, limit: number, lease: number, now: number): Promise<Row[]> {
-    return inTx(async (c) => {
-      const locked = (await c.query<LockedQueueRow>(S(q.LOCK_QUEUES), [queues])).rows;
-      const limits = new Map(locked.filter((x) => x.concurrency_limit !== null).map((x) => [x.name, x.concurrency_limit!]));
-      const running = (await c.query<{ queue: string; concurrency_key: string | null; n: string }>(S(q.RUNNING_COUNTS), [queues])).rows;
-      const slots = new Slots(limits, running.map((x) => ({ queue: x.queue, concurrencyKey: x.concurrency_key, n: Number(x.n) })));
-      const candidates = (
-        await c.query<{ id: string; queue: string; concurrency_key: string | null; status: string }>(S(q.LIMITED_CANDIDATES), [
-          now,
-          queues,
-          Math.max(limit * 4, 64),
-          taskIds === null ? null : [...taskIds],
-        ])
-      ).rows.map((x) => ({ ...x, concurrencyKey: x.concurrency_key }));
-      const rates = rateWindow(locked, now);
-      if (rates !== null) {
-        const groups = rates.missing(candidates);
-        if (groups.length > 0) {
-          const starts = await c.query<RateStart>(S(q.RATE_STARTS), [groups.map((g) => g.queue), groups.map((g) => g.key), now]);
-          rates.load(groups, starts.rows.map((x) => ({ ...x, startedAt: Number(x.startedAt) })));
-        }
-      }
-      const chosen = pickUnderLimits(candidates, slots, limit, [], rates).map((x) => x.id);
-      if (rates !== null) {
-        const horizons = rates.horizons();
-        const held = [...rates.held];
-        await c.query(S(q.RECORD_RATES), [
-          rates.started.map((x) => x.queue),
-          rates.started.map((x) => x.key),
-          rates.started.map((x) => x.startedAt),
-          held.map(([id]) => id),
-          held.map(([, at]) => at),
-          horizons.map((h) => h.queue),
-          horizons.map((h) => h.since),
-        ]);
-      }
-      if (chosen.length === 0) return [];
-      return (await c.query<Row>(S(q.MARK_CLAIMED), [chosen, workerId, lease, now])).rows;
-    });
   }
 
   const store: Store = {
@@ -275,8 +156,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
           ]),
         ),
       );
-      generation++;
-      limited = null;
+      limited.changed();
     },
 
     async createRuns({ runs, now }) {
@@ -293,7 +173,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (limit <= 0) return [];
       if (taskIds !== null && taskIds.length === 0) return [];
       if (++claimsSinceCompaction >= CLAIMS_PER_COMPACTION) compact();
-      const limitsRead = await limitsNow();
+      const limitsRead = await limited.now();
       const { limits, names: limitedNames } = limitsRead;
       const lease = now + leaseMs;
       const statement = claimStatements.get(claimCap(limit), queues, taskIds, limitsRead, limitedNames);
@@ -313,7 +193,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (first?.[statement.column(fields, "due")] === true) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (runs.length < limit && relevant.length > 0) {
-        const more = await claimLimited(workerId, relevant, taskIds, limit - runs.length, lease, now);
+        const more = await inTx((c) => claimLimited(c, S, { workerId, queues: relevant, taskIds, limit: limit - runs.length, lease, now }));
         for (const row of more) runs.push(toRun(row));
         history.push(...((more[0]?.["history"] as string[] | null) ?? []));
       }
