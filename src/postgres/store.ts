@@ -2,7 +2,8 @@
  * The PostgreSQL store: the scale-out engine. Claims use `FOR UPDATE SKIP LOCKED`; a claim that
  * touches no concurrency-limited queue is ONE statement. Limited queues are claimed inside a
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
- * batched. Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
+ * batched. Plain triggers are one statement each, at most two in flight, the rest combined
+ * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
