@@ -46,10 +46,12 @@ export type LossEffect =
 
 export class HeldRun implements AttemptControl {
   #state: HeldState = "buffered";
-  readonly claimed: ClaimedRun;
+  readonly id: string;
+  /** Let go of on release (see {@link HeldRun.#moveTo}). */
+  #claimed: ClaimedRun | null;
   /** The lease this worker last secured for the run expires at this time (engine clock). */
   leaseUntil: number;
-  /** Set on start. */
+  /** Set on start; let go of on release. */
   info: RunInfo | null = null;
   startedAt = 0;
   #controller: AbortController | null = null;
@@ -59,13 +61,16 @@ export class HeldRun implements AttemptControl {
   readonly #observer: HeldRunObserver;
 
   constructor(claimed: ClaimedRun, leaseUntil: number, observer: HeldRunObserver) {
-    this.claimed = claimed;
+    this.id = claimed.run.id;
+    this.#claimed = claimed;
     this.leaseUntil = leaseUntil;
     this.#observer = observer;
   }
 
-  get id(): string {
-    return this.claimed.run.id;
+  /** The claimed run and its stored steps (until the run is released). */
+  get claimed(): ClaimedRun {
+    if (this.#claimed === null) throw new Error(`held run ${this.id}: released, its claim is gone (a worker bug)`);
+    return this.#claimed;
   }
 
   get state(): HeldState {
@@ -151,6 +156,13 @@ export class HeldRun implements AttemptControl {
     const from = this.#state;
     if (!ALLOWED[from].includes(to)) throw new Error(`held run ${this.id}: no transition ${from} → ${to} (a worker bug)`);
     this.#state = to;
+    if (to === "released") {
+      // A released run may stay reachable for a while from garbage the scavenger cannot tell is
+      // garbage (e.g. an old-space hash table of the registry's past): it must not keep its record,
+      // payload and run info alive with it, or they survive young-generation GCs (docs/PERFORMANCE.md).
+      this.#claimed = null;
+      this.info = null;
+    }
     this.#observer.moved(this, from, to);
   }
 }
