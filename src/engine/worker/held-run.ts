@@ -47,7 +47,7 @@ export type LossEffect =
 export class HeldRun implements AttemptControl {
   #state: HeldState = "buffered";
   readonly id: string;
-  /** Let go of on release (see {@link HeldRun.#moveTo}). */
+  /** Let go of once the run's function has returned (see {@link HeldRun.#moveTo}). */
   #claimed: ClaimedRun | null;
   /** The lease this worker last secured for the run expires at this time (engine clock). */
   leaseUntil: number;
@@ -67,7 +67,7 @@ export class HeldRun implements AttemptControl {
     this.#observer = observer;
   }
 
-  /** The claimed run and its stored steps (until the run is released). */
+  /** The claimed run and its stored steps, while the run is buffered, executing or lost. */
   get claimed(): ClaimedRun {
     if (this.#claimed === null) throw new Error(`held run ${this.id}: released, its claim is gone (a worker bug)`);
     return this.#claimed;
@@ -156,13 +156,12 @@ export class HeldRun implements AttemptControl {
     const from = this.#state;
     if (!ALLOWED[from].includes(to)) throw new Error(`held run ${this.id}: no transition ${from} → ${to} (a worker bug)`);
     this.#state = to;
-    if (to === "released") {
-      // A released run may stay reachable for a while from garbage the scavenger cannot tell is
-      // garbage (e.g. an old-space hash table of the registry's past): it must not keep its record,
-      // payload and run info alive with it, or they survive young-generation GCs (docs/PERFORMANCE.md).
-      this.#claimed = null;
-      this.info = null;
-    }
+    // Once its function has returned the run needs neither its record nor its payload (its outcome is
+    // being written), and once released not its run info either. A run may stay reachable for a while
+    // from garbage the young-generation GC cannot tell is garbage (an old-space table of the registry's
+    // past, see held-runs.ts), and what it still points to survives those GCs with it.
+    if (to === "writing" || to === "released") this.#claimed = null;
+    if (to === "released") this.info = null;
     this.#observer.moved(this, from, to);
   }
 }
