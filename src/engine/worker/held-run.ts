@@ -69,7 +69,7 @@ export class HeldRun implements AttemptControl {
 
   /** The claimed run and its stored steps, while the run is buffered, executing or lost. */
   get claimed(): ClaimedRun {
-    if (this.#claimed === null) throw new Error(`held run ${this.id}: released, its claim is gone (a worker bug)`);
+    if (this.#claimed === null) throw new Error(`held run ${this.id}: its function has returned, its claim is let go of (a worker bug)`);
     return this.#claimed;
   }
 
