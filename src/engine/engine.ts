@@ -14,7 +14,7 @@ import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedul
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { insertTraced } from "./tracing/trigger-spans.ts";
-import { handleOf, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { handleOf, plainRun, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -130,7 +130,7 @@ export function createEngine(options: EngineOptions): Engine {
     const t = now();
     let run: NewRun;
     try {
-      run = prepareRunSync(task, payload, options, t, limits);
+      run = options === undefined ? plainRun(task, payload, t, limits) : prepareRunSync(task, payload, options, t, limits);
     } catch (error) {
       return Promise.reject(error);
     }

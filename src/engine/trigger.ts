@@ -71,6 +71,34 @@ export function prepareRunSync(
   return buildRun(task, payload, validateOptions(task.id, options, limits), now, limits, internal);
 }
 
+/**
+ * The row of a trigger without options (the common case), as {@link prepareRunSync} builds it with
+ * no options, in one object literal: no option checks, no branches on absent options. For a task
+ * without a schema.
+ */
+export function plainRun(task: AnyTask, payload: unknown, now: number, limits: ResolvedLimits): NewRun {
+  const { info, label, cap } = triggerInfo(task, limits);
+  const payloadJson = toJson(payload, label, cap);
+  return {
+    id: newId(now),
+    taskId: task.id,
+    queue: info.queue,
+    concurrencyKey: null,
+    payload: payloadJson,
+    priority: 0,
+    runAt: now,
+    status: "queued",
+    maxAttempts: info.retry.maxAttempts,
+    idempotencyKey: null,
+    idempotencyExpiresAt: null,
+    expiresAt: null,
+    tags: NO_TAGS,
+    parentRunId: null,
+    scheduleId: null,
+    debounce: null,
+  };
+}
+
 /** What every trigger of a task under one engine's limits shares, made once: the task's settings, the payload's label and cap. */
 interface TaskTriggerInfo {
   readonly limits: ResolvedLimits;

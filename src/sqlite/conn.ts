@@ -5,7 +5,7 @@
  * file was deleted or replaced (file-guard.ts), and turn SQLite's read-only refusals into
  * SqliteReadonlyError (readonly.ts).
  */
-import { retryBusy } from "./busy.ts";
+import { isBusy, retryBusy } from "./busy.ts";
 import { RunCounts } from "./counts.ts";
 import type { Sql } from "./driver.ts";
 import { hintsAtMovedFile, type FileGuard } from "./file-guard.ts";
@@ -27,6 +27,12 @@ export interface Conn {
    * atomic by itself, so an uncounted insert needs no BEGIN and COMMIT around it.
    */
   insertRuns<T>(n: number, fn: () => T, oneStatement?: boolean): Promise<T>;
+  /**
+   * {@link insertRuns} of one plain run by one statement, the common trigger: run at once in
+   * autocommit and left uncounted while the tail allows; otherwise (tail full, database locked) as
+   * {@link transact}, where `count` records the run's delta.
+   */
+  insertOne<T>(fn: () => T, count: () => void): Promise<T>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -73,15 +79,19 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
       counts.discard();
     }
   };
+  /** What a failed attempt throws: SQLite's read-only refusals as our errors; a hint of a moved file has the guard look. */
+  const failure = (error: unknown): unknown => {
+    if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
+    if (isReadonly(error)) return readonly ? readonlyWrite(label) : notWritable(label, error);
+    return error;
+  };
   /** One attempt: the file still there, SQLite's refusals as our errors. */
   const guarded = <T>(fn: () => T): T => {
     guard?.check();
     try {
       return fn();
     } catch (error) {
-      if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
-      if (isReadonly(error)) throw readonly ? readonlyWrite(label) : notWritable(label, error);
-      throw error;
+      throw failure(error);
     }
   };
   /**
@@ -106,6 +116,23 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
     counts,
     transact: (fn) => transact(fn),
     insertRuns: (n, fn, oneStatement = false) => transact(fn, tail + n <= MAX_TAIL ? n : null, oneStatement),
+    insertOne(fn, count) {
+      if (readonly || tail >= MAX_TAIL) return transact(() => (count(), fn()));
+      // The first attempt without the transaction machinery: one statement in autocommit.
+      try {
+        guard?.check();
+        const out = fn();
+        tail++;
+        return Promise.resolve(out);
+      } catch (error) {
+        if (isBusy(error)) return transact(fn, 1, true);
+        try {
+          return Promise.reject(failure(error));
+        } catch (gone) {
+          return Promise.reject(gone);
+        }
+      }
+    },
     call: (fn) => retryBusy(() => guarded(fn), busyTimeoutMs, label),
   };
 }

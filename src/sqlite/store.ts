@@ -5,7 +5,7 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
+import type { ClaimedRun, CreatedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
 import { claimedRun, insertedRun } from "../store/records.ts";
 import {
   afterFinish,
@@ -34,7 +34,7 @@ import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
-import { createTx } from "./tx.ts";
+import { createTx, insertRunStatement } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
 
@@ -79,6 +79,19 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 
   const rules = ruleMethods(write);
 
+  const insertRow = insertRunStatement(sql);
+  /** One plain run without tags (the common single trigger): one INSERT, uncounted (conn.ts). */
+  const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> =>
+    conn
+      .insertOne(
+        () => insertRow(run, now),
+        () => counts.add(run.queue, run.status, 1),
+      )
+      .then(() => {
+        notify();
+        return [{ run: insertedRun(run, now), created: true }];
+      });
+
   const store: Store = {
     ...rules,
     name: `sqlite:${opened.label}`,
@@ -94,6 +107,10 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     createRuns({ runs, now }) {
+      if (runs.length === 1) {
+        const run = runs[0]!;
+        if (plain(run) && run.tags.length === 0) return createOne(run, now);
+      }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(plain)) return rules.createRuns({ runs, now });
       // The common case (no idempotency key, no debounce): the rows in one transaction, without the

@@ -4,7 +4,7 @@
  */
 import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
-import type { Sql } from "./driver.ts";
+import type { Sql, SqliteStatementLike } from "./driver.ts";
 import type { RunCounts } from "./counts.ts";
 import { chunks } from "./chunks.ts";
 import { eventTokenTx } from "./events-tokens.ts";
@@ -53,6 +53,20 @@ function putRunValues(out: unknown[], at: number, run: NewRun, now: number): voi
   out[at + 15] = run.parentRunId;
   out[at + 16] = run.scheduleId;
   out[at + 17] = run.traceContext ?? null;
+}
+
+/**
+ * One run's row by one prepared statement (for a plain run without tags: nothing else to write). The
+ * parameters go into one array kept for the connection's life (calls are synchronous).
+ */
+export function insertRunStatement(sql: Sql): (run: NewRun, now: number) => void {
+  const values: unknown[] = new Array(PER_ROW);
+  let stmt: SqliteStatementLike | null = null;
+  return (run, now) => {
+    stmt ??= sql.stmt(insertRunsSql(1));
+    putRunValues(values, 0, run, now);
+    stmt.run(values);
+  };
 }
 
 export function runParams(run: NewRun, now: number): Record<string, unknown> {
