@@ -21,18 +21,12 @@ export interface Conn {
    */
   transact<T>(fn: () => T): Promise<T>;
   /**
-   * Inserts `n` plain runs with `fn` (which also records their deltas): as an uncounted tail when
-   * this connection's tail stays within {@link MAX_TAIL} rows (no counter written, the deltas
-   * dropped), otherwise as {@link transact}. `oneStatement`: `fn` runs a single statement, which is
-   * atomic by itself, so an uncounted insert needs no BEGIN and COMMIT around it.
+   * Inserts one plain run, the common trigger. `uncounted` runs a single statement that inserts the
+   * run only if it belongs to the uncounted tail (counts.ts) and says whether it did: in autocommit,
+   * while this connection's tail stays within {@link MAX_TAIL} rows. Otherwise (tail full, run not
+   * inserted, database locked) `counted` inserts it and records its delta in a {@link transact}.
    */
-  insertRuns<T>(n: number, fn: () => T, oneStatement?: boolean): Promise<T>;
-  /**
-   * {@link insertRuns} of one plain run by one statement, the common trigger: run at once in
-   * autocommit and left uncounted while the tail allows; otherwise (tail full, database locked) as
-   * {@link transact}, where `count` records the run's delta.
-   */
-  insertOne<T>(fn: () => T, count: () => void): Promise<T>;
+  insertOne(uncounted: () => boolean, counted: () => void): Promise<void>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -58,27 +52,19 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
   const counts = new RunCounts();
   /** Runs this connection left uncounted since its last counted transaction (another's fold may have counted them). */
   let tail = 0;
-  const inTransaction = <T>(fn: () => T, counted = true): T =>
+  /** `fn` between the fold of the uncounted runs and the write of the transaction's count deltas. */
+  const inTransaction = <T>(fn: () => T): T =>
     sql.write(() => {
       try {
-        if (counted) counts.fold(sql);
+        counts.fold(sql);
         const out = fn();
-        if (counted) counts.flush(sql);
-        else counts.discard();
+        counts.flush(sql);
         return out;
       } catch (error) {
         counts.discard();
         throw error;
       }
     });
-  /** One uncounted statement, in autocommit (or in the transaction already open). */
-  const alone = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } finally {
-      counts.discard();
-    }
-  };
   /** What a failed attempt throws: SQLite's read-only refusals as our errors; a hint of a moved file has the guard look. */
   const failure = (error: unknown): unknown => {
     if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
@@ -94,38 +80,34 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
       throw failure(error);
     }
   };
-  /**
-   * `uncounted`: the number of plain runs `fn` inserts and leaves uncounted, or null for a counted
-   * transaction; `oneStatement`: an uncounted `fn` runs one statement (see {@link Conn.insertRuns}).
-   */
-  const transact = <T>(fn: () => T, uncounted: number | null = null, oneStatement = false): Promise<T> => {
+  const transact = <T>(fn: () => T): Promise<T> => {
     if (readonly) return Promise.reject(readonlyWrite(label));
     return retryBusy(
       () =>
         guarded(() => {
-          const out = uncounted !== null && oneStatement ? alone(fn) : inTransaction(fn, uncounted === null);
-          tail = uncounted === null ? 0 : tail + uncounted;
+          const out = inTransaction(fn);
+          tail = 0;
           return out;
         }),
       busyTimeoutMs,
       label,
     );
   };
+  const RESOLVED = Promise.resolve();
   return {
     sql,
     counts,
-    transact: (fn) => transact(fn),
-    insertRuns: (n, fn, oneStatement = false) => transact(fn, tail + n <= MAX_TAIL ? n : null, oneStatement),
-    insertOne(fn, count) {
-      if (readonly || tail >= MAX_TAIL) return transact(() => (count(), fn()));
-      // The first attempt without the transaction machinery: one statement in autocommit.
+    transact,
+    insertOne(uncounted, counted) {
+      if (readonly || tail >= MAX_TAIL) return transact(counted);
+      // One statement in autocommit, without the transaction machinery.
       try {
         guard?.check();
-        const out = fn();
+        if (!uncounted()) return transact(counted);
         tail++;
-        return Promise.resolve(out);
+        return RESOLVED;
       } catch (error) {
-        if (isBusy(error)) return transact(fn, 1, true);
+        if (isBusy(error)) return transact(counted);
         try {
           return Promise.reject(failure(error));
         } catch (gone) {

@@ -34,7 +34,7 @@ import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
-import { createTx, insertRunStatement } from "./tx.ts";
+import { createTx, insertRunStatements } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
 
@@ -79,13 +79,16 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 
   const rules = ruleMethods(write);
 
-  const insertRow = insertRunStatement(sql);
-  /** One plain run without tags (the common single trigger): one INSERT, uncounted (conn.ts). */
+  const insertOne = insertRunStatements(sql);
+  /** One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts). */
   const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> =>
     conn
       .insertOne(
-        () => insertRow(run, now),
-        () => counts.add(run.queue, run.status, 1),
+        () => insertOne.uncounted(run, now),
+        () => {
+          insertOne.counted(run, now);
+          counts.add(run.queue, run.status, 1);
+        },
       )
       .then(() => {
         notify();
@@ -113,11 +116,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(plain)) return rules.createRuns({ runs, now });
-      // The common case (no idempotency key, no debounce): the rows in one transaction, without the
-      // rules' program machinery, and mostly without writing a counter (counts.ts).
-      // One run without tags is one INSERT statement (tx.ts).
-      const oneStatement = runs.length === 1 && runs[0]!.tags.length === 0;
-      return conn.insertRuns(runs.length, () => tx.insertRuns(runs, now), oneStatement).then(() => {
+      // No idempotency key, no debounce: the rows in one transaction, without the rules' program machinery.
+      return transact(() => tx.insertRuns(runs, now)).then(() => {
         notify();
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       });
