@@ -25,8 +25,9 @@ export interface Conn {
    * run only if it belongs to the uncounted tail (counts.ts) and says whether it did: in autocommit,
    * while this connection's tail stays within {@link MAX_TAIL} rows. Otherwise (tail full, run not
    * inserted, database locked) `counted` inserts it and records its delta in a {@link transact}.
+   * Returns true once the run is inserted and committed at once, else a promise of that transaction.
    */
-  insertOne(uncounted: () => boolean, counted: () => void): Promise<void>;
+  insertOne(uncounted: () => boolean, counted: () => void): true | Promise<void>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -93,7 +94,6 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
       label,
     );
   };
-  const RESOLVED = Promise.resolve();
   return {
     sql,
     counts,
@@ -105,7 +105,7 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
         guard?.check();
         if (!uncounted()) return transact(counted);
         tail++;
-        return RESOLVED;
+        return true;
       } catch (error) {
         if (isBusy(error)) return transact(counted);
         try {

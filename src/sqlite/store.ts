@@ -80,20 +80,24 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   const rules = ruleMethods(write);
 
   const insertOne = insertRunStatements(sql);
-  /** One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts). */
-  const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> =>
-    conn
-      .insertOne(
-        () => insertOne.uncounted(run, now),
-        () => {
-          insertOne.counted(run, now);
-          counts.add(run.queue, run.status, 1);
-        },
-      )
-      .then(() => {
-        notify();
-        return [{ run: insertedRun(run, now), created: true }];
-      });
+  /**
+   * One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts).
+   * Inserted at once, it is committed (autocommit): the wake-up needs no promise of its own.
+   */
+  const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> => {
+    const done = conn.insertOne(
+      () => insertOne.uncounted(run, now),
+      () => {
+        insertOne.counted(run, now);
+        counts.add(run.queue, run.status, 1);
+      },
+    );
+    const created = () => {
+      notify();
+      return [{ run: insertedRun(run, now), created: true }];
+    };
+    return done === true ? Promise.resolve(created()) : done.then(created);
+  };
 
   const store: Store = {
     ...rules,
