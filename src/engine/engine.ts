@@ -13,8 +13,8 @@ import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
-import { insertTraced } from "./tracing/trigger-spans.ts";
-import { handleOf, plainRun, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { insertTraced, tracing } from "./tracing/trigger-spans.ts";
+import { firstHandle, handleOf, plainRun, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -148,11 +148,11 @@ export function createEngine(options: EngineOptions): Engine {
   const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
     let created: Promise<readonly CreatedRun[]>;
     try {
-      created = createRuns([run], t);
+      created = tracing() ? createRuns([run], t) : store.createRuns({ runs: [run], now: t });
     } catch (error) {
       return Promise.reject(error);
     }
-    return created.then((all) => handleOf(all[0]!));
+    return created.then(firstHandle);
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>

@@ -12,6 +12,9 @@ import type { AnyTask, RunHandle, TriggerOptions } from "./types.ts";
 /** The handle a trigger returns for a run the store created (or found, for a repeated key). */
 export const handleOf = (c: CreatedRun): RunHandle<never> => ({ id: c.run.id, taskId: c.run.taskId, created: c.created });
 
+/** The handle of the one run of a single trigger. */
+export const firstHandle = (created: readonly CreatedRun[]): RunHandle<never> => handleOf(created[0]!);
+
 const OPTION_NAMES = new Set([
   "delayMs",
   "runAt",

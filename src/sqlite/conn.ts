@@ -21,13 +21,14 @@ export interface Conn {
    */
   transact<T>(fn: () => T): Promise<T>;
   /**
-   * Inserts one plain run, the common trigger. `uncounted` runs a single statement that inserts the
+   * Inserts one plain run, the common trigger (`a`, `b`: the arguments of both functions, so that a
+   * call needs no closure). `uncounted` runs a single statement that inserts the
    * run only if it belongs to the uncounted tail (counts.ts) and says whether it did: in autocommit,
    * while this connection's tail stays within {@link MAX_TAIL} rows. Otherwise (tail full, run not
    * inserted, database locked) `counted` inserts it and records its delta in a {@link transact}.
    * Returns true once the run is inserted and committed at once, else a promise of that transaction.
    */
-  insertOne(uncounted: () => boolean, counted: () => void): true | Promise<void>;
+  insertOne<A, B>(uncounted: (a: A, b: B) => boolean, counted: (a: A, b: B) => void, a: A, b: B): true | Promise<void>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -98,16 +99,16 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
     sql,
     counts,
     transact,
-    insertOne(uncounted, counted) {
-      if (readonly || tail >= MAX_TAIL) return transact(counted);
+    insertOne(uncounted, counted, a, b) {
+      if (readonly || tail >= MAX_TAIL) return transact(() => counted(a, b));
       // One statement in autocommit, without the transaction machinery.
       try {
         guard?.check();
-        if (!uncounted()) return transact(counted);
+        if (!uncounted(a, b)) return transact(() => counted(a, b));
         tail++;
         return true;
       } catch (error) {
-        if (isBusy(error)) return transact(counted);
+        if (isBusy(error)) return transact(() => counted(a, b));
         try {
           return Promise.reject(failure(error));
         } catch (gone) {

@@ -80,23 +80,22 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   const rules = ruleMethods(write);
 
   const insertOne = insertRunStatements(sql);
+  const countedOne = (run: NewRun, now: number): void => {
+    insertOne.counted(run, now);
+    counts.add(run.queue, run.status, 1);
+  };
+  /** After the insert of {@link createOne}: wakes the workers here, and the store's answer. */
+  const createdOne = (run: NewRun, now: number): CreatedRun[] => {
+    notify();
+    return [{ run: insertedRun(run, now), created: true }];
+  };
   /**
    * One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts).
    * Inserted at once, it is committed (autocommit): the wake-up needs no promise of its own.
    */
   const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> => {
-    const done = conn.insertOne(
-      () => insertOne.uncounted(run, now),
-      () => {
-        insertOne.counted(run, now);
-        counts.add(run.queue, run.status, 1);
-      },
-    );
-    const created = () => {
-      notify();
-      return [{ run: insertedRun(run, now), created: true }];
-    };
-    return done === true ? Promise.resolve(created()) : done.then(created);
+    const done = conn.insertOne(insertOne.uncounted, countedOne, run, now);
+    return done === true ? Promise.resolve(createdOne(run, now)) : done.then(() => createdOne(run, now));
   };
 
   const store: Store = {
