@@ -116,7 +116,7 @@ export function createEngine(options: EngineOptions): Engine {
     const runs: NewRun[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
+      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : plainRun(task, item, t, limits);
     }
     return (await createRuns(runs, t)).map(handleOf);
   };
