@@ -8,7 +8,7 @@ import type { NewWait, RunRecord, StepRecord } from "../store/types.ts";
 import { jsonCap, MAX_KEY_LENGTH, MAX_PATH_LENGTH, type JsonCap } from "../vocabulary/limits.ts";
 import { checkName, hasUnstorableChar } from "../vocabulary/validate.ts";
 import type { RunHandle, TriggerOptions } from "../vocabulary/runs.ts";
-import type { RunLogs } from "./run-logs.ts";
+import { RunLogs } from "./run-logs.ts";
 import { executeStep, realPause, type StepRuntime } from "./steps.ts";
 import type { AnyTask, StepOptions, StepScope } from "./task.ts";
 import type { AttemptOutcome, AttemptSetup, DurableHost, Interrupt, RunTrace } from "./types.ts";
@@ -32,6 +32,7 @@ export class Execution implements StepRuntime {
   #suspend: (() => void) | null = null;
   #signal: AbortSignal | null;
   readonly #signalSource: (() => AbortSignal) | null;
+  #logs: RunLogs | null = null;
 
   constructor(setup: AttemptSetup) {
     this.run = setup.claimed.run;
@@ -55,6 +56,11 @@ export class Execution implements StepRuntime {
 
   get stepCap(): JsonCap {
     return (this.#stepCap ??= jsonCap(this.host.limits, "stepOutputBytes"));
+  }
+
+  /** `ctx.log`'s buffer (made on first use: most runs log nothing). */
+  get logs(): RunLogs {
+    return (this.#logs ??= new RunLogs(this.host, this.run, this.trace));
   }
 
   /** The run's abort signal (made on first use when the caller gave a source). */
@@ -99,8 +105,8 @@ export class Execution implements StepRuntime {
   }
 
   /** Nothing pending: no suspension, no step or child trigger in flight, no log line buffered. */
-  quiet(logs: RunLogs): boolean {
-    return !this.#suspending && (this.#inflight === null || this.#inflight.size === 0) && !logs.pending;
+  quiet(): boolean {
+    return !this.#suspending && (this.#inflight === null || this.#inflight.size === 0) && !(this.#logs?.pending ?? false);
   }
 
   /** Settles once every step or child trigger in flight is stored (or failed). */
@@ -171,8 +177,8 @@ export class Execution implements StepRuntime {
   }
 
   /** Races `work` against a suspension and an interrupt; see {@link AttemptHandle.settle}. */
-  settle(work: Promise<unknown>, logs: RunLogs, interrupt?: Interrupt): Promise<AttemptOutcome> {
-    if (this.#suspending) return this.#suspended(logs);
+  settle(work: Promise<unknown>, interrupt?: Interrupt): Promise<AttemptOutcome> {
+    if (this.#suspending) return this.#suspended();
     return new Promise<AttemptOutcome | null>((resolve) => {
       this.#suspend = () => resolve(null);
       interrupt?.interruptWith((reason) => resolve({ kind: "failed", error: reason }));
@@ -180,28 +186,32 @@ export class Execution implements StepRuntime {
         (output) => resolve({ kind: "completed", output }),
         (error: unknown) => resolve({ kind: "failed", error }),
       );
-    }).then((result) => this.#finish(result, logs));
+    }).then((result) => this.#finish(result));
   }
 
   /** After the race: steps in flight are stored and logs flushed before the outcome is reported. */
-  #finish(result: AttemptOutcome | null, logs: RunLogs): AttemptOutcome | Promise<AttemptOutcome> {
+  #finish(result: AttemptOutcome | null): AttemptOutcome | Promise<AttemptOutcome> {
     this.#suspend = null;
-    if (result === null || (this.#suspending && result.kind === "failed")) return this.#suspended(logs);
-    if (this.quiet(logs)) return result; // nothing to wait for
-    return this.#drained(result, logs);
+    if (result === null || (this.#suspending && result.kind === "failed")) return this.#suspended();
+    if (this.quiet()) return result; // nothing to wait for
+    return this.#drained(result);
   }
 
-  async #drained(result: AttemptOutcome, logs: RunLogs): Promise<AttemptOutcome> {
+  async #drained(result: AttemptOutcome): Promise<AttemptOutcome> {
     await this.drain(false);
-    if (logs.pending) await logs.flush().catch(() => {});
+    await this.#flushLogs();
     return result;
   }
 
+  async #flushLogs(): Promise<void> {
+    if (this.#logs?.pending) await this.#logs.flush().catch(() => {});
+  }
+
   /** Suspended: let steps already running finish and be stored, then report every wait. */
-  async #suspended(logs: RunLogs): Promise<AttemptOutcome> {
+  async #suspended(): Promise<AttemptOutcome> {
     this.#suspend = null;
     await this.drain(true);
-    if (logs.pending) await logs.flush().catch(() => {});
+    await this.#flushLogs();
     if (this.trace !== null) for (const w of this.waits) this.trace.event(`errand.wait.${w.kind}`, waitAttributes(w), w.parentKey);
     return { kind: "suspended", waits: [...this.waits] };
   }

@@ -24,10 +24,9 @@ import type { WaitpointToken } from "../vocabulary/tokens.ts";
 import { toRunInfo } from "./run-info.ts";
 import { checkKey, Execution, persistKey } from "./execution.ts";
 import { executeStep } from "./steps.ts";
-import { RunLogs } from "./run-logs.ts";
 import type { AnyTask, CreateTokenOptions, RunContext, WaitForEventOptions } from "./task.ts";
 import { createToken, waitForEvent, waitForToken } from "./waits.ts";
-import type { AttemptHandle, AttemptSetup, CreateRunContext } from "./types.ts";
+import type { AttemptHandle, AttemptOutcome, AttemptSetup, CreateRunContext, Interrupt } from "./types.ts";
 
 function checkTask(task: AnyTask, what: string): void {
   if (task === null || typeof task !== "object" || typeof task.id !== "string") {
@@ -37,18 +36,27 @@ function checkTask(task: AnyTask, what: string): void {
 
 export const createRunContext: CreateRunContext = (setup: AttemptSetup): AttemptHandle => {
   const ex = new Execution(setup);
-  const logs = new RunLogs(ex.host, ex.run, ex.trace);
-  const ctx = new DurableRunContext(ex, setup.info ?? toRunInfo(ex.run), logs) as unknown as RunContext;
-  return {
-    ctx,
-    settle(work, interrupt) {
-      return ex.settle(work, logs, interrupt);
-    },
-    quiet() {
-      return ex.quiet(logs);
-    },
-  };
+  return new Attempt(ex, new DurableRunContext(ex, setup.info ?? toRunInfo(ex.run)) as unknown as RunContext);
 };
+
+/** The engine's handle on one execution (a class: a run costs no closures for it). */
+class Attempt implements AttemptHandle {
+  readonly ctx: RunContext;
+  readonly #ex: Execution;
+
+  constructor(ex: Execution, ctx: RunContext) {
+    this.#ex = ex;
+    this.ctx = ctx;
+  }
+
+  settle(work: Promise<unknown>, interrupt?: Interrupt): Promise<AttemptOutcome> {
+    return this.#ex.settle(work, interrupt);
+  }
+
+  quiet(): boolean {
+    return this.#ex.quiet();
+  }
+}
 
 type Extras = ReturnType<typeof runContextExtras>;
 
@@ -63,10 +71,9 @@ class DurableRunContext extends ExtensibleContext {
   /** Set by the engine to what the task's `init` returned, before `run` is called. */
   init: unknown = undefined;
   readonly #ex: Execution;
-  readonly #logs: RunLogs;
   #extras: Extras | null = null;
 
-  constructor(ex: Execution, info: RunInfo, logs: RunLogs) {
+  constructor(ex: Execution, info: RunInfo) {
     super(
       runCache(<T>(taskId: string, inputKey: string, compute: () => Promise<T>): Promise<T> => {
         const path = persistKey(taskId, inputKey);
@@ -78,7 +85,6 @@ class DurableRunContext extends ExtensibleContext {
     );
     this.run = info;
     this.#ex = ex;
-    this.#logs = logs;
   }
 
   #x(): Extras {
@@ -116,7 +122,7 @@ class DurableRunContext extends ExtensibleContext {
     return this.#x().progress;
   }
   get log(): RunContext["log"] {
-    return this.#logs.logger;
+    return this.#ex.logs.logger;
   }
 }
 

@@ -7,6 +7,12 @@ import type { ClaimedRun } from "../../store/types.ts";
 import { LeaseLostError } from "../../vocabulary/errors.ts";
 import { startBuffered } from "./attempts.ts";
 import type { WorkerCore } from "./core.ts";
+import type { HeldRun } from "./held-run.ts";
+
+/** Why a run this worker held is lost when its own claim returns it again (a takeover after its lease expired). */
+function takenOver(previous: HeldRun): LeaseLostError {
+  return new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`);
+}
 
 export class Claims {
   readonly #w: WorkerCore;
@@ -82,9 +88,7 @@ export class Claims {
         (all) => {
           const claimed = this.#ownTasks(all, now);
           const leaseUntil = now + w.opts.leaseMs;
-          for (const c of claimed) {
-            w.held.add(c, leaseUntil, (previous) => new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`));
-          }
+          for (const c of claimed) w.held.add(c, leaseUntil, takenOver);
           if (claimed.length === limit) this.#wanted = true; // there may be more
           startBuffered(w); // at once: a claimed run never waits for a wake-up to start
         },

@@ -46,10 +46,12 @@ export type LossEffect =
 
 export class HeldRun implements AttemptControl {
   #state: HeldState = "buffered";
-  readonly claimed: ClaimedRun;
+  readonly id: string;
+  /** Let go of once the run's function has returned (see {@link HeldRun.#moveTo}). */
+  #claimed: ClaimedRun | null;
   /** The lease this worker last secured for the run expires at this time (engine clock). */
   leaseUntil: number;
-  /** Set on start. */
+  /** Set on start; let go of on release. */
   info: RunInfo | null = null;
   startedAt = 0;
   #controller: AbortController | null = null;
@@ -59,13 +61,16 @@ export class HeldRun implements AttemptControl {
   readonly #observer: HeldRunObserver;
 
   constructor(claimed: ClaimedRun, leaseUntil: number, observer: HeldRunObserver) {
-    this.claimed = claimed;
+    this.id = claimed.run.id;
+    this.#claimed = claimed;
     this.leaseUntil = leaseUntil;
     this.#observer = observer;
   }
 
-  get id(): string {
-    return this.claimed.run.id;
+  /** The claimed run and its stored steps, while the run is buffered, executing or lost. */
+  get claimed(): ClaimedRun {
+    if (this.#claimed === null) throw new Error(`held run ${this.id}: its function has returned, its claim is let go of (a worker bug)`);
+    return this.#claimed;
   }
 
   get state(): HeldState {
@@ -151,6 +156,12 @@ export class HeldRun implements AttemptControl {
     const from = this.#state;
     if (!ALLOWED[from].includes(to)) throw new Error(`held run ${this.id}: no transition ${from} → ${to} (a worker bug)`);
     this.#state = to;
+    // Once its function has returned the run needs neither its record nor its payload (its outcome is
+    // being written), and once released not its run info either. A run may stay reachable for a while
+    // from garbage the young-generation GC cannot tell is garbage (an old-space table of the registry's
+    // past, see held-runs.ts), and what it still points to survives those GCs with it.
+    if (to === "writing" || to === "released") this.#claimed = null;
+    if (to === "released") this.info = null;
     this.#observer.moved(this, from, to);
   }
 }

@@ -13,8 +13,21 @@ import { HeldRun, type HeldRunObserver, type HeldState, type LossEffect } from "
 
 const NONE_EXPIRED: readonly { run: HeldRun; effect: LossEffect }[] = Object.freeze([]);
 
+/**
+ * The by-id index is replaced by a fresh copy after this many deletions. V8 rehashes a `Map` whose
+ * table has filled up with deleted entries into a new table, and the old table keeps its entries and a
+ * pointer to the new one. Once one table of that chain is in the old generation (the index lived
+ * across two young-generation GCs, e.g. through an idle spell), every later table, and every run it
+ * held, survives young GCs until the next full GC: with runs going through the index by the thousand,
+ * that was most of what a worker's young GCs copied (docs/PERFORMANCE.md, "Memory"). A fresh Map ends
+ * the chain; copying the few hundred live entries costs far less than what it spares the GC.
+ */
+const RENEW_AFTER = 2048;
+
 export class HeldRuns implements HeldRunObserver {
-  readonly #byId = new Map<string, HeldRun>();
+  #byId = new Map<string, HeldRun>();
+  /** Deletions from {@link #byId} since it was made. */
+  #deletes = 0;
   #buffer: (HeldRun | undefined)[] = [];
   #head = 0;
   readonly #tally: Record<HeldState, number> = { buffered: 0, executing: 0, lost: 0, writing: 0, released: 0 };
@@ -31,7 +44,7 @@ export class HeldRuns implements HeldRunObserver {
     this.#tally[from]--;
     this.#tally[to]++;
     if (to !== "released") return;
-    if (this.#byId.get(run.id) === run) this.#byId.delete(run.id);
+    if (this.#byId.get(run.id) === run) this.#forget(run.id);
     this.#onRelease(run);
   }
 
@@ -64,11 +77,15 @@ export class HeldRuns implements HeldRunObserver {
    * over after its lease expired) is lost with `takenOver(previous)` first.
    */
   add(claimed: ClaimedRun, leaseUntil: number, takenOver: (previous: HeldRun) => unknown): HeldRun {
+    if (this.#deletes >= RENEW_AFTER) {
+      this.#byId = new Map(this.#byId);
+      this.#deletes = 0;
+    }
     const run = new HeldRun(claimed, leaseUntil, this);
     this.#tally.buffered++;
     const previous = this.#byId.get(run.id);
     if (previous !== undefined) {
-      this.#byId.delete(run.id);
+      this.#forget(run.id);
       previous.lose(takenOver(previous));
     }
     this.#byId.set(run.id, run);
@@ -123,11 +140,16 @@ export class HeldRuns implements HeldRunObserver {
         if (run.leaseUntil < soonest) soonest = run.leaseUntil;
         continue;
       }
-      this.#byId.delete(run.id);
+      this.#forget(run.id);
       out.push({ run, effect: run.lose(reason(run)) });
     }
     this.#soonest = soonest;
     return out;
+  }
+
+  #forget(runId: string): void {
+    this.#byId.delete(runId);
+    this.#deletes++;
   }
 
   #compact(): void {
