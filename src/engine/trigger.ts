@@ -12,6 +12,9 @@ import type { AnyTask, RunHandle, TriggerOptions } from "./types.ts";
 /** The handle a trigger returns for a run the store created (or found, for a repeated key). */
 export const handleOf = (c: CreatedRun): RunHandle<never> => ({ id: c.run.id, taskId: c.run.taskId, created: c.created });
 
+/** The handle of the one run of a single trigger. */
+export const firstHandle = (created: readonly CreatedRun[]): RunHandle<never> => handleOf(created[0]!);
+
 const OPTION_NAMES = new Set([
   "delayMs",
   "runAt",
@@ -69,6 +72,34 @@ export function prepareRunSync(
 ): NewRun {
   if (task.options.schema !== undefined) throw new Error(`prepareRunSync: task "${task.id}" has a schema; use prepareRun`);
   return buildRun(task, payload, validateOptions(task.id, options, limits), now, limits, internal);
+}
+
+/**
+ * The row of a trigger without options (the common case), as {@link prepareRunSync} builds it with
+ * no options, in one object literal: no option checks, no branches on absent options. For a task
+ * without a schema.
+ */
+export function plainRun(task: AnyTask, payload: unknown, now: number, limits: ResolvedLimits): NewRun {
+  const { info, label, cap } = triggerInfo(task, limits);
+  const payloadJson = toJson(payload, label, cap);
+  return {
+    id: newId(now),
+    taskId: task.id,
+    queue: info.queue,
+    concurrencyKey: null,
+    payload: payloadJson,
+    priority: 0,
+    runAt: now,
+    status: "queued",
+    maxAttempts: info.retry.maxAttempts,
+    idempotencyKey: null,
+    idempotencyExpiresAt: null,
+    expiresAt: null,
+    tags: NO_TAGS,
+    parentRunId: null,
+    scheduleId: null,
+    debounce: null,
+  };
 }
 
 /** What every trigger of a task under one engine's limits shares, made once: the task's settings, the payload's label and cap. */

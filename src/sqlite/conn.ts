@@ -5,7 +5,7 @@
  * file was deleted or replaced (file-guard.ts), and turn SQLite's read-only refusals into
  * SqliteReadonlyError (readonly.ts).
  */
-import { retryBusy } from "./busy.ts";
+import { isBusy, retryBusy } from "./busy.ts";
 import { RunCounts } from "./counts.ts";
 import type { Sql } from "./driver.ts";
 import { hintsAtMovedFile, type FileGuard } from "./file-guard.ts";
@@ -21,12 +21,14 @@ export interface Conn {
    */
   transact<T>(fn: () => T): Promise<T>;
   /**
-   * Inserts `n` plain runs with `fn` (which also records their deltas): as an uncounted tail when
-   * this connection's tail stays within {@link MAX_TAIL} rows (no counter written, the deltas
-   * dropped), otherwise as {@link transact}. `oneStatement`: `fn` runs a single statement, which is
-   * atomic by itself, so an uncounted insert needs no BEGIN and COMMIT around it.
+   * Inserts one plain run, the common trigger (`a`, `b`: the arguments of both functions, so that a
+   * call needs no closure). `uncounted` runs a single statement that inserts the
+   * run only if it belongs to the uncounted tail (counts.ts) and says whether it did: in autocommit,
+   * while this connection's tail stays within {@link MAX_TAIL} rows. Otherwise (tail full, run not
+   * inserted, database locked) `counted` inserts it and records its delta in a {@link transact}.
+   * Returns true once the run is inserted and committed at once, else a promise of that transaction.
    */
-  insertRuns<T>(n: number, fn: () => T, oneStatement?: boolean): Promise<T>;
+  insertOne<A, B>(uncounted: (a: A, b: B) => boolean, counted: (a: A, b: B) => void, a: A, b: B): true | Promise<void>;
   /** Runs `fn` (a read, or one statement that changes no status); retried while locked out. */
   call<T>(fn: () => T): Promise<T>;
 }
@@ -52,26 +54,24 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
   const counts = new RunCounts();
   /** Runs this connection left uncounted since its last counted transaction (another's fold may have counted them). */
   let tail = 0;
-  const inTransaction = <T>(fn: () => T, counted = true): T =>
+  /** `fn` between the fold of the uncounted runs and the write of the transaction's count deltas. */
+  const inTransaction = <T>(fn: () => T): T =>
     sql.write(() => {
       try {
-        if (counted) counts.fold(sql);
+        counts.fold(sql);
         const out = fn();
-        if (counted) counts.flush(sql);
-        else counts.discard();
+        counts.flush(sql);
         return out;
       } catch (error) {
         counts.discard();
         throw error;
       }
     });
-  /** One uncounted statement, in autocommit (or in the transaction already open). */
-  const alone = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } finally {
-      counts.discard();
-    }
+  /** What a failed attempt throws: SQLite's read-only refusals as our errors; a hint of a moved file has the guard look. */
+  const failure = (error: unknown): unknown => {
+    if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
+    if (isReadonly(error)) return readonly ? readonlyWrite(label) : notWritable(label, error);
+    return error;
   };
   /** One attempt: the file still there, SQLite's refusals as our errors. */
   const guarded = <T>(fn: () => T): T => {
@@ -79,22 +79,16 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
     try {
       return fn();
     } catch (error) {
-      if (guard !== null && hintsAtMovedFile(error)) guard.check(true);
-      if (isReadonly(error)) throw readonly ? readonlyWrite(label) : notWritable(label, error);
-      throw error;
+      throw failure(error);
     }
   };
-  /**
-   * `uncounted`: the number of plain runs `fn` inserts and leaves uncounted, or null for a counted
-   * transaction; `oneStatement`: an uncounted `fn` runs one statement (see {@link Conn.insertRuns}).
-   */
-  const transact = <T>(fn: () => T, uncounted: number | null = null, oneStatement = false): Promise<T> => {
+  const transact = <T>(fn: () => T): Promise<T> => {
     if (readonly) return Promise.reject(readonlyWrite(label));
     return retryBusy(
       () =>
         guarded(() => {
-          const out = uncounted !== null && oneStatement ? alone(fn) : inTransaction(fn, uncounted === null);
-          tail = uncounted === null ? 0 : tail + uncounted;
+          const out = inTransaction(fn);
+          tail = 0;
           return out;
         }),
       busyTimeoutMs,
@@ -104,8 +98,24 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
   return {
     sql,
     counts,
-    transact: (fn) => transact(fn),
-    insertRuns: (n, fn, oneStatement = false) => transact(fn, tail + n <= MAX_TAIL ? n : null, oneStatement),
+    transact,
+    insertOne(uncounted, counted, a, b) {
+      if (readonly || tail >= MAX_TAIL) return transact(() => counted(a, b));
+      // One statement in autocommit, without the transaction machinery.
+      try {
+        guard?.check();
+        if (!uncounted(a, b)) return transact(() => counted(a, b));
+        tail++;
+        return true;
+      } catch (error) {
+        if (isBusy(error)) return transact(() => counted(a, b));
+        try {
+          return Promise.reject(failure(error));
+        } catch (gone) {
+          return Promise.reject(gone);
+        }
+      }
+    },
     call: (fn) => retryBusy(() => guarded(fn), busyTimeoutMs, label),
   };
 }

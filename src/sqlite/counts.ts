@@ -5,15 +5,16 @@
  *   written inside the same transaction. Queued and delayed runs are counted per queue (a queue's
  *   pending work); other statuses across all queues (key queue ''). Running runs are not stored:
  *   they are counted from the index of running runs.
- * - The uncounted tail: a plain trigger (one run, no idempotency key, no debounce) writes no counter,
- *   so that its commit writes one page fewer. Runs are appended in rowid order, and the marker row of
- *   `run_counts` (status '') holds the rowid up to which runs are counted (`n`) and that run's id
- *   (`queue`). Runs above it are uncounted and still in the status they were inserted with, because
- *   every other write transaction first folds them into the counts ({@link RunCounts.fold}) and, at
- *   its end, moves the marker to the table's last row (also after a prune of the newest runs, whose
- *   rowids SQLite hands out again). `stats()` adds the tail in the same read ({@link countTail}).
- *   Should the marked row not carry the marked id any more (a `VACUUM` of an older SQLite renumbers
- *   rowids), the counts are rebuilt from the table once.
+ * - The uncounted tail: a plain trigger (one run, no idempotency key, no debounce, no tags) writes no
+ *   counter, so that its commit writes one page fewer. The one row of `run_counts_marker` holds
+ *   the id up to which runs are counted: every run with a greater id is uncounted and
+ *   still in the status it was inserted with, every other run is counted. A plain trigger inserts its
+ *   run uncounted only if its id is greater than the marker, in the same statement
+ *   ({@link INSERT_UNCOUNTED_SUFFIX}); otherwise (an id from a clock behind the marker, another
+ *   process's) it is counted in a transaction. Every other write transaction first folds the runs
+ *   after the marker into the counts ({@link RunCounts.fold}) and, at its end, moves the marker to the
+ *   greatest id in the table (also down, after a prune of the newest runs). `stats()` adds the tail in
+ *   the same read ({@link countTail}). Should the marker be missing, the counts are rebuilt.
  */
 import type { RunStatus } from "../store/types.ts";
 import type { Sql } from "./driver.ts";
@@ -22,24 +23,29 @@ const UPSERT = `
 INSERT INTO run_counts (queue, status, n) VALUES (?, ?, ?)
 ON CONFLICT (queue, status) DO UPDATE SET n = n + excluded.n`;
 
-/** The marker row: up to which rowid (`n`) runs are counted, and the id of the run there (`queue`). */
-const MARKER = `SELECT queue AS id, n AS rowid FROM run_counts WHERE status = ''`;
-const SET_MARKER = `UPDATE run_counts SET queue = ?, n = ? WHERE status = ''`;
-const LAST_RUN = `SELECT rowid, id FROM runs WHERE rowid = (SELECT max(rowid) FROM runs)`;
-const ID_AT = `SELECT id FROM runs WHERE rowid = ?`;
-/** The uncounted runs by queue and status (a range of the table's rowid b-tree). */
-const TAIL = `SELECT queue, status, count(*) AS n FROM runs WHERE rowid > ? GROUP BY queue, status`;
+/** The marker row: the id up to which runs are counted. */
+const MARKER = `SELECT id FROM run_counts_marker`;
+const SET_MARKER = `UPDATE run_counts_marker SET id = ?`;
+const LAST_ID = `SELECT coalesce(max(id), '') AS id FROM runs`;
+/** The uncounted runs by queue and status (a range of the table's id b-tree). */
+const TAIL = `SELECT queue, status, count(*) AS n FROM runs WHERE id > ? GROUP BY queue, status`;
 
-/** Counts every run again (after a renumbering of rowids): the counted statuses, by their keys. */
+/**
+ * Appended to a one-row `INSERT INTO runs (…) SELECT ?, …` whose first parameter is the id, and the id
+ * bound once more: inserts the run only if it belongs to the uncounted tail (its id after the marker).
+ */
+export const INSERT_UNCOUNTED_SUFFIX = ` WHERE ? > (SELECT id FROM run_counts_marker)`;
+
+/** Counts every run again (the marker row was missing): the counted statuses, by their keys. */
 export const RECOUNT = `
 DELETE FROM run_counts;
 INSERT INTO run_counts (queue, status, n)
   SELECT CASE WHEN status IN ('queued', 'delayed') THEN queue ELSE '' END, status, count(*)
   FROM runs WHERE status <> 'running' GROUP BY 1, 2;
-INSERT INTO run_counts (queue, status, n)
-  SELECT coalesce((SELECT id FROM runs WHERE rowid = (SELECT max(rowid) FROM runs)), ''), '', coalesce((SELECT max(rowid) FROM runs), 0);`;
+DELETE FROM run_counts_marker;
+INSERT INTO run_counts_marker (id) SELECT coalesce(max(id), '') FROM runs;`;
 
-type Marker = { id: string; rowid: number };
+type Marker = { id: string };
 type TailRow = { queue: string; status: RunStatus; n: number };
 
 /** The `run_counts` key of a run: per queue for pending statuses, '' for the rest. */
@@ -47,21 +53,18 @@ export function countKey(queue: string, status: RunStatus): string {
   return status === "queued" || status === "delayed" ? queue : "";
 }
 
-/** The marker, or null when it is missing or no longer marks the run it names (rowids renumbered). */
-function validMarker(sql: Sql): Marker | null {
-  const m = sql.get<Marker>(MARKER);
-  if (m === undefined) return null;
-  if (m.rowid === 0) return m;
-  return sql.get<{ id: string }>(ID_AT, [m.rowid])?.id === m.id ? m : null;
+/** The marker, or null when it is missing. */
+function marker(sql: Sql): Marker | null {
+  return sql.get<Marker>(MARKER) ?? null;
 }
 
 /**
  * The runs not in `run_counts` yet, by queue and status; inside the caller's read or write
- * transaction. Null when the marker is not valid: the caller then counts the table itself.
+ * transaction. Null when the marker is missing: the caller then counts the table itself.
  */
 export function countTail(sql: Sql): TailRow[] | null {
-  const m = validMarker(sql);
-  return m === null ? null : sql.all<TailRow>(TAIL, [m.rowid]);
+  const m = marker(sql);
+  return m === null ? null : sql.all<TailRow>(TAIL, [m.id]);
 }
 
 export class RunCounts {
@@ -87,16 +90,16 @@ export class RunCounts {
 
   /**
    * First thing in a counted write transaction: the uncounted runs become deltas, so that the
-   * transaction may change or delete any run. Rebuilds the counts when the marker is not valid.
+   * transaction may change or delete any run. Rebuilds the counts when the marker is missing.
    */
   fold(sql: Sql): void {
-    const m = validMarker(sql);
+    const m = marker(sql);
     this.#marker = m;
     if (m === null) {
       sql.db.exec(RECOUNT);
       return;
     }
-    for (const row of sql.all<TailRow>(TAIL, [m.rowid])) this.add(row.queue, row.status, row.n);
+    for (const row of sql.all<TailRow>(TAIL, [m.id])) this.add(row.queue, row.status, row.n);
   }
 
   /** Writes the deltas and moves the marker to the last run (inside the caller's transaction), and forgets them. */
@@ -105,10 +108,10 @@ export class RunCounts {
       for (const [status, n] of byStatus) if (n !== 0) sql.run(UPSERT, [queue, status, n]);
     }
     this.#deltas.clear();
-    const last = sql.get<Marker>(LAST_RUN) ?? { id: "", rowid: 0 };
-    const m = this.#marker ?? sql.get<Marker>(MARKER);
+    const last = sql.get<Marker>(LAST_ID)!;
+    const m = this.#marker ?? marker(sql);
     this.#marker = null;
-    if (m === undefined || m.rowid !== last.rowid || m.id !== last.id) sql.run(SET_MARKER, [last.id, last.rowid]);
+    if (m === null || m.id !== last.id) sql.run(SET_MARKER, [last.id]);
   }
 
   /** Forgets the deltas of a transaction that rolled back, or of one whose runs stay uncounted. */

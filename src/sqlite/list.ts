@@ -15,6 +15,7 @@ import { RUN_STATUSES, type ListRunsParams, type RunStatus } from "../store/type
 import { pageLimit, toPage } from "../store/rules/reads.ts";
 import type { Sql } from "./driver.ts";
 import { RUN_COLUMNS, runFromValues } from "./rows.ts";
+import { IN_CLAIM_INDEX, IN_RARE_INDEX } from "./sql/runs.ts";
 
 const RARE: ReadonlySet<RunStatus> = new Set(["delayed", "waiting", "failed", "canceled", "expired"]);
 
@@ -80,13 +81,13 @@ export function listRuns(sql: Sql, p: ListRunsParams) {
     if (p.tag !== undefined) return { from, conds };
     if (status === "running") return { from: "runs INDEXED BY runs_running", conds };
     if (RARE.has(status) && (!narrowed || count(status) <= SMALL)) {
-      return { from: "runs INDEXED BY runs_status_rare", conds: [...conds, `runs.status IN ('delayed', 'waiting', 'failed', 'canceled', 'expired')`] };
+      return { from: "runs INDEXED BY runs_status_rare", conds: [...conds, IN_RARE_INDEX] };
     }
     if (status === "queued") {
       // A walk reads about page × total / queued rows; the sort reads every queued run.
       const queued = count("queued");
       if (narrowed ? queued <= SMALL : queued * queued < 50 * known!.total) {
-        return { from: "runs INDEXED BY runs_claim", conds: [...conds, "runs.status IN ('queued', 'delayed', 'waiting')"] };
+        return { from: "runs INDEXED BY runs_claim", conds: [...conds, IN_CLAIM_INDEX] };
       }
     }
     return { from, conds: byTask && status !== "queued" ? [...conds, NOT_QUEUED] : conds };

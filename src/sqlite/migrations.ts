@@ -6,6 +6,7 @@
 import type { Migration } from "../store/types.ts";
 import { EVENTS_TOKENS_MIGRATION } from "./migration-events-tokens.ts";
 import { FLOW_CONTROL_MIGRATION } from "./migration-flow-control.ts";
+import { RUNS_WITHOUT_ROWID_MIGRATION } from "./migration-without-rowid.ts";
 
 export type { Migration };
 
@@ -197,5 +198,10 @@ CREATE INDEX runs_task ON runs (task_id, id) WHERE status <> 'queued';
 INSERT INTO run_counts (queue, status, n)
   SELECT coalesce((SELECT id FROM runs WHERE rowid = (SELECT max(rowid) FROM runs)), ''), '', coalesce((SELECT max(rowid) FROM runs), 0);
 `,
+  },
+  {
+    version: 8,
+    name: "runs WITHOUT ROWID (no separate id index); the uncounted runs are those after the marked id",
+    sql: RUNS_WITHOUT_ROWID_MIGRATION,
   },
 ];

@@ -31,6 +31,7 @@ export function notifier(path: string | null): Channel {
   const mine = new Set<Listener>();
   return {
     emit(n) {
+      if (listeners.size === 0) return;
       for (const l of [...listeners]) {
         try {
           l(n);

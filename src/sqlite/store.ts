@@ -5,7 +5,7 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
+import type { ClaimedRun, CreatedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
 import { claimedRun, insertedRun } from "../store/records.ts";
 import {
   afterFinish,
@@ -34,7 +34,7 @@ import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
-import { createTx } from "./tx.ts";
+import { createTx, insertRunStatements } from "./tx.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
 
@@ -79,6 +79,25 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
 
   const rules = ruleMethods(write);
 
+  const insertOne = insertRunStatements(sql);
+  const countedOne = (run: NewRun, now: number): void => {
+    insertOne.counted(run, now);
+    counts.add(run.queue, run.status, 1);
+  };
+  /** After the insert of {@link createOne}: wakes the workers here, and the store's answer. */
+  const createdOne = (run: NewRun, now: number): CreatedRun[] => {
+    notify();
+    return [{ run: insertedRun(run, now), created: true }];
+  };
+  /**
+   * One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts).
+   * Inserted at once, it is committed (autocommit): the wake-up needs no promise of its own.
+   */
+  const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> => {
+    const done = conn.insertOne(insertOne.uncounted, countedOne, run, now);
+    return done === true ? Promise.resolve(createdOne(run, now)) : done.then(() => createdOne(run, now));
+  };
+
   const store: Store = {
     ...rules,
     name: `sqlite:${opened.label}`,
@@ -94,13 +113,14 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     createRuns({ runs, now }) {
+      if (runs.length === 1) {
+        const run = runs[0]!;
+        if (plain(run) && run.tags.length === 0) return createOne(run, now);
+      }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(plain)) return rules.createRuns({ runs, now });
-      // The common case (no idempotency key, no debounce): the rows in one transaction, without the
-      // rules' program machinery, and mostly without writing a counter (counts.ts).
-      // One run without tags is one INSERT statement (tx.ts).
-      const oneStatement = runs.length === 1 && runs[0]!.tags.length === 0;
-      return conn.insertRuns(runs.length, () => tx.insertRuns(runs, now), oneStatement).then(() => {
+      // No idempotency key, no debounce: the rows in one transaction, without the rules' program machinery.
+      return transact(() => tx.insertRuns(runs, now)).then(() => {
         notify();
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       });

@@ -4,8 +4,8 @@
  */
 import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
-import type { Sql } from "./driver.ts";
-import type { RunCounts } from "./counts.ts";
+import type { Sql, SqliteStatementLike } from "./driver.ts";
+import { INSERT_UNCOUNTED_SUFFIX, type RunCounts } from "./counts.ts";
 import { chunks } from "./chunks.ts";
 import { eventTokenTx } from "./events-tokens.ts";
 import { toRun, toWait, type RunRow, type WaitRow } from "./rows.ts";
@@ -19,11 +19,14 @@ const ids = (xs: readonly string[]): string => JSON.stringify(xs);
 
 const insertSql: string[] = [];
 
+/** One row's values in the order of {@link r.INSERT_COLUMNS} (attempt is 1). */
+const ROW_PARAMS = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?";
+
 /** `INSERT INTO runs … VALUES (…), (…)` for `n` rows, positional parameters in the order of {@link putRunValues}. */
 function insertRunsSql(n: number): string {
   let text = insertSql[n];
   if (text === undefined) {
-    const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const row = `(${ROW_PARAMS})`;
     text = `INSERT INTO runs (${r.INSERT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`;
     insertSql[n] = text;
   }
@@ -53,6 +56,36 @@ function putRunValues(out: unknown[], at: number, run: NewRun, now: number): voi
   out[at + 15] = run.parentRunId;
   out[at + 16] = run.scheduleId;
   out[at + 17] = run.traceContext ?? null;
+}
+
+/** One plain run (no tags) by one statement; see {@link insertRunStatements}. */
+export interface InsertOne {
+  /** Inserts the run only if its id is after the counts' marker (counts.ts); says whether it did. */
+  uncounted(run: NewRun, now: number): boolean;
+  /** Inserts the run (inside a counted transaction). */
+  counted(run: NewRun, now: number): void;
+}
+
+/**
+ * The two single-run inserts of a plain run, prepared once per connection. The parameters go into
+ * one array kept for the connection's life (calls are synchronous).
+ */
+export function insertRunStatements(sql: Sql): InsertOne {
+  const values: unknown[] = new Array(PER_ROW + 1);
+  const counted: unknown[] = new Array(PER_ROW);
+  let conditional: SqliteStatementLike | null = null;
+  return {
+    uncounted(run, now) {
+      conditional ??= sql.stmt(`INSERT INTO runs (${r.INSERT_COLUMNS}) SELECT ${ROW_PARAMS}${INSERT_UNCOUNTED_SUFFIX}`);
+      putRunValues(values, 0, run, now);
+      values[PER_ROW] = run.id;
+      return conditional.run(values).changes === 1;
+    },
+    counted(run, now) {
+      putRunValues(counted, 0, run, now);
+      sql.run(insertRunsSql(1), counted);
+    },
+  };
 }
 
 export function runParams(run: NewRun, now: number): Record<string, unknown> {

@@ -1,9 +1,9 @@
 /**
  * `stats()` stays exact while plain triggers write no counter (src/sqlite/counts.ts): the runs after
- * the marker are counted by the next write or by the read itself — with triggers from two processes
- * beside claims and completions, after a prune of the newest runs (whose rowids SQLite hands out
- * again), after VACUUM, and after rowids were renumbered (what VACUUM may do to a table without an
- * INTEGER PRIMARY KEY). Each check compares with a count of the table itself.
+ * the marked id are counted by the next write or by the read itself — with triggers from two
+ * processes beside claims and completions, after a prune of the newest runs (the marker moves back),
+ * after VACUUM, for a run whose id sorts before the marker (counted at once), and after the marker
+ * was lost (the counts are rebuilt). Each check compares with a count of the table itself.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -45,11 +45,13 @@ async function assertExact(store: Store, path: string, what: string): Promise<Ru
   return expected;
 }
 
-/** The marker row: up to which rowid runs are counted. */
-function counted(path: string): number {
+/** The marker (the id up to which runs are counted) and how many runs lie after it (uncounted). */
+function marker(path: string): { id: string; uncounted: number } {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.prepare("SELECT n FROM run_counts WHERE status = ''").get() as { n: number }).n;
+    const { id } = db.prepare("SELECT id FROM run_counts_marker").get() as { id: string };
+    const { n } = db.prepare("SELECT count(*) AS n FROM runs WHERE id > ?").get(id) as { n: number };
+    return { id, uncounted: n };
   } finally {
     db.close();
   }
@@ -72,14 +74,14 @@ describe("sqlite run counts with uncounted plain triggers", () => {
     const store = sqliteStore({ path });
     await store.migrate();
     await trigger(store, 10);
-    assert.equal(counted(path), 0, "ten single triggers wrote no counter");
+    assert.equal(marker(path).uncounted, 10, "ten single triggers wrote no counter");
     const st = await assertExact(store, path, "stats counts the tail");
     assert.equal(st.byStatus.queued, 10);
     await trigger(store, 2 * MAX_TAIL + 10, "other");
-    assert.ok(counted(path) >= 2 * MAX_TAIL + 20 - MAX_TAIL, `the tail stays within ${MAX_TAIL} runs (counted up to ${counted(path)})`);
+    assert.ok(marker(path).uncounted <= MAX_TAIL, `the tail stays within ${MAX_TAIL} runs (${marker(path).uncounted} uncounted)`);
     await assertExact(store, path, "after more triggers than one tail");
     await drain(store, 7);
-    assert.equal(counted(path), 2 * MAX_TAIL + 20, "a claim folds the whole tail");
+    assert.equal(marker(path).uncounted, 0, "a claim folds the whole tail");
     await assertExact(store, path, "after a claim and a completion");
     await store.createRuns({ runs: Array.from({ length: 5 }, () => newRun({ queue: "bulk", status: "delayed", runAt: T0 + 1e6 })), now: T0 });
     await store.createRuns({ runs: [newRun({ idempotencyKey: "k" })], now: T0 });
@@ -115,43 +117,49 @@ describe("sqlite run counts with uncounted plain triggers", () => {
     await store.close();
   });
 
-  it("a prune of the newest runs, whose rowids are handed out again, keeps later triggers counted", async () => {
+  it("a prune of the newest runs moves the marker back, and later triggers are counted", async () => {
     const path = tempDb();
     const store = sqliteStore({ path });
     await store.migrate();
     await trigger(store, 20);
     assert.equal(await drain(store, 100), 20);
     assert.equal(await store.prune({ finishedBefore: T0 + 2, now: T0 + 3 }), 20);
-    assert.equal(counted(path), 0, "the prune moved the marker back to the (empty) table's end");
+    assert.deepEqual(marker(path), { id: "", uncounted: 0 }, "the prune moved the marker back to the (empty) table's end");
     await trigger(store, 3);
-    await assertExact(store, path, "triggers after the prune reuse rowids 1–3 and are counted");
+    assert.equal(marker(path).uncounted, 3);
+    await assertExact(store, path, "triggers after the prune are counted");
     await drain(store, 1);
     await assertExact(store, path, "and folded by the next claim");
     await store.close();
   });
 
-  it("stays exact after VACUUM, and after rowids were renumbered under the counts", async () => {
+  it("stays exact after VACUUM, for a run whose id sorts before the marker, and after the marker was lost", async () => {
     const path = tempDb();
     const store = sqliteStore({ path });
     await store.migrate();
     await trigger(store, 10);
     assert.equal(await drain(store, 4), 4);
-    await store.prune({ finishedBefore: T0 + 2, now: T0 + 3 }); // rowids 1–4 gone: a gap below the marker
-    await trigger(store, 5); // uncounted, rowids 11–15
+    await store.prune({ finishedBefore: T0 + 2, now: T0 + 3 });
+    await trigger(store, 5); // uncounted
     const db = new Database(path);
     db.exec("VACUUM");
     await assertExact(store, path, "after VACUUM");
-    // What a VACUUM of an older SQLite may do: number the rows 1, 2, 3, … again.
-    const rowids = (db.prepare("SELECT rowid FROM runs ORDER BY rowid").all() as { rowid: number }[]).map((r) => r.rowid);
-    const move = db.prepare("UPDATE runs SET rowid = ? WHERE rowid = ?");
-    db.transaction(() => rowids.forEach((old, i) => move.run(i + 1, old)))();
-    db.close();
-    const st = await assertExact(store, path, "after renumbering: the marker no longer names its run, stats counts the table");
-    assert.equal(st.byStatus.queued, 11);
+    // An id before the marker (another process's clock behind this one's) cannot join the tail: counted at once.
+    const early = newRun({ id: "00000000-0000-7000-8000-000000000001" });
+    await store.createRuns({ runs: [early], now: T0 });
+    assert.equal(marker(path).uncounted, 0, "its insert was a counted transaction, which folded the tail");
+    assert.equal((await assertExact(store, path, "with the early id")).byStatus.queued, 12);
+    await trigger(store, 2);
+    db.exec("DELETE FROM run_counts_marker");
+    const st = await assertExact(store, path, "without a marker stats counts the table");
+    assert.equal(st.byStatus.queued, 14);
+    await trigger(store, 3);
+    assert.deepEqual(db.prepare("SELECT count(*) AS n FROM run_counts_marker").get(), { n: 1 }, "the next trigger rebuilt the counts and the marker");
+    await assertExact(store, path, "after the rebuild");
     await drain(store, 2);
-    await assertExact(store, path, "the next write rebuilt the counts");
     await trigger(store, 3);
     await assertExact(store, path, "and triggers after it are counted again");
+    db.close();
     await store.close();
   });
 });

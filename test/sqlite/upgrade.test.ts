@@ -1,7 +1,7 @@
 /**
- * A database written by an earlier version (only migration 1 applied, runs in every status) is
- * upgraded in place: the new indexes replace the old ones, run counts start exact, and the store
- * claims, lists and counts as on a fresh database.
+ * A database written by an earlier version (migrations 1, 1–5, 1–6 or 1–7 applied) is upgraded in
+ * place: the new indexes replace the old ones, run counts start exact, and the store claims, lists
+ * and counts as on a fresh database.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -119,7 +119,7 @@ describe("sqlite upgrade of an existing database", () => {
     const store = sqliteStore({ path });
     await store.migrate();
     const check = new Database(path, { readonly: true });
-    assert.deepEqual(check.prepare("SELECT n FROM run_counts WHERE status = ''").get(), { n: 20 }, "every existing run is counted");
+    assert.deepEqual(check.prepare("SELECT id FROM run_counts_marker").get(), check.prepare("SELECT max(id) AS id FROM runs").get(), "every existing run is counted");
     check.close();
     for (let i = 0; i < 5; i++) await store.createRuns({ runs: [newRun({ queue: "q0" })], now: T0 });
     const st = await store.stats();
@@ -131,6 +131,57 @@ describe("sqlite upgrade of an existing database", () => {
     const claimed = await store.claimRuns({ workerId: "w", queues: null, limit: 4, leaseMs: 60_000, now: T0 });
     assert.equal(claimed.length, 4);
     assert.deepEqual((await store.stats()).byStatus, { queued: 13, delayed: 8, running: 4, waiting: 0, completed: 0, failed: 0, canceled: 0, expired: 0 });
+    await store.close();
+  });
+
+  it("migrates a version-7 database: runs WITHOUT ROWID with every row, index and count, the uncounted tail counted", async () => {
+    const path = tempDb();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.exec("CREATE TABLE errand_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    for (const m of MIGRATIONS.filter((x) => x.version <= 7)) {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO errand_migrations VALUES (?, ?, ?)").run(m.version, m.name, T0);
+    }
+    // Under version 7: 10 runs counted (the marker at rowid 10), then 6 plain triggers left uncounted.
+    const insert = db.prepare(`INSERT INTO runs (id, task_id, queue, status, payload, run_at, created_at, updated_at, max_attempts,
+      idempotency_key, tags, parent_run_id, trace_context) VALUES (?, 't', ?, ?, ?, ?, ?, ?, 3, ?, ?, ?, ?)`);
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const id = newRun().id;
+      ids.push(id);
+      const status = i < 4 ? "completed" : i < 7 ? "delayed" : "queued";
+      insert.run(id, i % 2 ? "q1" : "q0", status, `{"i":${i}}`, status === "delayed" ? T0 + 1e9 : T0, T0, T0, i === 3 ? "key" : null, i === 5 ? '["x"]' : "[]", i === 8 ? ids[0] : null, i === 9 ? "{}" : null);
+    }
+    db.exec(`INSERT INTO run_counts (queue, status, n) VALUES ('', 'completed', 4), ('q0', 'delayed', 1), ('q1', 'delayed', 2), ('q0', 'queued', 2), ('q1', 'queued', 1)`);
+    db.prepare("UPDATE run_counts SET queue = ?, n = 10 WHERE status = ''").run(ids[9]);
+    const before = db.prepare("SELECT * FROM runs ORDER BY id").all();
+    db.close();
+    const store = sqliteStore({ path });
+    await store.migrate();
+    const st = await store.stats();
+    assert.deepEqual(st.byStatus, { queued: 9, delayed: 3, running: 0, waiting: 0, completed: 4, failed: 0, canceled: 0, expired: 0 });
+    assert.deepEqual(st.queues, [
+      { queue: "q0", pending: 6, running: 0 },
+      { queue: "q1", pending: 6, running: 0 },
+    ]);
+    const check = new Database(path);
+    assert.deepEqual(check.prepare("SELECT * FROM runs ORDER BY id").all(), before, "every row as it was");
+    assert.match((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'runs'").get() as { sql: string }).sql, /WITHOUT ROWID\s*$/);
+    assert.deepEqual(check.prepare("SELECT id FROM run_counts_marker").get(), { id: ids[15] }, "every run is counted");
+    assert.deepEqual(check.prepare("SELECT count(*) AS n FROM run_counts WHERE status = ''").get(), { n: 0 }, "version 7's marker row is gone");
+    const indexes = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL").all() as { name: string }[]).map((x) => x.name).sort();
+    assert.deepEqual(indexes, ["runs_claim", "runs_debounce", "runs_expiry", "runs_finished", "runs_idempotency", "runs_parent", "runs_running", "runs_status_rare", "runs_task"]);
+    check.close();
+    // The store works on it: keys, children, claims, listing, uncounted triggers.
+    assert.equal((await store.createRuns({ runs: [newRun({ taskId: "t", idempotencyKey: "key" })], now: T0 }))[0]!.created, false);
+    assert.deepEqual((await store.listRuns({ parentRunId: ids[0]! })).runs.map((r) => r.id), [ids[8]]);
+    for (let i = 0; i < 3; i++) await store.createRuns({ runs: [newRun({ queue: "q0" })], now: T0 });
+    assert.equal((await store.stats()).byStatus.queued, 12);
+    const claimed = await store.claimRuns({ workerId: "w", queues: null, limit: 100, leaseMs: 60_000, now: T0 });
+    assert.equal(claimed.length, 12);
+    assert.deepEqual((await store.stats()).byStatus, { queued: 0, delayed: 3, running: 12, waiting: 0, completed: 4, failed: 0, canceled: 0, expired: 0 });
+    assert.equal((await store.getRun({ id: ids[5]! }))!.tags.length, 1);
     await store.close();
   });
 });

@@ -6,6 +6,7 @@
 import Database from "better-sqlite3";
 import { createEngine, defineTask } from "../../../src/index.ts";
 import { sqliteStore } from "../../../src/sqlite/index.ts";
+import { RECOUNT } from "../../../src/sqlite/counts.ts";
 import { createDashboard } from "../../../src/dashboard/index.ts";
 import type { Engine } from "../../../src/engine/types.ts";
 import { median, percentile } from "../stats.ts";
@@ -43,9 +44,7 @@ export async function fill(a: { path: string; n: number }): Promise<{ ms: number
        0, at - 40, at - 40, at, at - 20, at, 1, 3, '[]'
      FROM t`,
   ).run({ n: a.n, start, step });
-  db.exec(`DELETE FROM run_counts;
-    INSERT INTO run_counts (queue, status, n)
-      SELECT CASE WHEN status IN ('queued', 'delayed') THEN queue ELSE '' END, status, count(*) FROM runs WHERE status <> 'running' GROUP BY 1, 2;`);
+  db.exec(RECOUNT); // the counts and their marker, as the store rebuilds them
   db.exec("COMMIT");
   db.close();
   return { ms: performance.now() - t0 };

@@ -30,6 +30,11 @@ export function insertTraced<R>(
   return traced === null ? write(runs) : traced.insert(write, createdOf);
 }
 
+/** Whether a tracer provider is registered: triggers then go through {@link insertTraced}. */
+export function tracing(): boolean {
+  return activeTracer() !== null;
+}
+
 /** Starts one trigger span per run; null (and nothing done) when no tracer provider is registered. */
 export function traceTriggers(runs: readonly NewRun[]): TriggerTrace | null {
   const tracer = activeTracer();

@@ -1,5 +1,6 @@
 /** The hot SQL of claiming and finishing runs (src/sqlite/store.ts). */
 import { RUN_COLUMNS } from "../rows.ts";
+import { IN_CLAIM_INDEX } from "./runs.ts";
 
 /** Queues with a concurrency limit or a rate limit. */
 export const LIMITED_QUEUES = `
@@ -25,12 +26,12 @@ ORDER BY lease_expires_at LIMIT @limit`;
 // INDEXED BY: without statistics the planner may prefer the status index plus a sort of the whole backlog.
 export const CANDIDATES_ALL = `
 SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_claim
-WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= @now AND ${TASKS}
+WHERE ${IN_CLAIM_INDEX} AND run_at <= @now AND ${TASKS}
 ORDER BY priority DESC, run_at, id LIMIT @limit OFFSET @offset`;
 
 export const CANDIDATES_IN_QUEUES = `
 SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_claim
-WHERE status IN ('queued', 'delayed', 'waiting') AND run_at <= @now
+WHERE ${IN_CLAIM_INDEX} AND run_at <= @now
   AND queue IN (SELECT value FROM json_each(@queues)) AND ${TASKS}
 ORDER BY priority DESC, run_at, id LIMIT @limit OFFSET @offset`;
 

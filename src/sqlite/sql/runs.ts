@@ -1,5 +1,14 @@
 /** SQL for inserting runs and queues (src/sqlite/tx.ts, src/sqlite/store.ts). */
 
+/**
+ * The condition of the claim index `runs_claim` (queued, delayed and waiting runs), exactly as
+ * migration 8 spells it: a query that reads the index must contain it as one of its AND terms.
+ */
+export const IN_CLAIM_INDEX = "(status = 'queued' OR status = 'delayed' OR status = 'waiting')";
+
+/** The condition of `runs_status_rare`, exactly as migration 8 spells it (see {@link IN_CLAIM_INDEX}). */
+export const IN_RARE_INDEX = "(status = 'delayed' OR status = 'waiting' OR status = 'failed' OR status = 'canceled' OR status = 'expired')";
+
 export const UPSERT_QUEUE = `
 INSERT INTO queues (name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key)
 VALUES (@name, @concurrency_limit, @rate_limit, @rate_period_ms, @rate_per_key)
