@@ -14,7 +14,7 @@ import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedul
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { insertTraced, tracing } from "./tracing/trigger-spans.ts";
-import { firstHandle, handleOf, plainRun, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { firstHandle, handleOf, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -116,7 +116,7 @@ export function createEngine(options: EngineOptions): Engine {
     const runs: NewRun[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : plainRun(task, item, t, limits);
+      runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
     }
     return (await createRuns(runs, t)).map(handleOf);
   };
@@ -130,7 +130,7 @@ export function createEngine(options: EngineOptions): Engine {
     const t = now();
     let run: NewRun;
     try {
-      run = options === undefined ? plainRun(task, payload, t, limits) : prepareRunSync(task, payload, options, t, limits);
+      run = prepareRunSync(task, payload, options, t, limits);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -58,9 +58,13 @@ export async function prepareRun(
   return buildRun(task, payload, o, now, limits, internal);
 }
 
+/** No parent run, no schedule: a trigger from the application. */
+const NO_INTERNAL: InternalTrigger = Object.freeze({});
+
 /**
  * {@link prepareRun} without a promise, for a task without a schema (nothing to await): bulk triggers
- * of such tasks prepare every row synchronously.
+ * of such tasks prepare every row synchronously. A trigger without options from the application (the
+ * common case) takes {@link plainRun}.
  */
 export function prepareRunSync(
   task: AnyTask,
@@ -68,18 +72,18 @@ export function prepareRunSync(
   options: TriggerOptions | undefined,
   now: number,
   limits: ResolvedLimits,
-  internal: InternalTrigger = {},
+  internal: InternalTrigger = NO_INTERNAL,
 ): NewRun {
   if (task.options.schema !== undefined) throw new Error(`prepareRunSync: task "${task.id}" has a schema; use prepareRun`);
+  if (options === undefined && internal === NO_INTERNAL) return plainRun(task, payload, now, limits);
   return buildRun(task, payload, validateOptions(task.id, options, limits), now, limits, internal);
 }
 
 /**
- * The row of a trigger without options (the common case), as {@link prepareRunSync} builds it with
- * no options, in one object literal: no option checks, no branches on absent options. For a task
- * without a schema.
+ * The row {@link buildRun} makes for a trigger without options, in one object literal: no option
+ * checks, no branches on absent options.
  */
-export function plainRun(task: AnyTask, payload: unknown, now: number, limits: ResolvedLimits): NewRun {
+function plainRun(task: AnyTask, payload: unknown, now: number, limits: ResolvedLimits): NewRun {
   const { info, label, cap } = triggerInfo(task, limits);
   const payloadJson = toJson(payload, label, cap);
   return {
