@@ -10,8 +10,6 @@ export interface PgQueryResult<R> {
 }
 
 export interface PgClientLike {
-  /** The server process of this connection (node-postgres sets it once connected). */
-  readonly processID?: number | null;
   query<R = Record<string, unknown>>(text: string | PgNamedQuery, values?: unknown[]): Promise<PgQueryResult<R>>;
   release(error?: Error | boolean): void;
   on?(event: "error", listener: (error: Error) => void): unknown;
@@ -77,7 +75,7 @@ export interface PgPoolLike {
 export interface PgListenClientLike {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>>;
   release(error?: Error | boolean): void;
-  on(event: "notification", listener: (n: { channel: string; payload?: string; processId?: number }) => void): unknown;
+  on(event: "notification", listener: (n: { channel: string; payload?: string }) => void): unknown;
   on(event: "error" | "end", listener: (e?: Error) => void): unknown;
   removeAllListeners?(event?: string): unknown;
 }

@@ -16,14 +16,6 @@ export interface ListenOptions {
 
 export interface Listening {
   subscribe(listener: Listener): () => void;
-  /**
-   * Tells this process's listeners now, without the server: a statement that will notify was just
-   * sent on the connection of backend `pid` (null: unknown). Its own notification, when it comes, is
-   * then not told again ({@link echoLost} when it will not come).
-   */
-  ring(n: StoreNotification, pid: number | null): void;
-  /** The statement of a {@link ring} failed: no notification of it will come. */
-  echoLost(pid: number | null): void;
   close(): Promise<void>;
 }
 
@@ -35,8 +27,6 @@ export function createListener(options: ListenOptions): Listening {
   let retryMs = 100;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let endCurrent: (() => Promise<void>) | null = null;
-  /** Backend pid → notifications from it that were already told by ring() (at most the statements in flight). */
-  const echoes = new Map<number, number>();
 
   const emit = (n: StoreNotification) => {
     for (const l of [...listeners]) {
@@ -75,23 +65,13 @@ export function createListener(options: ListenOptions): Listening {
         };
         c.on("error", lost);
         c.on("end", lost);
-        c.on("notification", (msg) => {
-          const pid = msg.processId;
-          const told = pid === undefined ? 0 : (echoes.get(pid) ?? 0);
-          if (told > 0) {
-            if (told === 1) echoes.delete(pid!);
-            else echoes.set(pid!, told - 1);
-            return;
-          }
-          emit({ kind: "available", queue: msg.payload ? msg.payload : null });
-        });
+        c.on("notification", (msg) => emit({ kind: "available", queue: msg.payload ? msg.payload : null }));
         await c.query(`LISTEN "${options.channel}"`);
         if (closed) {
           await end();
           return;
         }
         const wasReconnect = retryMs > 100;
-        echoes.clear(); // notifications sent while no connection listened are lost, echoes too
         client = c;
         endCurrent = end;
         retryMs = 100;
@@ -111,15 +91,6 @@ export function createListener(options: ListenOptions): Listening {
       listeners.add(listener);
       if (client === null && connecting === null) void connect();
       return () => listeners.delete(listener);
-    },
-    ring(n, pid) {
-      if (pid !== null && client !== null) echoes.set(pid, (echoes.get(pid) ?? 0) + 1);
-      emit(n);
-    },
-    echoLost(pid) {
-      const told = pid === null ? 0 : (echoes.get(pid) ?? 0);
-      if (told > 1) echoes.set(pid!, told - 1);
-      else if (told === 1) echoes.delete(pid!);
     },
     async close() {
       closed = true;

@@ -46,10 +46,9 @@ SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
  * goes through a tuplestore of its own), a VALUES row next to nothing.
  */
 export const INSERT_RUN_NOTIFY = `
-WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock($19::int, $20::int)), ins AS (
+WITH ins AS (
   INSERT INTO :S.runs (${RUN_COLUMNS})
-  SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int, $8::bigint, $9::bigint, $9::bigint, 1, $10::int, $11::text,
-    $12::bigint, $13::bigint, $14::text[], $15::text, $16::text, $17::text FROM l
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12, $13, $14::text[], $15, $16, $17)
   RETURNING queue, status
 ), counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($18, '') FROM ins`;

@@ -17,7 +17,7 @@
  * commit"). Such a connection is never handed back to the pool for other work: it is closed instead,
  * so the setting cannot leak into a statement that needs it off.
  */
-import { quoteIdent, type PgClientLike, type PgNamedQuery, type PgPoolLike, type PgQueryResult } from "./driver.ts";
+import type { PgClientLike, PgNamedQuery, PgPoolLike, PgQueryResult } from "./driver.ts";
 
 /** Pools smaller than this keep no connection aside (the store needs a few for everything else). */
 export const STICKY_MIN_POOL = 4;
@@ -29,8 +29,6 @@ export class StickyConnection {
   #busy = false;
   #broken = false;
   #closed = false;
-  /** Named statements run on the kept connection (prepared there), for {@link queryAfter}. */
-  #prepared = new Set<string>();
   readonly #onError = (): void => {
     this.#broken = true;
   };
@@ -53,32 +51,7 @@ export class StickyConnection {
         if (this.#setup !== null) await client.query(this.#setup);
         if (this.#closed) this.#release();
       }
-      if (this.#client === null) return await this.#pool.query<R>(query, values);
-      const out = await this.#client.query<R>(query, values);
-      this.#prepared.add(query.name);
-      return out;
-    } catch (error) {
-      this.#drop();
-      throw error;
-    } finally {
-      this.#busy = false;
-      if (this.#closed) this.#release();
-    }
-  }
-
-  /**
-   * `first` (SQL), then the named `query` with `values` as literals, in ONE round trip on the kept
-   * connection (one implicit transaction; the query's snapshot is taken after `first` returns). When
-   * the kept connection is busy or has not prepared `query` yet, just `query`.
-   */
-  async queryAfter<R>(first: string, query: PgNamedQuery, values: readonly string[]): Promise<PgQueryResult<R>> {
-    const client = this.#client;
-    if (this.#busy || this.#closed || this.#broken || client === null || !this.#prepared.has(query.name)) return this.query<R>(query, [...values]);
-    this.#busy = true;
-    try {
-      const text = `${first}; EXECUTE ${quoteIdent(query.name)}(${values.join(", ")})`;
-      const out = (await client.query<R>({ ...query, name: undefined, text } as unknown as PgNamedQuery)) as unknown as PgQueryResult<R>[] | PgQueryResult<R>;
-      return Array.isArray(out) ? out[out.length - 1]! : out;
+      return await (this.#client ?? this.#pool).query<R>(query, values);
     } catch (error) {
       this.#drop();
       throw error;
@@ -97,7 +70,6 @@ export class StickyConnection {
   #release(): void {
     const client = this.#client;
     this.#client = null;
-    this.#prepared.clear();
     client?.off?.("error", this.#onError);
     // A connection with its own session settings is closed, never given to the pool's other users.
     client?.release(this.#broken || this.#setup !== null);

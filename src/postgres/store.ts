@@ -8,7 +8,7 @@
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
-import { quoteLiteral, textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
+import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
 import { createListener } from "./listen.ts";
 import { connectionError, migrate, resolveOptions, type PostgresStoreOptions } from "./open.ts";
@@ -79,32 +79,9 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
   const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
   const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
-  const lockClass = hash32(`errand-trigger:${r.schema}`);
-  let nextKey = (Math.random() * 0x7fffffff) | 0;
-  const inFlightKeys = new Set<number>();
   const triggers = new TriggerQueue(async (runs, nows) => {
-    if (runs.length !== 1) {
-      await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
-      return;
-    }
-    const key = (nextKey = (nextKey + 1) | 0);
-    const client = await pool.connect();
-    inFlightKeys.add(key);
-    const pid = client.processID ?? null;
-    let failed: unknown = undefined;
-    try {
-      const sent = client.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel, lockClass, key]);
-      listener.ring({ kind: "available", queue: runs[0]!.queue }, pid);
-      await sent;
-    } catch (error) {
-      failed = error;
-      listener.echoLost(pid);
-      throw error;
-    } finally {
-      inFlightKeys.delete(key);
-      // A connection whose statement failed on the wire is closed, not reused.
-      client.release(failed !== undefined && isConnectionError(failed));
-    }
+    if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
+    else await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
   });
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -202,15 +179,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const lease = now + leaseMs;
       const statement = claimStatements.get(claimCap(limit), queues, taskIds, limitsRead, limitedNames);
       // Rows as arrays: hundreds of runs per claim, read without an intermediate object per row.
-      const result = await guard(() =>
-        inFlightKeys.size > 0 && claimConn instanceof StickyConnection
-          ? claimConn.queryAfter<unknown[]>(
-              `SELECT ${[...inFlightKeys].map((k) => `pg_advisory_xact_lock_shared(${lockClass}, ${k})`).join(", ")}`,
-              statement.query,
-              [String(now), String(limit), quoteLiteral(workerId), String(lease)],
-            )
-          : claimConn.query<unknown[]>(statement.query, [now, limit, workerId, lease]),
-      );
+      const result = await guard(() => claimConn.query<unknown[]>(statement.query, [now, limit, workerId, lease]));
       const fields = result.fields;
       const first = result.rows[0];
       let runs: RunRecord[] = [];
@@ -326,11 +295,4 @@ function outputsJson(items: readonly { readonly runId: string; readonly output: 
   const map: Record<string, string> = {};
   for (const x of items) map[x.runId] = x.output;
   return JSON.stringify(map);
-}
-
-/** A 32-bit hash of `s` (the advisory lock class of a store's triggers). */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h | 0;
 }
