@@ -9,7 +9,11 @@
  * - claim: the claim asked → its runs returned (statement, commit, rows read);
  * - start: the claim returned → the task function called (the run handed to a slot);
  * - resolved (not a phase of the path, beside it): the trigger called → its promise resolved (the
- *   INSERT's round trip, commit and flush included), to compare with "insert".
+ *   INSERT's round trip, commit and flush included), to compare with "insert";
+ * - sent and answered (beside it too, one-run triggers only): the trigger called → its INSERT handed
+ *   to node-postgres (the engine's and the store's JavaScript before the statement goes out), and →
+ *   the driver's callback for it (the server's answer, before any promise of the store or the engine
+ *   settles); "insert" − "answered" is how much later the notification is heard than the answer.
  *
  * A run's wake and claim phases are those of the claim that returned it, its notification the last
  * one heard before that claim was asked. Also prints the WAL fsyncs per run over the loop (the claim
@@ -36,7 +40,28 @@ const perSec = envInt("BENCH_LATENCY_RATE", 200);
 const warmup = 100;
 const R = rounds();
 const noFsync = process.env["BENCH_LATENCY_NOFSYNC"] === "1";
-const PHASES = ["total", "insert", "wake", "claim", "start", "resolved"] as const;
+const PHASES = ["total", "insert", "wake", "claim", "start", "resolved", "sent", "answered"] as const;
+
+/** When each one-run trigger's INSERT (named `errand_insert_one_…`) was handed to the driver and answered, by run id. */
+const insertSent = new Map<string, number>();
+const insertAnswered = new Map<string, number>();
+type Query = (this: unknown, config: unknown, values?: unknown, callback?: unknown) => unknown;
+const query = pg.Client.prototype.query as unknown as Query;
+(pg.Client.prototype as unknown as { query: Query }).query = function (config, values, callback) {
+  const name = typeof config === "object" && config !== null ? (config as { name?: unknown }).name : undefined;
+  if (typeof name !== "string" || !name.startsWith("errand_insert_one") || !Array.isArray(values)) return query.call(this, config, values, callback);
+  const id = String(values[0]);
+  insertSent.set(id, nowMs());
+  if (typeof callback === "function") {
+    return query.call(this, config, values, (error: unknown, result: unknown) => {
+      insertAnswered.set(id, nowMs());
+      (callback as (e: unknown, r: unknown) => void)(error, result);
+    });
+  }
+  const out = query.call(this, config, values) as Promise<unknown>;
+  out.then(() => insertAnswered.set(id, nowMs()), () => {});
+  return out;
+};
 type Phase = (typeof PHASES)[number];
 
 interface Round {
@@ -133,6 +158,10 @@ async function round(server: PgServer, r: number): Promise<Round> {
     if (i < warmup) continue;
     const c = claimOf.get(s.id);
     phases.total.push(s.at - s.t);
+    const sent = insertSent.get(s.id);
+    const answered = insertAnswered.get(s.id);
+    if (sent !== undefined) phases.sent.push(sent - s.t);
+    if (answered !== undefined) phases.answered.push(answered - s.t);
     if (c === undefined) continue;
     // A claim that was asked before this run's notification came (a poll, an earlier wake) has no wake phase.
     if (c.heard >= s.t) {
@@ -142,6 +171,8 @@ async function round(server: PgServer, r: number): Promise<Round> {
     phases.claim.push(c.back - c.asked);
     phases.start.push(s.at - c.back);
   }
+  insertSent.clear();
+  insertAnswered.clear();
   await server.dropDatabase(`latpath_${r}`).catch(() => {});
   // Minus the one session that read sessions0 (counted when it ended).
   return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total, sessions: sessions1 - sessions0 - 1 };
