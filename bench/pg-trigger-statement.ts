@@ -7,6 +7,8 @@
  *
  * - one: INSERT_RUN_NOTIFY, what a trigger of one run sends (a VALUES row, counters, NOTIFY);
  * - unnest: INSERT_RUNS_NOTIFY with one run (an unnest of 17 one-element arrays), what it sent before;
+ * - noNotify, noCount, valuesCount: `one` without its NOTIFY, without its counter delta, and with the
+ *   delta as a plain VALUES row (what each part of the statement costs);
  * - bare: an INSERT of the same row with nothing else (no counters, no NOTIFY): the floor.
  */
 import pg from "pg";
@@ -20,6 +22,8 @@ import { startPgServer } from "./lib/pg-server.ts";
 import { median, percentile } from "./lib/stats.ts";
 
 const R = envInt("BENCH_ROUNDS", 6);
+/** The counter-delta CTE of the one-run statement (see the variants below). */
+const COUNTED = /, counted AS \([\s\S]*?GROUP BY 1, 2\)/;
 const syncCommit = process.env["SC"] === "off" ? "off" : "on";
 const server = await startPgServer();
 try {
@@ -38,6 +42,15 @@ try {
   const variants: Record<string, () => Promise<unknown>> = {
     one: () => c.query({ name: "one", text: S(q.INSERT_RUN_NOTIFY) }, [...insertOneParams(newRun({ runAt: now }), now), channel]),
     unnest: () => c.query({ name: "unnest", text: S(q.INSERT_RUNS_NOTIFY) }, [...insertParams([newRun({ runAt: now })], [now]), channel]),
+    // What the one-run statement's parts cost: without its NOTIFY, without its counter delta, and the
+    // delta as a plain VALUES row instead of an aggregate over the inserted row.
+    noNotify: () => c.query({ name: "no_notify", text: S(q.INSERT_RUN_NOTIFY.replace("SELECT pg_notify($18, '') FROM ins", "SELECT 1 FROM ins")) }, insertOneParams(newRun({ runAt: now }), now)),
+    noCount: () => c.query({ name: "no_count", text: S(q.INSERT_RUN_NOTIFY.replace(COUNTED, "")) }, [...insertOneParams(newRun({ runAt: now }), now), channel]),
+    valuesCount: () =>
+      c.query({ name: "values_count", text: S(q.INSERT_RUN_NOTIFY.replace(COUNTED, ", counted AS (INSERT INTO :S.run_counts (queue, status, n) VALUES ($3, $5, 1))")) }, [
+        ...insertOneParams(newRun({ runAt: now }), now),
+        channel,
+      ]),
     bare: () => c.query({ name: "bare", text: bare }, [newRun().id, now]),
   };
   const p50s: Record<string, number[]> = {};
