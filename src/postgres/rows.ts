@@ -53,6 +53,18 @@ export interface KnownColumns {
   readonly updatedAt: number;
 }
 
+/**
+ * Empties a query result's rows once they have been read. node-postgres makes a query's `rows` array
+ * when the query is made, before it is sent; if a young-generation GC comes while the query is in
+ * flight, the array moves to the old generation, and once the query is done it is old garbage that
+ * still points to every row it was given afterwards. Those rows, and the strings in them, then survive
+ * every young GC until the next full GC: for the claim (hundreds of rows) that was most of what a
+ * PostgreSQL worker's young GCs copied (docs/PERFORMANCE.md, "Memory"). Emptied, they die young.
+ */
+export function releaseRows(rows: unknown[]): void {
+  rows.length = 0;
+}
+
 /** The columns {@link KnownColumns} stands for. */
 export const KNOWN_COLUMNS: readonly string[] = ["status", "worker_id", "lease_expires_at", "updated_at", "finished_at"];
 
