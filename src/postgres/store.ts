@@ -16,7 +16,7 @@ import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { scrubError } from "../store/redact.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
-import { releaseRows, toRun, toStep } from "./rows.ts";
+import { releaseResult, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
@@ -192,7 +192,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
       // they are expired or failed by the time this claim returns.
       const due = first?.[statement.column(fields, "due")] === true;
-      releaseRows(result.rows); // read: let the rows die young (rows.ts)
+      releaseResult(result); // read: let its rows die young (rows.ts)
       if (due) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (runs.length < limit && relevant.length > 0) {
