@@ -14,19 +14,28 @@ import { newRun, T0 } from "../../src/store/conformance/harness.ts";
 import { MAX_TAIL } from "../../src/sqlite/conn.ts";
 import { tempDb } from "../support/temp.ts";
 
-type Row = Record<string, unknown>;
+interface Row {
+  readonly id: string;
+  readonly payload: string;
+  readonly status: string;
+  readonly max_attempts: number;
+  readonly tags: string;
+  readonly priority: number;
+  readonly concurrency_key: string | null;
+  readonly [column: string]: unknown;
+}
 
 function rows(path: string): Map<string, Row> {
   const db = new Database(path, { readonly: true });
   try {
-    return new Map((db.prepare("SELECT * FROM runs").all() as Row[]).map((r) => [r.id as string, r]));
+    return new Map((db.prepare("SELECT * FROM runs").all() as Row[]).map((r) => [r.id, r]));
   } finally {
     db.close();
   }
 }
 
 /** A row without what differs by design between the runs compared: id and payload. */
-const shape = (r: Row | undefined): Row => {
+const shape = (r: Row | undefined): Record<string, unknown> => {
   assert.ok(r !== undefined, "the run is in the table");
   const { id: _id, payload: _payload, ...rest } = r;
   return rest;
@@ -51,9 +60,9 @@ describe("sqlite single trigger: the short insert writes the full insert's row",
 
     const all = rows(path);
     const expected = shape(all.get(pair[0]!.id));
-    assert.equal(expected.status, "queued");
-    assert.equal(expected.max_attempts, 5);
-    assert.equal(expected.tags, "[]");
+    assert.equal(expected["status"], "queued");
+    assert.equal(expected["max_attempts"], 5);
+    assert.equal(expected["tags"], "[]");
     assert.deepEqual(shape(all.get(single.id)), expected, "the short statement's row");
     assert.deepEqual(shape(all.get(counted.id)), expected, "the counted insert's row");
     assert.equal(all.get(single.id)!.payload, '{"a":1}');
@@ -80,8 +89,8 @@ describe("sqlite single trigger: the short insert writes the full insert's row",
     await store.close();
     const all = rows(path);
     const expected = shape(all.get(pair[0]!.id));
-    assert.equal(expected.priority, 7);
-    assert.equal(expected.concurrency_key, "k");
+    assert.equal(expected["priority"], 7);
+    assert.equal(expected["concurrency_key"], "k");
     assert.deepEqual(shape(all.get(single.id)), expected);
   });
 });
