@@ -116,6 +116,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       if (closed) return;
       closed = true;
       channel.close();
+      opened.writeback?.close();
       if (opened.owned && sql.db.open) sql.db.close();
     },
 
