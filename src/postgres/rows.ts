@@ -53,6 +53,20 @@ export interface KnownColumns {
   readonly updatedAt: number;
 }
 
+/**
+ * Empties a query result's rows and field descriptions once they have been read. node-postgres makes
+ * both arrays when the query is made, before it is sent; if a young-generation GC comes while the
+ * query is in flight, they move to the old generation, and once the query is done they are old
+ * garbage that still points to every row (and field) given to them afterwards. Those rows, and the
+ * strings in them, then survive every young GC until the next full GC: for the claim (hundreds of
+ * rows) that was most of what a PostgreSQL worker's young GCs copied (docs/PERFORMANCE.md, "Memory").
+ * Emptied, they die young.
+ */
+export function releaseResult(result: { readonly rows: readonly unknown[]; readonly fields?: readonly unknown[] | undefined }): void {
+  (result.rows as unknown[]).length = 0;
+  if (result.fields !== undefined) (result.fields as unknown[]).length = 0;
+}
+
 /** The columns {@link KnownColumns} stands for. */
 export const KNOWN_COLUMNS: readonly string[] = ["status", "worker_id", "lease_expires_at", "updated_at", "finished_at"];
 

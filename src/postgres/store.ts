@@ -16,7 +16,7 @@ import { COMPACT_COUNTS, COMPACT_MINUTES } from "./counts.ts";
 import { scrubError } from "../store/redact.ts";
 import { eventTokenQueries } from "./events-tokens.ts";
 import { createQueries } from "./queries.ts";
-import { toRun, toStep } from "./rows.ts";
+import { releaseResult, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
@@ -191,7 +191,9 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       const history: string[] = [...((first?.[statement.column(fields, "history")] as string[] | null | undefined) ?? [])];
       // Runs past their ttl or out of attempts were left alone by the claim: settle them now, so
       // they are expired or failed by the time this claim returns.
-      if (first?.[statement.column(fields, "due")] === true) await maintenance(now);
+      const due = first?.[statement.column(fields, "due")] === true;
+      releaseResult(result); // read: let its rows die young (rows.ts)
+      if (due) await maintenance(now);
       const relevant = queues === null ? limitedNames : queues.filter((x) => limits.has(x));
       if (runs.length < limit && relevant.length > 0) {
         const more = await inTx((c) => claimLimited(c, S, { workerId, queues: relevant, taskIds, limit: limit - runs.length, lease, now }));
