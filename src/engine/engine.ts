@@ -14,7 +14,7 @@ import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedul
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { insertTraced, tracing } from "./tracing/trigger-spans.ts";
-import { firstHandle, handleOf, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { firstHandle, handleOf, plainHandle, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -145,14 +145,16 @@ export function createEngine(options: EngineOptions): Engine {
     return insertOne(run, t);
   };
 
+  /** One run: the store's plain fast path when it has one and the run qualifies (see {@link plainHandle}), else createRuns. */
   const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
-    let created: Promise<readonly CreatedRun[]>;
     try {
-      created = tracing() ? createRuns([run], t) : store.createRuns({ runs: [run], now: t });
+      if (tracing()) return createRuns([run], t).then(firstHandle);
+      const handle = store.createPlainRun === undefined ? null : plainHandle(run);
+      if (handle !== null) return store.createPlainRun!(run, t, handle);
+      return store.createRuns({ runs: [run], now: t }).then(firstHandle);
     } catch (error) {
       return Promise.reject(error);
     }
-    return created.then(firstHandle);
   };
 
   const triggerChildren = (parent: RunRecord, items: readonly ChildTrigger[]) =>

@@ -12,6 +12,15 @@ import type { AnyTask, RunHandle, TriggerOptions } from "./types.ts";
 /** The handle a trigger returns for a run the store created (or found, for a repeated key). */
 export const handleOf = (c: CreatedRun): RunHandle<never> => ({ id: c.run.id, taskId: c.run.taskId, created: c.created });
 
+/**
+ * The handle of a run the store will certainly create (no idempotency key, no debounce, no tags: the
+ * runs `Store.createPlainRun` takes), made before the insert; null for any other run.
+ */
+export function plainHandle(run: NewRun): RunHandle<never> | null {
+  if (run.idempotencyKey !== null || (run.debounce ?? null) !== null || run.tags.length !== 0) return null;
+  return { id: run.id, taskId: run.taskId, created: true };
+}
+
 /** The handle of the one run of a single trigger. */
 export const firstHandle = (created: readonly CreatedRun[]): RunHandle<never> => handleOf(created[0]!);
 

@@ -10,6 +10,7 @@ import { RunCounts } from "./counts.ts";
 import type { Sql } from "./driver.ts";
 import { hintsAtMovedFile, type FileGuard } from "./file-guard.ts";
 import { isReadonly, notWritable, readonlyWrite } from "./readonly.ts";
+import type { WalWriteback } from "./wal-writeback.ts";
 
 export interface Conn {
   readonly sql: Sql;
@@ -40,6 +41,8 @@ export interface ConnOptions {
   readonly guard: FileGuard | null;
   /** Open for reading only: a transaction fails before it starts. */
   readonly readonly: boolean;
+  /** Told of every commit (null: a WAL synced at every commit, or none). */
+  readonly writeback: WalWriteback | null;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface ConnOptions {
 export const MAX_TAIL = 256;
 
 export function connect(sql: Sql, options: ConnOptions): Conn {
-  const { busyTimeoutMs, label, guard, readonly } = options;
+  const { busyTimeoutMs, label, guard, readonly, writeback } = options;
   const counts = new RunCounts();
   /** Runs this connection left uncounted since its last counted transaction (another's fold may have counted them). */
   let tail = 0;
@@ -89,6 +92,7 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
         guarded(() => {
           const out = inTransaction(fn);
           tail = 0;
+          writeback?.committed();
           return out;
         }),
       busyTimeoutMs,
@@ -106,6 +110,7 @@ export function connect(sql: Sql, options: ConnOptions): Conn {
         guard?.check();
         if (!uncounted(a, b)) return transact(() => counted(a, b));
         tail++;
+        writeback?.committed();
         return true;
       } catch (error) {
         if (isBusy(error)) return transact(() => counted(a, b));

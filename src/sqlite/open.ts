@@ -1,11 +1,13 @@
 /** Opening and migrating an SQLite database for the store, with readable errors. */
 import { accessSync, constants } from "node:fs";
+import { resolve } from "node:path";
 import type { SqliteDatabaseLike } from "./driver.ts";
 import { Sql } from "./driver.ts";
 import { loadBetterSqlite3 } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { isBusy, SYNC_BUSY_MS } from "./busy.ts";
 import { FileGuard } from "./file-guard.ts";
+import { WalWriteback } from "./wal-writeback.ts";
 import { isReadonly, notWritable, openReadonlyFile, SqliteReadonlyError } from "./readonly.ts";
 
 export interface SqliteStoreOptions {
@@ -56,6 +58,8 @@ export interface Opened {
   readonly readonly: boolean;
   /** Watches for the file being deleted or replaced (null for `:memory:`). */
   readonly guard: FileGuard | null;
+  /** Writes the WAL out ahead of checkpoints (wal-writeback.ts); null unless a writable file with `synchronous = NORMAL`. */
+  readonly writeback: WalWriteback | null;
 }
 
 export function validateOptions(options: SqliteStoreOptions): void {
@@ -118,7 +122,8 @@ export function openDatabase(options: SqliteStoreOptions): Opened {
     // the operating system's file cache at the cost of a read call.
     if (!memory) db.pragma(`cache_size = ${-(options.cacheKiB ?? DEFAULT_CACHE_KIB)}`);
     db.pragma("foreign_keys = OFF");
-    return { sql: new Sql(db), owned, label, memory, readonly, busyTimeoutMs: timeout, guard: FileGuard.of(label, memory) };
+    const writeback = memory || readonly || synchronous !== "NORMAL" ? null : new WalWriteback(`${resolve(label)}-wal`);
+    return { sql: new Sql(db), owned, label, memory, readonly, busyTimeoutMs: timeout, guard: FileGuard.of(label, memory), writeback };
   } catch (error) {
     if (owned && db?.open) db.close();
     if (isBusy(error)) throw error;

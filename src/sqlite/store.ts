@@ -5,7 +5,7 @@
  * another process waits from the event loop, never inside SQLite (busy.ts). The rules (what a
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
-import type { ClaimedRun, CreatedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
+import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
 import { claimedRun, insertedRun } from "../store/records.ts";
 import {
   afterFinish,
@@ -54,6 +54,9 @@ function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow |
 /** A run inserted as it is: no idempotency key to look up, no debounced run to update. */
 const plain = (run: NewRun): boolean => run.idempotencyKey === null && (run.debounce ?? null) === null;
 
+/** Work may be claimable in any queue (notifications are read-only: one object serves every trigger). */
+const AVAILABLE: StoreNotification = Object.freeze({ kind: "available", queue: null });
+
 /** Creates a Store on an SQLite file (or `:memory:`, or your own better-sqlite3 Database). */
 export function sqliteStore(options: SqliteStoreOptions): Store {
   validateOptions(options);
@@ -64,7 +67,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   const channel = notifier(opened.memory ? null : opened.label);
   let closed = false;
 
-  const notify = (queue: string | null = null) => channel.emit({ kind: "available", queue });
+  const notify = (queue: string | null = null) => channel.emit(queue === null ? AVAILABLE : { kind: "available", queue });
 
   /** Runs store rules in one write transaction; wakes the runs they resolved and notifies after commit. */
   const write = async <T>(now: number, body: (effects: Effects) => Program<T>): Promise<T> => {
@@ -84,19 +87,23 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     insertOne.counted(run, now);
     counts.add(run.queue, run.status, 1);
   };
-  /** After the insert of {@link createOne}: wakes the workers here, and the store's answer. */
-  const createdOne = (run: NewRun, now: number): CreatedRun[] => {
-    notify();
-    return [{ run: insertedRun(run, now), created: true }];
-  };
   /**
    * One plain run without tags (the common single trigger): one INSERT, mostly uncounted (counts.ts).
-   * Inserted at once, it is committed (autocommit): the wake-up needs no promise of its own.
+   * Inserted at once, it is committed (autocommit): the wake-up and the answer need no promise of
+   * their own beyond the one returned.
    */
-  const createOne = (run: NewRun, now: number): Promise<CreatedRun[]> => {
+  const createOne = <T>(run: NewRun, now: number, value: T): Promise<T> => {
     const done = conn.insertOne(insertOne.uncounted, countedOne, run, now);
-    return done === true ? Promise.resolve(createdOne(run, now)) : done.then(() => createdOne(run, now));
+    if (done === true) {
+      notify();
+      return Promise.resolve(value);
+    }
+    return done.then(() => {
+      notify();
+      return value;
+    });
   };
+  const onePlain = (run: NewRun): boolean => plain(run) && run.tags.length === 0;
 
   const store: Store = {
     ...rules,
@@ -109,13 +116,14 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       if (closed) return;
       closed = true;
       channel.close();
+      opened.writeback?.close();
       if (opened.owned && sql.db.open) sql.db.close();
     },
 
     createRuns({ runs, now }) {
       if (runs.length === 1) {
         const run = runs[0]!;
-        if (plain(run) && run.tags.length === 0) return createOne(run, now);
+        if (onePlain(run)) return createOne(run, now, [{ run: insertedRun(run, now), created: true }]);
       }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(plain)) return rules.createRuns({ runs, now });
@@ -124,6 +132,11 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
         notify();
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       });
+    },
+
+    createPlainRun(run, now, value) {
+      if (!onePlain(run)) return store.createRuns({ runs: [run], now }).then(() => value);
+      return createOne(run, now, value);
     },
 
     async upsertQueues({ queues }) {

@@ -67,15 +67,58 @@ export interface InsertOne {
 }
 
 /**
+ * A run as a trigger without options makes it: queued now, priority 0, no key, no deadline, no
+ * parent or schedule, no trace. Its row needs only the values that vary (id, task, queue, payload,
+ * time, attempts); the other columns are constants in the statement or NULL.
+ */
+function isDefaultRun(run: NewRun, now: number): boolean {
+  return (
+    run.status === "queued" &&
+    run.runAt === now &&
+    run.priority === 0 &&
+    run.concurrencyKey === null &&
+    run.expiresAt === null &&
+    run.parentRunId === null &&
+    run.scheduleId === null &&
+    (run.traceContext ?? null) === null &&
+    run.idempotencyKey === null &&
+    run.tags.length === 0
+  );
+}
+
+/**
+ * {@link isDefaultRun}'s row, uncounted (see {@link InsertOne.uncounted}): id, task, queue, payload,
+ * the time three times, attempts, the id again (better-sqlite3 binds `?NNN` only by name).
+ */
+const INSERT_DEFAULT_UNCOUNTED =
+  `INSERT INTO runs (id, task_id, queue, status, payload, priority, run_at, created_at, updated_at, attempt, max_attempts, tags) ` +
+  `SELECT ?, ?, ?, 'queued', ?, 0, ?, ?, ?, 1, ?, '[]'${INSERT_UNCOUNTED_SUFFIX}`;
+
+/**
  * The two single-run inserts of a plain run, prepared once per connection. The parameters go into
- * one array kept for the connection's life (calls are synchronous).
+ * arrays kept for the connection's life (calls are synchronous).
  */
 export function insertRunStatements(sql: Sql): InsertOne {
   const values: unknown[] = new Array(PER_ROW + 1);
   const counted: unknown[] = new Array(PER_ROW);
+  const lean: unknown[] = new Array(9);
   let conditional: SqliteStatementLike | null = null;
+  let conditionalDefault: SqliteStatementLike | null = null;
   return {
     uncounted(run, now) {
+      if (isDefaultRun(run, now)) {
+        conditionalDefault ??= sql.stmt(INSERT_DEFAULT_UNCOUNTED);
+        lean[0] = run.id;
+        lean[1] = run.taskId;
+        lean[2] = run.queue;
+        lean[3] = run.payload;
+        lean[4] = now;
+        lean[5] = now;
+        lean[6] = now;
+        lean[7] = run.maxAttempts;
+        lean[8] = run.id;
+        return conditionalDefault.run(lean).changes === 1;
+      }
       conditional ??= sql.stmt(`INSERT INTO runs (${r.INSERT_COLUMNS}) SELECT ${ROW_PARAMS}${INSERT_UNCOUNTED_SUFFIX}`);
       putRunValues(values, 0, run, now);
       values[PER_ROW] = run.id;

@@ -4,21 +4,29 @@ let lastMs = 0;
 let seq = 0;
 /** `xxxxxxxx-xxxx-7` for `lastMs`, rebuilt only when the millisecond changes. */
 let msPrefix = "";
-// Random hex is drawn 4 KiB at a time (one syscall and one hex encoding per 512 ids).
-const pool = Buffer.alloc(4096);
-let hex = "";
-let offset = 0;
-const VARIANT = "89ab89ab89ab89ab";
 
-function random16(): string {
-  if (offset + 16 > hex.length) {
-    randomFillSync(pool);
-    hex = pool.toString("hex");
-    offset = 0;
+/** The 12-bit sequence as three hex digits, `000` to `fff`, made once. */
+const SEQ_HEX: readonly string[] = Array.from({ length: 0x1000 }, (_, i) => i.toString(16).padStart(3, "0"));
+
+/**
+ * Random tails `-vxxx-xxxxxxxxxxxx` (v: the variant digit 8, 9, a or b; 62 random bits), made
+ * {@link TAILS} at a time from one draw of random bytes: one syscall and one pass per batch, one
+ * array read per id.
+ */
+const TAILS = 512;
+const pool = Buffer.alloc(TAILS * 8);
+const tails: string[] = new Array(TAILS);
+let next = TAILS;
+const VARIANT = "89ab";
+
+function refill(): void {
+  randomFillSync(pool);
+  const hex = pool.toString("hex");
+  for (let i = 0, o = 0; i < TAILS; i++, o += 16) {
+    // The variant's two high bits are 10: its hex digit is 8, 9, a or b, from the bits of the digit it replaces.
+    tails[i] = `-${VARIANT[(pool[i * 8]! >> 4) & 3]}${hex.slice(o + 1, o + 4)}-${hex.slice(o + 4, o + 16)}`;
   }
-  const out = hex.slice(offset, offset + 16);
-  offset += 16;
-  return out;
+  next = 0;
 }
 
 /**
@@ -43,8 +51,6 @@ export function newId(now: number = Date.now()): string {
     const ms = lastMs.toString(16).padStart(12, "0");
     msPrefix = `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7`;
   }
-  const r = random16();
-  const s = seq < 0x10 ? `00${seq.toString(16)}` : seq < 0x100 ? `0${seq.toString(16)}` : seq.toString(16);
-  // The variant's two high bits are 10: its hex digit is one of 8, 9, a, b.
-  return `${msPrefix}${s}-${VARIANT[parseInt(r[0]!, 16)]}${r.slice(1, 4)}-${r.slice(4, 16)}`;
+  if (next === TAILS) refill();
+  return msPrefix + SEQ_HEX[seq]! + tails[next++]!;
 }

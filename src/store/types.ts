@@ -312,6 +312,13 @@ export interface Store {
   createRuns(p: { readonly runs: readonly NewRun[]; readonly now: number }): Promise<readonly CreatedRun[]>;
 
   /**
+   * Optional fast path for the common single trigger: {@link createRuns} of one run without
+   * idempotency key, debounce or tags (so always created), resolving with `value` once the run is
+   * committed, without building the records of createRuns' answer. A store without it gets createRuns.
+   */
+  createPlainRun?<T>(run: NewRun, now: number, value: T): Promise<T>;
+
+  /**
    * Atomically claims up to `limit` claimable runs for `workerId`, highest priority first, then oldest
    * `runAt`, then id. Claimable: status queued/delayed/waiting with runAt <= now, or running with an
    * expired lease (takeover: attempt + 1; beyond maxAttempts the run fails with a `LeaseExpiredError`
