@@ -109,9 +109,12 @@ async function soak(target: Target): Promise<void> {
     phase("drained");
     await Promise.all(replacements);
 
-    // Afterwards every surviving worker still claims: slow runs (0.6 s), three rounds of every slot, so
-    // a worker that claims at all gets some even if the others poll first.
-    const late = await engine.batchTrigger(work, Array.from({ length: CONCURRENCY * MAX_LIVE * 3 }, (_, k) => ({ i: 100_000 + k, ms: 300 })));
+    // Afterwards every surviving worker still claims. The workers' prefetch buffers are sized from the
+    // trouble phase's short runs (~30 ms: up to ~13 runs each beyond the slots), so the first workers
+    // to wake can buffer a small batch between them and leave a late one nothing to claim. Ten rounds
+    // of every slot (0.2 s runs) keep runs queued for over a second after those buffers are full,
+    // while every worker polls each 50 ms: a worker that claims at all gets some.
+    const late = await engine.batchTrigger(work, Array.from({ length: CONCURRENCY * MAX_LIVE * 10 }, (_, k) => ({ i: 100_000 + k, ms: 100 })));
     for (const h of late) assert.equal((await engine.runs.wait(h.id, { timeoutMs: 120_000 })).ok, true);
     const lateIds = JSON.stringify(late.map((h) => h.id));
     for (const m of cluster.live()) {
