@@ -1,5 +1,6 @@
 /** Turning `(task, payload, options)` into a stored run: validation first, nothing written on error. */
 import { newId } from "../store/ids.ts";
+import { isPlainRun } from "../store/records.ts";
 import type { CreatedRun, NewRun } from "../store/types.ts";
 import { toMs, toTime } from "../vocabulary/duration.ts";
 import { PayloadValidationError } from "../vocabulary/errors.ts";
@@ -17,8 +18,7 @@ export const handleOf = (c: CreatedRun): RunHandle<never> => ({ id: c.run.id, ta
  * runs `Store.createPlainRun` takes), made before the insert; null for any other run.
  */
 export function plainHandle(run: NewRun): RunHandle<never> | null {
-  if (run.idempotencyKey !== null || (run.debounce ?? null) !== null || run.tags.length !== 0) return null;
-  return { id: run.id, taskId: run.taskId, created: true };
+  return isPlainRun(run) ? { id: run.id, taskId: run.taskId, created: true } : null;
 }
 
 /** The handle of the one run of a single trigger. */

@@ -6,7 +6,7 @@
  * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
-import { insertedRun } from "../store/records.ts";
+import { insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -162,7 +162,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
     async createRuns({ runs, now }) {
       if (runs.length === 0) return [];
-      if (runs.every((x) => x.idempotencyKey === null && (x.debounce ?? null) === null)) {
+      if (runs.every(insertsAsIs)) {
         // The common case is one round trip: insert and notify in a single statement.
         await guard(() => triggers.add(runs, now));
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));

@@ -6,7 +6,7 @@
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
 import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
-import { claimedRun, insertedRun } from "../store/records.ts";
+import { claimedRun, insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
@@ -50,9 +50,6 @@ interface LimitedQueueRow {
 function rateWindow(rows: readonly LimitedQueueRow[], now: number): RateWindow | null {
   return rateWindowOf(rows.map((q) => ({ name: q.name, limit: q.rate_limit, periodMs: q.rate_period_ms, perKey: q.rate_per_key === 1 })), now);
 }
-
-/** A run inserted as it is: no idempotency key to look up, no debounced run to update. */
-const plain = (run: NewRun): boolean => run.idempotencyKey === null && (run.debounce ?? null) === null;
 
 /** Work may be claimable in any queue (notifications are read-only: one object serves every trigger). */
 const AVAILABLE: StoreNotification = Object.freeze({ kind: "available", queue: null });
@@ -103,7 +100,6 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       return value;
     });
   };
-  const onePlain = (run: NewRun): boolean => plain(run) && run.tags.length === 0;
 
   const store: Store = {
     ...rules,
@@ -123,10 +119,10 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     createRuns({ runs, now }) {
       if (runs.length === 1) {
         const run = runs[0]!;
-        if (onePlain(run)) return createOne(run, now, [{ run: insertedRun(run, now), created: true }]);
+        if (isPlainRun(run)) return createOne(run, now, [{ run: insertedRun(run, now), created: true }]);
       }
       if (runs.length === 0) return Promise.resolve([]);
-      if (!runs.every(plain)) return rules.createRuns({ runs, now });
+      if (!runs.every(insertsAsIs)) return rules.createRuns({ runs, now });
       // No idempotency key, no debounce: the rows in one transaction, without the rules' program machinery.
       return transact(() => tx.insertRuns(runs, now)).then(() => {
         notify();
@@ -135,7 +131,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     },
 
     createPlainRun(run, now, value) {
-      if (!onePlain(run)) return store.createRuns({ runs: [run], now }).then(() => value);
+      if (!isPlainRun(run)) return store.createRuns({ runs: [run], now }).then(() => value);
       return createOne(run, now, value);
     },
 

@@ -1,5 +1,11 @@
 import type { NewRun, RunRecord } from "./types.ts";
 
+/** A run a store inserts as it is: no idempotency key to look up, no debounced run to update, so always created. */
+export const insertsAsIs = (run: NewRun): boolean => run.idempotencyKey === null && (run.debounce ?? null) === null;
+
+/** A run `Store.createPlainRun` takes: inserted as it is ({@link insertsAsIs}) and without tags. */
+export const isPlainRun = (run: NewRun): boolean => insertsAsIs(run) && run.tags.length === 0;
+
 /** The record a store returns for a run it has just inserted (what its row holds right after INSERT). */
 export function insertedRun(run: NewRun, now: number): RunRecord {
   // An explicit literal (not a spread): one hidden class for every record, cheap to build in bulk.
