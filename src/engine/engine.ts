@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
 import type { CreatedRun, NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
+import { insertsAsIs } from "../store/records.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -37,6 +38,13 @@ export interface EngineOptions {
    * before anything is written. @default DEFAULT_LIMITS
    */
   readonly limits?: Limits;
+}
+
+/** The handles of runs the store will certainly create (see `Store.createPlainRuns`), made before the insert. */
+function plainHandles(runs: readonly NewRun[]): RunHandle<never>[] {
+  const out: RunHandle<never>[] = new Array(runs.length);
+  for (let i = 0; i < runs.length; i++) out[i] = { id: runs[i]!.id, taskId: runs[i]!.taskId, created: true };
+  return out;
 }
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
@@ -118,6 +126,7 @@ export function createEngine(options: EngineOptions): Engine {
       const item = items[i];
       runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
     }
+    if (store.createPlainRuns !== undefined && !tracing() && runs.every(insertsAsIs)) return store.createPlainRuns(runs, t, plainHandles(runs));
     return (await createRuns(runs, t)).map(handleOf);
   };
 

@@ -5,7 +5,7 @@
  * batched. Plain triggers are one statement each, at most two in flight, the rest combined
  * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
-import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
+import type { ClaimedRun, NewRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
@@ -23,6 +23,7 @@ import { ClaimStatements } from "./claim-statements.ts";
 import { createTx, insertOneParams, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
+import { defaultBatchParams } from "./insert-batch.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -79,10 +80,16 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
   const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
   const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
+  const insertDefault = named("insert_default", q.INSERT_DEFAULT_RUNS_NOTIFY);
   const triggers = new TriggerQueue(async (runs, nows) => {
     if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
-    else await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
+    else await pool.query(...insertManyQuery(runs, nows));
   });
+  /** A batch of default runs by its short statement (insert-batch.ts), any other by the general one. */
+  const insertManyQuery = (runs: readonly NewRun[], nows: readonly number[]): [PgNamedQuery, unknown[]] => {
+    const plain = defaultBatchParams(runs, nows);
+    return plain === null ? [insertMany, [...insertParams(runs, nows), r.channel]] : [insertDefault, [...plain, r.channel]];
+  };
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -168,6 +175,12 @@ export function postgresStore(options: PostgresStoreOptions): Store {
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       }
       return rules.createRuns({ runs, now });
+    },
+
+    async createPlainRuns(runs, now, value) {
+      if (runs.length > 0 && runs.every(insertsAsIs)) await guard(() => triggers.add(runs, now));
+      else await store.createRuns({ runs, now });
+      return value;
     },
 
     async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {

@@ -130,6 +130,14 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
+    createPlainRuns(runs, now, value) {
+      if (runs.length === 0 || !runs.every(insertsAsIs)) return store.createRuns({ runs, now }).then(() => value);
+      return transact(() => tx.insertRuns(runs, now)).then(() => {
+        notify();
+        return value;
+      });
+    },
+
     createPlainRun(run, now, value) {
       if (!isPlainRun(run)) return store.createRuns({ runs: [run], now }).then(() => value);
       return createOne(run, now, value);
