@@ -87,6 +87,22 @@ export function runsConformance(o: ConformanceOptions): void {
         assert.equal((await s.listRuns({})).runs.length, 4, "a run with a key goes the way of createRuns (the second is not created)");
       }));
 
+    it("a batch of default runs (one task, no options) keeps every payload as given, quotes, backslashes and all", () =>
+      withStore(o, async (s) => {
+        const payloads = ['{"q":"say \\"hi\\""}', '"back\\\\slash"', '{"text":"été ✓ 🚀"}', '[]', '"{\\"a\\",\\"b\\"}"', '"NULL"', "null"];
+        const runs = payloads.map((payload) => newRun({ payload }));
+        const created = await s.createRuns({ runs, now: T0 });
+        assert.ok(created.every((c) => c.created));
+        const got = await Promise.all(runs.map((r) => s.getRun({ id: r.id })));
+        assert.deepEqual(got.map((g) => g!.payload), payloads);
+        assert.deepEqual(got.map((g) => [g!.status, g!.runAt, g!.createdAt, g!.attempt, g!.maxAttempts, g!.tags, g!.priority]), runs.map(() => ["queued", T0, T0, 1, 3, [], 0]));
+        if (s.createPlainRuns !== undefined) {
+          const more = payloads.map((payload) => newRun({ payload, taskId: "other" }));
+          await s.createPlainRuns(more, T0, null);
+          assert.deepEqual((await Promise.all(more.map((r) => s.getRun({ id: r.id })))).map((g) => [g!.payload, g!.taskId]), payloads.map((p) => [p, "other"]));
+        }
+      }));
+
     it("an unexpired idempotency key returns the existing run, per task", () =>
       withStore(o, async (s) => {
         const first = newRun({ idempotencyKey: "k", idempotencyExpiresAt: T0 + 1000, payload: '"first"' });
