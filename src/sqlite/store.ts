@@ -6,7 +6,7 @@
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
 import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
-import { claimedRun, insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
+import { insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
@@ -32,7 +32,7 @@ import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from 
 import { eventTokenQueries } from "./events-tokens.ts";
 import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
-import { runFromValues, toStep, type StepRow } from "./rows.ts";
+import { claimInPlace, runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
 import { createTx, insertRunStatements } from "./tx.ts";
 import * as c from "./sql/claim.ts";
@@ -285,7 +285,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     for (const x of chosen) counts.add(x.queue, x.status, -1);
     const withHistory = chosen.filter((x) => x.startedAt !== null).map((x) => x.id);
     const steps = stepsByRun(withHistory.length === 0 ? [] : sql.all<StepRow>(c.STEPS_OF_RUNS, { ids: JSON.stringify(withHistory) }).map(toStep));
-    return chosen.map((x) => ({ run: claimedRun(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
+    return chosen.map((x) => ({ run: claimInPlace(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
   }
 
   /** Reads the recent claims of the candidates' rate groups not read yet in this claim. */
