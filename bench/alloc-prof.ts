@@ -4,7 +4,8 @@
  * `batchTrigger`s, at most 5,000 waiting, one worker at concurrency 24) in this process under V8's
  * sampling heap profiler with every allocation counted (also those the GCs collected), and prints the
  * bytes allocated per run by function (self) and by file. Knobs: BENCH_ALLOC_N (20000 runs, after a
- * warm-up of 5,000), BENCH_ALLOC_TOP (40 rows), BENCH_ALLOC_INTERVAL (sampling interval, 4096 B).
+ * warm-up of 5,000), BENCH_ALLOC_TOP (40 rows), BENCH_ALLOC_INTERVAL (sampling interval, 4096 B),
+ * BENCH_ALLOC_SURVIVORS=1 (only the allocations that survived a young-generation GC).
  */
 import Database from "better-sqlite3";
 import { Session } from "node:inspector/promises";
@@ -28,6 +29,8 @@ const kind = process.argv[2] === "postgres" ? "postgres" : "sqlite";
 const n = envInt("BENCH_ALLOC_N", 20_000);
 const warm = 5000;
 const top = envInt("BENCH_ALLOC_TOP", 40);
+/** Only what survived a young-generation GC (the sampled objects a scavenge collected are left out). */
+const survivors = process.env["BENCH_ALLOC_SURVIVORS"] === "1";
 const api = await loadErrand(kind);
 const dir = tempDir("alloc-prof");
 const server = kind === "postgres" ? await startPgServer() : null;
@@ -65,7 +68,7 @@ try {
   await session.post("HeapProfiler.startSampling", {
     samplingInterval: envInt("BENCH_ALLOC_INTERVAL", 4096),
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: !survivors,
   } as never);
   await drive(warm + n);
   const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as { profile: { head: Node } };
@@ -84,7 +87,7 @@ try {
   walk(profile.head);
   const rows = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, fmtInt(v / n), ((100 * v) / total).toFixed(1)]);
-  console.log(`alloc-prof ${kind}: ${fmtInt(n)} runs, ${fmtInt(total / n)} B allocated per run (sampled)`);
+  console.log(`alloc-prof ${kind}: ${fmtInt(n)} runs, ${fmtInt(total / n)} B ${survivors ? "allocated and survived a young GC" : "allocated"} per run (sampled)`);
   printTable(`by function (self)`, ["function", "B/run", "%"], rows(byFn));
   printTable(`by file`, ["file", "B/run", "%"], rows(byFile));
 } finally {
