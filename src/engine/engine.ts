@@ -41,11 +41,7 @@ export interface EngineOptions {
 }
 
 /** The handles of runs the store will certainly create (see `Store.createPlainRuns`), made before the insert. */
-function plainHandles(runs: readonly NewRun[]): RunHandle<never>[] {
-  const out: RunHandle<never>[] = new Array(runs.length);
-  for (let i = 0; i < runs.length; i++) out[i] = { id: runs[i]!.id, taskId: runs[i]!.taskId, created: true };
-  return out;
-}
+const plainHandles = (runs: readonly NewRun[]): RunHandle<never>[] => runs.map((r) => ({ id: r.id, taskId: r.taskId, created: true }));
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
 

@@ -10,6 +10,8 @@
  * unnests two arrays instead of 16.
  */
 import type { NewRun } from "../store/types.ts";
+import type { PgNamedQuery } from "./driver.ts";
+import { insertParams } from "./tx.ts";
 
 const NEEDS_ESCAPE = /["\\]/;
 
@@ -61,4 +63,18 @@ export function defaultBatchParams(runs: readonly NewRun[], nows: readonly numbe
     payloads[i] = run.payload;
   }
   return [quotedArrayLiteral(ids), quotedArrayLiteral(payloads), first.taskId, first.queue, now, first.maxAttempts];
+}
+
+/**
+ * The statement and parameters of a batch of runs without keys: default runs by
+ * INSERT_DEFAULT_RUNS_NOTIFY (`defaults`), any other batch by INSERT_RUNS_NOTIFY (`general`).
+ */
+export function batchInsert(
+  runs: readonly NewRun[],
+  nows: readonly number[],
+  statements: { readonly general: PgNamedQuery; readonly defaults: PgNamedQuery },
+  channel: string,
+): [PgNamedQuery, unknown[]] {
+  const plain = defaultBatchParams(runs, nows);
+  return plain === null ? [statements.general, [...insertParams(runs, nows), channel]] : [statements.defaults, [...plain, channel]];
 }

@@ -5,7 +5,7 @@
  * batched. Plain triggers are one statement each, at most two in flight, the rest combined
  * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
-import type { ClaimedRun, NewRun, RunRecord, Store } from "../store/types.ts";
+import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
 import { insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
@@ -20,10 +20,10 @@ import { releaseResult, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
-import { createTx, insertOneParams, insertParams } from "./tx.ts";
+import { createTx, insertOneParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
-import { defaultBatchParams } from "./insert-batch.ts";
+import { batchInsert } from "./insert-batch.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -83,13 +83,8 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const insertDefault = named("insert_default", q.INSERT_DEFAULT_RUNS_NOTIFY);
   const triggers = new TriggerQueue(async (runs, nows) => {
     if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
-    else await pool.query(...insertManyQuery(runs, nows));
+    else await pool.query(...batchInsert(runs, nows, { general: insertMany, defaults: insertDefault }, r.channel));
   });
-  /** A batch of default runs by its short statement (insert-batch.ts), any other by the general one. */
-  const insertManyQuery = (runs: readonly NewRun[], nows: readonly number[]): [PgNamedQuery, unknown[]] => {
-    const plain = defaultBatchParams(runs, nows);
-    return plain === null ? [insertMany, [...insertParams(runs, nows), r.channel]] : [insertDefault, [...plain, r.channel]];
-  };
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {

@@ -78,6 +78,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   };
 
   const rules = ruleMethods(write);
+  /** Runs without idempotency key or debounce: the rows in one transaction, without the rules' program machinery. */
+  const insertAsIs = (runs: readonly NewRun[], now: number): Promise<void> => transact(() => tx.insertRuns(runs, now)).then(() => notify());
 
   const insertOne = insertRunStatements(sql);
   const countedOne = (run: NewRun, now: number): void => {
@@ -123,19 +125,12 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(insertsAsIs)) return rules.createRuns({ runs, now });
-      // No idempotency key, no debounce: the rows in one transaction, without the rules' program machinery.
-      return transact(() => tx.insertRuns(runs, now)).then(() => {
-        notify();
-        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
-      });
+      return insertAsIs(runs, now).then(() => runs.map((run) => ({ run: insertedRun(run, now), created: true })));
     },
 
     createPlainRuns(runs, now, value) {
       if (runs.length === 0 || !runs.every(insertsAsIs)) return store.createRuns({ runs, now }).then(() => value);
-      return transact(() => tx.insertRuns(runs, now)).then(() => {
-        notify();
-        return value;
-      });
+      return insertAsIs(runs, now).then(() => value);
     },
 
     createPlainRun(run, now, value) {
