@@ -5,7 +5,8 @@
  * sampling heap profiler with every allocation counted (also those the GCs collected), and prints the
  * bytes allocated per run by function (self) and by file. Knobs: BENCH_ALLOC_N (20000 runs, after a
  * warm-up of 5,000), BENCH_ALLOC_TOP (40 rows), BENCH_ALLOC_INTERVAL (sampling interval, 4096 B),
- * BENCH_ALLOC_SURVIVORS=1 (only the allocations that survived a young-generation GC).
+ * BENCH_ALLOC_SURVIVORS=1 (only the allocations that survived a young-generation GC), BENCH_ALLOC_PREFETCH
+ * (the worker's `prefetch`; default adaptive).
  */
 import Database from "better-sqlite3";
 import { Session } from "node:inspector/promises";
@@ -47,7 +48,8 @@ if (server !== null) {
 let handled = 0;
 const task = api.defineTask<{ i: number }, null>({ id: "noop", run: () => (handled++, null) });
 const engine = api.createEngine({ store, tasks: [task] });
-const worker = engine.worker({ concurrency: 24 });
+const prefetch = process.env["BENCH_ALLOC_PREFETCH"];
+const worker = engine.worker({ concurrency: 24, ...(prefetch === undefined ? {} : { prefetch: Number(prefetch) }) });
 const session = new Session();
 session.connect();
 let triggered = 0;
