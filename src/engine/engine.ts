@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
 import type { CreatedRun, NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
+import { insertsAsIs } from "../store/records.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
@@ -38,6 +39,9 @@ export interface EngineOptions {
    */
   readonly limits?: Limits;
 }
+
+/** The handles of runs the store will certainly create (see `Store.createPlainRuns`), made before the insert. */
+const plainHandles = (runs: readonly NewRun[]): RunHandle<never>[] => runs.map((r) => ({ id: r.id, taskId: r.taskId, created: true }));
 
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
 
@@ -118,6 +122,7 @@ export function createEngine(options: EngineOptions): Engine {
       const item = items[i];
       runs[i] = isItem(item) ? prepareRunSync(task, item.payload, item.options, t, limits) : prepareRunSync(task, item, undefined, t, limits);
     }
+    if (store.createPlainRuns !== undefined && !tracing() && runs.every(insertsAsIs)) return store.createPlainRuns(runs, t, plainHandles(runs));
     return (await createRuns(runs, t)).map(handleOf);
   };
 

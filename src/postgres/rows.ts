@@ -1,6 +1,7 @@
 /** PostgreSQL rows → store records (bigint columns arrive as strings). */
 import type { LogLevel, LogRecord, RunRecord, RunStatus, ScheduleRecord, StepKind, StepRecord, StepStatus } from "../store/types.ts";
 import type { StoredWait } from "../store/rules/tx.ts";
+import { intern } from "../store/intern.ts";
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
@@ -99,8 +100,8 @@ export function runReader(names: readonly string[]): (row: readonly unknown[], k
   const traceContext = names.indexOf("trace_context");
   return (r, known) => ({
     id: str(r[id]),
-    taskId: str(r[taskId]),
-    queue: str(r[queue]),
+    taskId: intern(str(r[taskId])),
+    queue: intern(str(r[queue])),
     concurrencyKey: strOrNull(r[concurrencyKey]),
     status: status < 0 ? knownNeeded(known).status : (r[status] as RunStatus),
     payload: str(r[payload]),

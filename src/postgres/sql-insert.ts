@@ -40,6 +40,20 @@ counted AS (${countChanges("ins", null, "status")})
 SELECT pg_notify($18, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
 
 /**
+ * Default runs of one task and queue inserted at one time (insert-batch.ts): $1 ids and $2 payloads
+ * as `text[]`, $3 task, $4 queue, $5 time of insert, $6 attempts, $7 channel; insert and NOTIFY in one
+ * autocommit statement, as {@link INSERT_RUNS_NOTIFY}.
+ */
+export const INSERT_DEFAULT_RUNS_NOTIFY = `
+WITH ins AS (
+  INSERT INTO :S.runs (id, task_id, queue, status, payload, priority, run_at, created_at, updated_at, attempt, max_attempts, tags)
+  SELECT x.id, $3::text, $4::text, 'queued', x.payload, 0, $5::bigint, $5::bigint, $5::bigint, 1, $6::int, '{}'::text[]
+  FROM unnest($1::text[], $2::text[]) AS x(id, payload)
+  RETURNING queue, status
+), counted AS (${countChanges("ins", null, "status")})
+SELECT pg_notify($7, '') FROM (SELECT 1 FROM ins LIMIT 1) AS one`;
+
+/**
  * ONE run without an idempotency key (a plain trigger): {@link INSERT_RUNS_NOTIFY} with the values
  * as parameters ($1 … $17 in the order of `insertParams`, $9 the time of insert, $18 the channel).
  * A one-row `unnest` of 17 arrays costs ~0.2–0.3 ms of the server's CPU per statement (each array

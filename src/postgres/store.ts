@@ -20,9 +20,10 @@ import { releaseResult, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
-import { createTx, insertOneParams, insertParams } from "./tx.ts";
+import { createTx, insertOneParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
+import { batchInsert } from "./insert-batch.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -79,9 +80,10 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
   const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
   const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
+  const insertDefault = named("insert_default", q.INSERT_DEFAULT_RUNS_NOTIFY);
   const triggers = new TriggerQueue(async (runs, nows) => {
     if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
-    else await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
+    else await pool.query(...batchInsert(runs, nows, { general: insertMany, defaults: insertDefault }, r.channel));
   });
 
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -168,6 +170,12 @@ export function postgresStore(options: PostgresStoreOptions): Store {
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       }
       return rules.createRuns({ runs, now });
+    },
+
+    async createPlainRuns(runs, now, value) {
+      if (runs.length > 0 && runs.every(insertsAsIs)) await guard(() => triggers.add(runs, now));
+      else await store.createRuns({ runs, now });
+      return value;
     },
 
     async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {

@@ -1,6 +1,7 @@
 /** Row shapes of the SQLite tables and their mapping to store records. */
 import type { RunRecord, RunStatus, ScheduleRecord, StepRecord, StepKind, StepStatus, LogRecord, LogLevel } from "../store/types.ts";
 import type { StoredWait } from "../store/rules/tx.ts";
+import { intern } from "../store/intern.ts";
 
 export interface RunRow {
   id: string;
@@ -77,8 +78,8 @@ export function runFromValues(v: readonly unknown[]): RunRecord {
   const tags = v[19] as string;
   return {
     id: v[0] as string,
-    taskId: v[1] as string,
-    queue: v[2] as string,
+    taskId: intern(v[1] as string),
+    queue: intern(v[2] as string),
     concurrencyKey: v[3] as string | null,
     status: v[4] as RunStatus,
     payload: v[5] as string,
@@ -205,4 +206,22 @@ export function toSchedule(r: ScheduleRow): ScheduleRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Makes a candidate read by a claim ({@link runFromValues}, owned by the claim) the record of the run
+ * as the claim leaves it (what MARK_CLAIMED writes to its row), in place: a claim of hundreds of runs
+ * builds no second record per run. A takeover of an expired lease is a new attempt.
+ */
+export function claimInPlace(r: RunRecord, workerId: string, leaseExpiresAt: number, now: number): RunRecord {
+  const m = r as Mutable<RunRecord>;
+  if (m.status === "running") m.attempt++;
+  m.status = "running";
+  m.updatedAt = now;
+  m.startedAt ??= now;
+  m.workerId = workerId;
+  m.leaseExpiresAt = leaseExpiresAt;
+  return m;
 }

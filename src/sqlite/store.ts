@@ -6,7 +6,7 @@
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
 import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
-import { claimedRun, insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
+import { insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
@@ -32,7 +32,7 @@ import { migrate, openDatabase, validateOptions, type SqliteStoreOptions } from 
 import { eventTokenQueries } from "./events-tokens.ts";
 import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
-import { runFromValues, toStep, type StepRow } from "./rows.ts";
+import { claimInPlace, runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
 import { createTx, insertRunStatements } from "./tx.ts";
 import * as c from "./sql/claim.ts";
@@ -78,6 +78,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   };
 
   const rules = ruleMethods(write);
+  /** Runs without idempotency key or debounce: the rows in one transaction, without the rules' program machinery. */
+  const insertAsIs = (runs: readonly NewRun[], now: number): Promise<void> => transact(() => tx.insertRuns(runs, now)).then(() => notify());
 
   const insertOne = insertRunStatements(sql);
   const countedOne = (run: NewRun, now: number): void => {
@@ -123,11 +125,12 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       }
       if (runs.length === 0) return Promise.resolve([]);
       if (!runs.every(insertsAsIs)) return rules.createRuns({ runs, now });
-      // No idempotency key, no debounce: the rows in one transaction, without the rules' program machinery.
-      return transact(() => tx.insertRuns(runs, now)).then(() => {
-        notify();
-        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
-      });
+      return insertAsIs(runs, now).then(() => runs.map((run) => ({ run: insertedRun(run, now), created: true })));
+    },
+
+    createPlainRuns(runs, now, value) {
+      if (runs.length === 0 || !runs.every(insertsAsIs)) return store.createRuns({ runs, now }).then(() => value);
+      return insertAsIs(runs, now).then(() => value);
     },
 
     createPlainRun(run, now, value) {
@@ -277,7 +280,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     for (const x of chosen) counts.add(x.queue, x.status, -1);
     const withHistory = chosen.filter((x) => x.startedAt !== null).map((x) => x.id);
     const steps = stepsByRun(withHistory.length === 0 ? [] : sql.all<StepRow>(c.STEPS_OF_RUNS, { ids: JSON.stringify(withHistory) }).map(toStep));
-    return chosen.map((x) => ({ run: claimedRun(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
+    return chosen.map((x) => ({ run: claimInPlace(x, workerId, lease, now), steps: steps.get(x.id) ?? [] }));
   }
 
   /** Reads the recent claims of the candidates' rate groups not read yet in this claim. */

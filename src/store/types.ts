@@ -319,6 +319,14 @@ export interface Store {
   createPlainRun?<T>(run: NewRun, now: number, value: T): Promise<T>;
 
   /**
+   * Optional fast path for a batch trigger: {@link createRuns} of runs without idempotency key or
+   * debounce (so all created), in one transaction, resolving with `value` once they are committed,
+   * without building the records of createRuns' answer (a batch of 1,000 made 1,000 records nobody
+   * read). A store without it gets createRuns.
+   */
+  createPlainRuns?<T>(runs: readonly NewRun[], now: number, value: T): Promise<T>;
+
+  /**
    * Atomically claims up to `limit` claimable runs for `workerId`, highest priority first, then oldest
    * `runAt`, then id. Claimable: status queued/delayed/waiting with runAt <= now, or running with an
    * expired lease (takeover: attempt + 1; beyond maxAttempts the run fails with a `LeaseExpiredError`

@@ -61,4 +61,16 @@ describe("held runs", () => {
     assert.equal(run.info, null);
     assert.equal(run.id, "a");
   });
+  it("takes the newest buffered runs out, skipping runs that left the buffer, and the oldest still start next", () => {
+    const held = new HeldRuns(() => {});
+    const runs = Array.from({ length: 6 }, (_, i) => held.add(claimed(`b${i}`), 1000, lost));
+    runs[4]!.lose(new Error("canceled")); // released while buffered: its slot is skipped
+    const taken = held.takeNewestBuffered(2);
+    assert.deepEqual(taken.map((r) => r.id), ["b5", "b3"]);
+    assert.ok(taken.every((r) => r.state === "buffered"));
+    for (const r of taken) r.lose(new Error("handed back"));
+    assert.equal(held.buffered, 3);
+    assert.deepEqual([held.nextBuffered()?.id, held.nextBuffered()?.id, held.nextBuffered()?.id, held.nextBuffered()], ["b0", "b1", "b2", undefined]);
+    assert.deepEqual(held.takeNewestBuffered(5), []);
+  });
 });

@@ -19,6 +19,7 @@
 import type { ClaimedRun } from "../../store/types.ts";
 import type { RunInfo } from "../../vocabulary/runs.ts";
 import type { AttemptControl } from "../executor.ts";
+import { BufferedRun } from "./buffered-run.ts";
 
 export type HeldState = "buffered" | "executing" | "lost" | "writing" | "released";
 
@@ -47,8 +48,11 @@ export type LossEffect =
 export class HeldRun implements AttemptControl {
   #state: HeldState = "buffered";
   readonly id: string;
-  /** Let go of once the run's function has returned (see {@link HeldRun.#moveTo}). */
-  #claimed: ClaimedRun | null;
+  /**
+   * In compact form while buffered (buffered-run.ts), the claimed run once asked for; let go of once
+   * the run's function has returned (see {@link HeldRun.#moveTo}).
+   */
+  #claimed: ClaimedRun | BufferedRun | null;
   /** The lease this worker last secured for the run expires at this time (engine clock). */
   leaseUntil: number;
   /** Set on start; let go of on release. */
@@ -62,15 +66,17 @@ export class HeldRun implements AttemptControl {
 
   constructor(claimed: ClaimedRun, leaseUntil: number, observer: HeldRunObserver) {
     this.id = claimed.run.id;
-    this.#claimed = claimed;
+    this.#claimed = BufferedRun.of(claimed);
     this.leaseUntil = leaseUntil;
     this.#observer = observer;
   }
 
   /** The claimed run and its stored steps, while the run is buffered, executing or lost. */
   get claimed(): ClaimedRun {
-    if (this.#claimed === null) throw new Error(`held run ${this.id}: its function has returned, its claim is let go of (a worker bug)`);
-    return this.#claimed;
+    const c = this.#claimed;
+    if (c === null) throw new Error(`held run ${this.id}: its function has returned, its claim is let go of (a worker bug)`);
+    if (c instanceof BufferedRun) return (this.#claimed = c.claimed(this.id));
+    return c;
   }
 
   get state(): HeldState {

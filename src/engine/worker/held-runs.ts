@@ -109,6 +109,16 @@ export class HeldRuns implements HeldRunObserver {
     return undefined;
   }
 
+  /** Up to `n` buffered runs, the newest first, taken out of the buffer (still in state `buffered`). */
+  takeNewestBuffered(n: number): HeldRun[] {
+    const out: HeldRun[] = [];
+    while (out.length < n && this.#buffer.length > this.#head) {
+      const run = this.#buffer.pop();
+      if (run?.state === "buffered") out.push(run);
+    }
+    return out;
+  }
+
   /** Every current holder that is not lost (for heartbeats, stop and lease checks). */
   holders(): HeldRun[] {
     const out: HeldRun[] = [];

@@ -20,6 +20,7 @@ import { createLeaseKeeper } from "./leases.ts";
 import { validateWorkerOptions } from "./options.ts";
 import { createPersist } from "./persist.ts";
 import { Prefetch } from "./prefetch.ts";
+import { handBackSurplus } from "./surplus.ts";
 
 export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Worker {
   const opts = validateWorkerOptions(options, host.tasks);
@@ -85,6 +86,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     if (state === "running") {
       core.turn.startsLeft = Math.max(opts.concurrency, Math.ceil((opts.concurrency + prefetch.size) / 2));
       startBuffered(core);
+      handBackSurplus(core);
       claims.maybeClaim();
     }
     if (!completions.idle) void completions.send();

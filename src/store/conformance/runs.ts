@@ -64,6 +64,45 @@ export function runsConformance(o: ConformanceOptions): void {
         assert.equal((await s.listRuns({})).runs.length, 1);
       }));
 
+    it("createPlainRuns (when the store has it) inserts a batch as createRuns would, in one transaction, and answers with the value", () =>
+      withStore(o, async (s) => {
+        if (s.createPlainRuns === undefined) return;
+        const runs = [newRun({ payload: '{"a":1}', tags: ["x"], queue: "q1" }), newRun({ status: "delayed", runAt: T0 + 1000, priority: 3 }), newRun()];
+        const value = { answer: 42 };
+        assert.equal(await s.createPlainRuns(runs, T0, value), value);
+        const got = await Promise.all(runs.map((r) => s.getRun({ id: r.id })));
+        assert.deepEqual(got.map((g) => [g!.payload, g!.tags, g!.queue, g!.status, g!.runAt, g!.priority, g!.attempt, g!.createdAt]), [
+          ['{"a":1}', ["x"], "q1", "queued", T0, 0, 1, T0],
+          [runs[1]!.payload, [], "default", "delayed", T0 + 1000, 3, 1, T0],
+          [runs[2]!.payload, [], "default", "queued", T0, 0, 1, T0],
+        ]);
+        const counted = (await s.stats()).byStatus;
+        assert.deepEqual([counted.queued, counted.delayed], [2, 1], "counted");
+        const fresh = newRun();
+        await assert.rejects(s.createPlainRuns([fresh, newRun({ id: runs[0]!.id })], T0, null));
+        assert.equal(await s.getRun({ id: fresh.id }), null, "the first run of the failed batch was rolled back");
+        const keyed = newRun({ idempotencyKey: "pk" });
+        await s.createPlainRuns([keyed], T0, null);
+        await s.createPlainRuns([newRun({ idempotencyKey: "pk" })], T0, null);
+        assert.equal((await s.listRuns({})).runs.length, 4, "a run with a key goes the way of createRuns (the second is not created)");
+      }));
+
+    it("a batch of default runs (one task, no options) keeps every payload as given, quotes, backslashes and all", () =>
+      withStore(o, async (s) => {
+        const payloads = ['{"q":"say \\"hi\\""}', '"back\\\\slash"', '{"text":"été ✓ 🚀"}', '[]', '"{\\"a\\",\\"b\\"}"', '"NULL"', "null"];
+        const runs = payloads.map((payload) => newRun({ payload }));
+        const created = await s.createRuns({ runs, now: T0 });
+        assert.ok(created.every((c) => c.created));
+        const got = await Promise.all(runs.map((r) => s.getRun({ id: r.id })));
+        assert.deepEqual(got.map((g) => g!.payload), payloads);
+        assert.deepEqual(got.map((g) => [g!.status, g!.runAt, g!.createdAt, g!.attempt, g!.maxAttempts, g!.tags, g!.priority]), runs.map(() => ["queued", T0, T0, 1, 3, [], 0]));
+        if (s.createPlainRuns !== undefined) {
+          const more = payloads.map((payload) => newRun({ payload, taskId: "other" }));
+          await s.createPlainRuns(more, T0, null);
+          assert.deepEqual((await Promise.all(more.map((r) => s.getRun({ id: r.id })))).map((g) => [g!.payload, g!.taskId]), payloads.map((p) => [p, "other"]));
+        }
+      }));
+
     it("an unexpired idempotency key returns the existing run, per task", () =>
       withStore(o, async (s) => {
         const first = newRun({ idempotencyKey: "k", idempotencyExpiresAt: T0 + 1000, payload: '"first"' });
