@@ -2,7 +2,9 @@
  * Trigger→start latency, idle system, open loop at BENCH_LATENCY_RATE/s (default 200, well below
  * saturation): producer and worker (concurrency 24) in one process, the producer firing on a fixed
  * schedule; each job records now − the moment its trigger/addJob was called. Errand on SQLite
- * (NORMAL and FULL) and on PostgreSQL vs graphile-worker (its default, unbatched configuration).
+ * (NORMAL and FULL) and on PostgreSQL vs graphile-worker (its default, unbatched configuration); and,
+ * for information (no verdict), Errand on PostgreSQL with the worker in another process than the
+ * producer (the two share the machine's monotonic clock).
  * Targets: PostgreSQL p50 ≤ 2 ms, p99 ≤ 10 ms; SQLite p50 ≤ 1 ms.
  * Knobs: BENCH_LATENCY_N (1000 measured + 100 warm-up: the p99 is the 10th worst sample), BENCH_LATENCY_RATE (200), BENCH_ROUNDS (3),
  * BENCH_LATENCY_ONLY (contestants whose name contains one of these, e.g. `PostgreSQL`), BENCH_PG_BASE (the
@@ -55,6 +57,10 @@ try {
         runInChild<Latencies>("errand", "latency", { target: { kind: "postgres", url: await server.freshDatabase(`lat_e_${r}`) }, n, perSec, warmup }).result,
     },
     {
+      name: "Errand, PostgreSQL, worker in another process",
+      run: async (r) => runInChild<Latencies>("errand", "latencyApart", { url: await server.freshDatabase(`lat_a_${r}`), n, perSec, warmup }).result,
+    },
+    {
       name: "graphile-worker 0.17.3, PostgreSQL",
       run: async (r) => runInChild<Latencies>("graphile", "latency", { url: await server.freshDatabase(`lat_g_${r}`), n, perSec, warmup }).result,
     },
@@ -80,6 +86,7 @@ try {
   const g99 = medianOf(g, (x) => x.p99);
   const targets: Record<string, string> = {
     "Errand, PostgreSQL": "≤ 2 ms / ≤ 10 ms",
+    "Errand, PostgreSQL, worker in another process": "— (information)",
     "Errand, SQLite NORMAL": "≤ 1 ms / –",
     "Errand, SQLite FULL": "≤ 1 ms / –",
   };

@@ -11,7 +11,7 @@ import { deferred, nowMs, memoryAfterGcMiB, waitUntil, type MemoryReading } from
 import { percentile } from "../stats.ts";
 import { openLoop } from "../open-loop.ts";
 import { analyze } from "../pg-analyze.ts";
-import type { Channel } from "../child.ts";
+import { runInChild, type Channel } from "../child.ts";
 import { rate, noopPayload, type Latencies, type Rate } from "./types.ts";
 
 export type Synchronous = "NORMAL" | "FULL";
@@ -155,6 +155,50 @@ export async function latency(a: { target: Target; n: number; perSec: number; wa
     await close();
   }
   return { n: samples.length, targetPerSec: a.perSec, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
+}
+
+/** Milliseconds on the system's monotonic clock: the same clock in every process of this machine. */
+const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Trigger→start latency with the worker in ANOTHER process (PostgreSQL): this process triggers on the
+ * open-loop schedule and nothing else; the worker process (concurrency 24, {@link latencyWorker}) records
+ * each run's start − its trigger call on the machine's monotonic clock. What a deployment with separate
+ * web and worker processes sees: the run reaches the worker by the store's notification and a claim.
+ */
+export async function latencyApart(a: { url: string; n: number; perSec: number; warmup: number }): Promise<Latencies> {
+  const total = a.n + a.warmup;
+  const child = runInChild<Latencies>("errand", "latencyWorker", { url: a.url, n: a.n, warmup: a.warmup });
+  const { engine, task, close } = await open({ kind: "postgres", url: a.url }, () => {});
+  try {
+    await child.channel.next("ready");
+    await openLoop(total, a.perSec, (i) => void engine.trigger(task, { i, t: monoMs() }));
+    return await child.result;
+  } finally {
+    await close();
+  }
+}
+
+/** The worker process of {@link latencyApart}: says `ready` once its worker runs, returns the latencies of `n` runs after `warmup`. */
+export async function latencyWorker(a: { url: string; n: number; warmup: number }, channel: Channel): Promise<Latencies> {
+  const samples: number[] = [];
+  let seen = 0;
+  const all = deferred();
+  const { engine, close } = await open({ kind: "postgres", url: a.url }, (p) => {
+    const d = monoMs() - (p.t ?? 0);
+    if (p.i >= a.warmup) samples.push(d);
+    if (++seen === a.n + a.warmup) all.resolve();
+  });
+  const worker = engine.worker({ concurrency: 24 });
+  try {
+    await worker.start();
+    channel.send({ type: "ready" });
+    await all.promise;
+  } finally {
+    await worker.stop();
+    await close();
+  }
+  return { n: samples.length, targetPerSec: 0, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
 }
 
 /** What one worker process of a scale-out run did: runs executed, and its CPU time (ms) from `go` to `stop`. */
