@@ -6,7 +6,7 @@
  * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
-import { insertedRun, insertsAsIs } from "../store/records.ts";
+import { claimedRun, insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -23,6 +23,7 @@ import { ClaimStatements } from "./claim-statements.ts";
 import { createTx, insertOneParams, insertParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
+import { INSERT_CLAIMED_RUN } from "./sql-claimed-insert.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -79,6 +80,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
   const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
   const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
+  const insertClaimed = named("insert_claimed", INSERT_CLAIMED_RUN);
   const triggers = new TriggerQueue(async (runs, nows) => {
     if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
     else await pool.query(insertMany, [...insertParams(runs, nows), r.channel]);
@@ -168,6 +170,18 @@ export function postgresStore(options: PostgresStoreOptions): Store {
         return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
       }
       return rules.createRuns({ runs, now });
+    },
+
+    // A trigger handed to an idle worker of this process: inserted claimed, or queued when a claim
+    // would take another run first (sql-claimed-insert.ts). One statement on the pool, not through
+    // the trigger queue: a worker takes at most one such run per free slot.
+    async createClaimedRun({ run, workerId, queues, taskIds, leaseMs, now }) {
+      const lease = now + leaseMs;
+      const res = await guard(() =>
+        pool.query<{ claimed: boolean }>(insertClaimed, [...insertOneParams(run, now), r.channel, queues, taskIds, workerId, lease]),
+      );
+      if (res.rows[0]?.claimed !== true) return null;
+      return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
     },
 
     async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {
