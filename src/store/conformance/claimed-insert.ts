@@ -32,19 +32,12 @@ function withClaimedInsert(o: ConformanceOptions, t: TestContext, fn: (s: Store)
   });
 }
 
-/**
- * A listener that has heard every notification of its warm-up (PostgreSQL's LISTEN is set up
- * asynchronously): each warm-up insert notifies once, so it waits until it heard as many as it made.
- */
+/** A listener that has heard a notification (PostgreSQL's LISTEN is set up asynchronously). */
 async function warmListener(s: Store): Promise<ReturnType<typeof listen>> {
   const l = listen(s);
-  let made = 0;
-  for (let tries = 0; l.count() === 0 || l.count() < made; tries++) {
+  for (let tries = 0; l.count() === 0; tries++) {
     if (tries >= 250) throw new Error("subscribe: no `available` notification within 5 s of createRuns");
-    if (l.count() === 0) {
-      await s.createRuns({ runs: [newRun({ queue: "warm-up" })], now: T0 - 30 });
-      made++;
-    }
+    await s.createRuns({ runs: [newRun({ queue: "warm-up" })], now: T0 - 30 });
     await new Promise((r) => setTimeout(r, 20));
   }
   return l;
@@ -124,22 +117,18 @@ export function claimedInsertConformance(o: ConformanceOptions): void {
         assert.equal(st.byStatus.completed, 1);
       }));
 
-    it("a due run the worker's claim would take first is never overtaken: the run is inserted queued and notified; claimed, it is not notified", (t) =>
+    // That a run inserted claimed notifies nobody is checked by the engine's tests (an idle worker
+    // that heard a notification would claim): notifications carry no identity to count them by here.
+    it("a due run the worker's claim would take first is never overtaken: the run is inserted queued and notified", (t) =>
       withClaimedInsert(o, t, async (s) => {
         const heard = await warmListener(s); // its warm-up runs are in queue "warm-up", which the worker below does not serve
         const only = { queues: ["default"] };
         try {
-          let before = heard.count();
-          let next = heard.next("a plain trigger");
           assert.ok((await insertClaimed(s, newRun(), T0 - 20, only)) !== null);
-          await s.createRuns({ runs: [newRun({ queue: "warm-up" })], now: T0 - 20 });
-          await next;
-          assert.equal(heard.count(), before + 1, "the claimed insert notified nobody (notifications arrive in commit order)");
           const older = newRun({ runAt: T0 - 10 });
           await s.createRuns({ runs: [older], now: T0 - 10 });
           const run = newRun();
-          before = heard.count();
-          next = heard.next("the queued insert");
+          const next = heard.next("the queued insert");
           assert.equal(await insertClaimed(s, run, T0, only), null);
           await next;
           const stored = (await s.getRun({ id: run.id }))!;
