@@ -173,13 +173,19 @@ export function postgresStore(options: PostgresStoreOptions): Store {
     },
 
     // A trigger handed to an idle worker of this process: inserted claimed, or queued when a claim
-    // would take another run first (sql-claimed-insert.ts). One statement on the pool, not through
-    // the trigger queue: a worker takes at most one such run per free slot.
+    // would take another run first (sql-claimed-insert.ts). It counts as one of the plain triggers'
+    // statements in flight; when those are all busy it is a plain trigger (queued, notified,
+    // combined with the others), so that a stall opens no connection for it either.
     async createClaimedRun({ run, workerId, queues, taskIds, leaseMs, now }) {
       const lease = now + leaseMs;
-      const res = await guard(() =>
+      const sent = triggers.tryAlone(() =>
         pool.query<{ claimed: boolean }>(insertClaimed, [...insertOneParams(run, now), r.channel, queues, taskIds, workerId, lease]),
       );
+      if (sent === null) {
+        await guard(() => triggers.add([run], now));
+        return null;
+      }
+      const res = await guard(() => sent);
       if (res.rows[0]?.claimed !== true) return null;
       return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
     },

@@ -328,7 +328,8 @@ export interface Store {
    * takeover) or a ready run (queued, delayed or waiting, due, not past its ttl) with priority ≥ the
    * run's, in a queue without a concurrency or rate limit. Otherwise, and when the run's own queue has
    * a concurrency or rate limit, it inserts the run as {@link createRuns} would (queued, notified) and
-   * returns null: the worker claims as usual. Either way the run is committed when the promise
+   * returns null: the worker claims as usual. A store may also do so when it is busy (PostgreSQL: when
+   * its plain triggers' statements in flight are all taken). Either way the run is committed when the promise
    * resolves; when it rejects nothing was committed (or, after a connection error, the outcome is
    * unknown, as for createRuns).
    *
