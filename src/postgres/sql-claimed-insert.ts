@@ -19,9 +19,10 @@ const WORKERS_RUNS = `($19::text[] IS NULL OR queue = ANY($19::text[])) AND ($20
       AND queue NOT IN (SELECT name FROM :S.queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)`;
 
 /** A ready run of the worker's a claim would take before a run of priority $7 made at $9 (claim order: priority, run_at, id). */
-const readyBefore = (priority: string) => `EXISTS (
-    SELECT 1 FROM :S.runs WHERE status IN ('queued', 'delayed', 'waiting') AND ${priority} AND run_at <= $9::bigint
-      AND (expires_at IS NULL OR expires_at > $9::bigint OR started_at IS NOT NULL) AND ${WORKERS_RUNS})`;
+const readyBefore = (priority: string) => `(
+    SELECT true FROM :S.runs WHERE status IN ('queued', 'delayed', 'waiting') AND ${priority} AND run_at <= $9::bigint
+      AND (expires_at IS NULL OR expires_at > $9::bigint OR started_at IS NOT NULL) AND ${WORKERS_RUNS}
+    ORDER BY priority DESC, run_at, id LIMIT 1) IS NOT NULL`;
 
 /**
  * $1 … $17 as `insertOneParams` (tx.ts; $5 'queued', $9 the time of insert), $18 the channel, $19 the
@@ -31,12 +32,16 @@ const readyBefore = (priority: string) => `EXISTS (
  * worker's runs has expired (a claim takes those over first); no due run of the worker's comes
  * before this one. The probes walk the partial indexes a claim walks (runs_claim: priority equal
  * and due, then any higher priority; runs_running up to now), so on an idle system they read
- * nothing. Claimed, the row is what the claim statement (claim-sql.ts) would leave: running,
+ * nothing. The ready probes are scalar sub-selects in claim order (`ORDER BY … LIMIT 1`), not
+ * EXISTS (which drops the order): the generic plan then walks the index; with EXISTS the planner's
+ * guess that a third of the table is due made it a sequential scan, 6–8 ms at 20k delayed runs. `go`
+ * is MATERIALIZED: read four times, it would otherwise be inlined and probed four times. Claimed, the
+ * row is what the claim statement (claim-sql.ts) would leave: running,
  * leased, started now, attempt 1; the counters get +1 running, as a claim's queued → running
  * nets. Not claimed: the row is a plain trigger's, and the statement notifies.
  */
 export const INSERT_CLAIMED_RUN = `
-WITH go AS (
+WITH go AS MATERIALIZED (
   SELECT NOT EXISTS (SELECT 1 FROM :S.queues WHERE name = $3::text AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL))
     AND NOT EXISTS (
       SELECT 1 FROM :S.runs WHERE status = 'running' AND lease_expires_at <= $9::bigint AND attempt < max_attempts AND ${WORKERS_RUNS})
