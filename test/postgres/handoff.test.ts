@@ -162,6 +162,56 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
     }
   });
 
+  it("a handed-over run is canceled, heartbeated and reports progress as a claimed one", { timeout: 120_000 }, async () => {
+    const url = await freshDatabase("errand_handoff");
+    const c = counted(postgresStore({ connectionString: url }));
+    let began!: () => void;
+    const running = new Promise<void>((resolve) => (began = resolve));
+    const waiter = defineTask({
+      id: "waiter",
+      run: async (_: null, ctx) => {
+        ctx.progress(0.5, "half");
+        began();
+        await new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+      },
+    });
+    const engine = createEngine({ store: c.store, tasks: [echo, waiter] });
+    try {
+      const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000, leaseMs: 300 });
+      const progress: number[] = [];
+      const canceled: string[] = [];
+      w.on("run:progress", (e) => progress.push(e.progress));
+      w.on("run:canceled", (e) => canceled.push(e.run.id));
+      await w.start();
+      while (c.asked === 0) {
+        await engine.runs.wait((await engine.trigger(echo, { n: 0 })).id, { timeoutMs: 30_000 });
+        await turns();
+      }
+      const asked = c.asked;
+      const h = await engine.trigger(waiter, null);
+      assert.equal(c.asked, asked + 1);
+      assert.ok(c.handed.at(-1) !== null, "handed over");
+      await running;
+      // Its heartbeats renew its lease, over several lease periods.
+      const leased = (await c.store.getRun({ id: h.id }))!;
+      let later = leased;
+      while (later.leaseExpiresAt! < leased.leaseExpiresAt! + 900) {
+        await new Promise((r) => setTimeout(r, 50));
+        later = (await c.store.getRun({ id: h.id }))!;
+      }
+      assert.equal(later.status, "running");
+      assert.equal(later.workerId, w.id);
+      assert.equal(later.attempt, 1, "never taken over");
+      await engine.runs.cancel(h.id);
+      while (canceled.length === 0) await turns(1);
+      assert.deepEqual(canceled, [h.id]);
+      assert.deepEqual(progress, [0.5]);
+      assert.equal((await engine.runs.get(h.id))!.status, "canceled");
+    } finally {
+      await engine.close();
+    }
+  });
+
   it("a failed insert rejects the trigger and gives the slot back", { timeout: 120_000 }, async () => {
     const url = await freshDatabase("errand_handoff");
     const c = counted(postgresStore({ connectionString: url }));
