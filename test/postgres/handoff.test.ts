@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { postgresStore } from "errand/postgres";
-import { createEngine, defineTask } from "../../src/engine/index.ts";
+import { createEngine, defineTask, type Engine } from "../../src/engine/index.ts";
 import type { ClaimedRun, Store } from "../../src/store/types.ts";
 import { freshDatabase, stopTestPgServer } from "../support/pg.ts";
 
@@ -23,8 +23,11 @@ function counted(store: Store) {
     handed: [] as (ClaimedRun | null)[],
     asked: 0,
     failNext: null as Error | null,
+    /** `available` notifications heard (the first says LISTEN holds: the store says it on connecting). */
+    heard: 0,
     store: null as unknown as Store,
   };
+  store.subscribe(() => c.heard++);
   c.store = {
     ...store,
     claimRuns(p) {
@@ -52,6 +55,19 @@ const turns = async (n = 5) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/**
+ * Once LISTEN holds (the store's first `available`, which makes the worker claim once), triggers
+ * until one is handed over: from then on the worker is idle between runs, and nothing but the test's
+ * own triggers (and a poll a minute away) makes it claim.
+ */
+async function untilHandedOver(c: ReturnType<typeof counted>, engine: Engine): Promise<void> {
+  while (c.heard === 0) await new Promise((r) => setTimeout(r, 10));
+  do {
+    await engine.runs.wait((await engine.trigger(echo, { n: 0 })).id, { timeoutMs: 30_000 });
+    await turns();
+  } while (c.handed.length === 0 || c.handed.at(-1) === null);
+}
+
 const echo = defineTask({ id: "echo", run: (p: { n: number }) => p.n });
 
 describe("engine on PostgreSQL: a trigger handed to an idle local worker", () => {
@@ -66,12 +82,7 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
       w.on("run:started", (e) => started.push(e.run.id));
       w.on("run:completed", (e) => completed.push(e.run.id));
       await w.start();
-      // Until one trigger went the handover's way (the first claim may be in flight at first).
-      while (c.asked === 0) {
-        const h = await engine.trigger(echo, { n: 0 });
-        await engine.runs.wait(h.id, { timeoutMs: 30_000 });
-        await turns();
-      }
+      await untilHandedOver(c, engine);
       const claims = c.claims;
       const asked = c.asked;
       const ids: string[] = [];
@@ -110,9 +121,12 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
       const startedIds: string[] = [];
       w.on("run:started", (e) => startedIds.push(e.run.id));
       await w.start();
+      await untilHandedOver(c, a);
+      startedIds.length = 0;
+      const claims = c.claims;
       const early = await b.trigger(echo, { n: 1 }, { delayMs: 1000 }); // another process's delayed run
       // Its notification made the worker claim (nothing due yet); wait until that claim is over.
-      while (c.claims < 2) await turns(1);
+      while (c.claims === claims) await turns(1);
       await c.lastClaim;
       await turns();
       now += 1000; // the delayed run is due; nothing tells the worker
@@ -136,10 +150,7 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
     try {
       const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000 });
       await w.start();
-      while (c.asked === 0) {
-        await engine.runs.wait((await engine.trigger(echo, { n: 0 })).id, { timeoutMs: 30_000 });
-        await turns();
-      }
+      await untilHandedOver(c, engine);
       const asked = c.asked;
       const inFlight = engine.trigger(echo, { n: 1 });
       assert.equal(c.asked, asked + 1, "handed over");
@@ -183,10 +194,7 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
       w.on("run:progress", (e) => progress.push(e.progress));
       w.on("run:canceled", (e) => canceled.push(e.run.id));
       await w.start();
-      while (c.asked === 0) {
-        await engine.runs.wait((await engine.trigger(echo, { n: 0 })).id, { timeoutMs: 30_000 });
-        await turns();
-      }
+      await untilHandedOver(c, engine);
       const asked = c.asked;
       const h = await engine.trigger(waiter, null);
       assert.equal(c.asked, asked + 1);
@@ -219,10 +227,7 @@ describe("engine on PostgreSQL: a trigger handed to an idle local worker", () =>
     try {
       const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000 });
       await w.start();
-      while (c.asked === 0) {
-        await engine.runs.wait((await engine.trigger(echo, { n: 0 })).id, { timeoutMs: 30_000 });
-        await turns();
-      }
+      await untilHandedOver(c, engine);
       const boom = new Error("insert refused");
       c.failNext = boom;
       await assert.rejects(engine.trigger(echo, { n: 1 }), (e) => e === boom);
