@@ -14,6 +14,9 @@
  *   to node-postgres (the engine's and the store's JavaScript before the statement goes out), and →
  *   the driver's callback for it (the server's answer, before any promise of the store or the engine
  *   settles); "insert" − "answered" is how much later the notification is heard than the answer.
+ * - handed start (runs a trigger handed straight to the idle worker, inserted already claimed:
+ *   `Store.createClaimedRun`; they have no notification, wake or claim): the insert's answer → the
+ *   task function called. Their "sent" and "answered" are those of that insert.
  *
  * A run's wake and claim phases are those of the claim that returned it, its notification the last
  * one heard before that claim was asked. Also prints the WAL fsyncs per run over the loop (the claim
@@ -40,7 +43,7 @@ const perSec = envInt("BENCH_LATENCY_RATE", 200);
 const warmup = 100;
 const R = rounds();
 const noFsync = process.env["BENCH_LATENCY_NOFSYNC"] === "1";
-const PHASES = ["total", "insert", "wake", "claim", "start", "resolved", "sent", "answered"] as const;
+const PHASES = ["total", "insert", "wake", "claim", "start", "handed start", "resolved", "sent", "answered"] as const;
 
 /** When each one-run trigger's INSERT (named `errand_insert_one_…`) was handed to the driver and answered, by run id. */
 const insertSent = new Map<string, number>();
@@ -49,7 +52,8 @@ type Query = (this: unknown, config: unknown, values?: unknown, callback?: unkno
 const query = pg.Client.prototype.query as unknown as Query;
 (pg.Client.prototype as unknown as { query: Query }).query = function (config, values, callback) {
   const name = typeof config === "object" && config !== null ? (config as { name?: unknown }).name : undefined;
-  if (typeof name !== "string" || !name.startsWith("errand_insert_one") || !Array.isArray(values)) return query.call(this, config, values, callback);
+  const timed = typeof name === "string" && (name.startsWith("errand_insert_one") || name.startsWith("errand_insert_claimed"));
+  if (!timed || !Array.isArray(values)) return query.call(this, config, values, callback);
   const id = String(values[0]);
   insertSent.set(id, nowMs());
   if (typeof callback === "function") {
@@ -69,6 +73,10 @@ interface Round {
   readonly fsyncsPerRun: number;
   /** Connections opened to the database during the loop (pg_stat_database.sessions). */
   readonly sessions: number;
+  /** Claims asked per run, over the loop (warm-up included). */
+  readonly claimsPerRun: number;
+  /** Runs (after the warm-up) handed to the worker by their trigger, inserted claimed. */
+  readonly handed: number;
 }
 
 async function sessions(url: string): Promise<number> {
@@ -106,7 +114,18 @@ async function round(server: PgServer, r: number): Promise<Round> {
   });
   const claimOf = new Map<string, { asked: number; back: number; heard: number }>();
   const claimRuns = store.claimRuns.bind(store);
+  let claims = 0;
+  const handedIds = new Set<string>();
+  const createClaimedRun = store.createClaimedRun?.bind(store);
+  if (createClaimedRun !== undefined) {
+    store.createClaimedRun = async (p) => {
+      const out = await createClaimedRun(p);
+      if (out !== null) handedIds.add(out.run.id);
+      return out;
+    };
+  }
   store.claimRuns = async (p) => {
+    claims++;
     const asked = nowMs();
     const lastHeard = heard.length === 0 ? Number.NaN : heard[heard.length - 1]!;
     const out = await claimRuns(p);
@@ -162,6 +181,10 @@ async function round(server: PgServer, r: number): Promise<Round> {
     const answered = insertAnswered.get(s.id);
     if (sent !== undefined) phases.sent.push(sent - s.t);
     if (answered !== undefined) phases.answered.push(answered - s.t);
+    if (handedIds.has(s.id) && c === undefined) {
+      if (answered !== undefined) phases["handed start"].push(s.at - answered);
+      continue;
+    }
     if (c === undefined) continue;
     // A claim that was asked before this run's notification came (a poll, an earlier wake) has no wake phase.
     if (c.heard >= s.t) {
@@ -175,7 +198,9 @@ async function round(server: PgServer, r: number): Promise<Round> {
   insertAnswered.clear();
   await server.dropDatabase(`latpath_${r}`).catch(() => {});
   // Minus the one session that read sessions0 (counted when it ended).
-  return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total, sessions: sessions1 - sessions0 - 1 };
+  let handed = 0;
+  for (const [i, s] of started) if (i >= warmup && handedIds.has(s.id)) handed++;
+  return { phases, fsyncsPerRun: (wal1.fsyncs - wal0.fsyncs) / total, sessions: sessions1 - sessions0 - 1, claimsPerRun: claims / total, handed };
 }
 
 function print(label: string, results: readonly Round[]): void {
@@ -190,6 +215,8 @@ function print(label: string, results: readonly Round[]): void {
   }
   console.log(`WAL fsyncs per run (server-wide, every process): ${results.map((x) => x.fsyncsPerRun.toFixed(2)).join(" / ")}`);
   console.log(`connections opened during the loop (the store's, ended or not): ${results.map((x) => x.sessions).join(" / ")}`);
+  console.log(`runs handed over by their trigger (of ${n}): ${results.map((x) => x.handed).join(" / ")}`);
+  console.log(`claims asked per run: ${results.map((x) => x.claimsPerRun.toFixed(2)).join(" / ")}`);
 }
 
 const server = await startPgServer();

@@ -8,6 +8,7 @@ import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
 import { taskInternals } from "./define-task.ts";
 import { pauseOf } from "./clock.ts";
 import { createDurableHost } from "./durable-host.ts";
+import { createLocalHandoff } from "./local-handoff.ts";
 import { Emitter } from "./emitter.ts";
 import { eventTable } from "./listeners.ts";
 import { createRunsApi } from "./runs-api.ts";
@@ -66,6 +67,9 @@ export function createEngine(options: EngineOptions): Engine {
     tasks.set(t.id, t);
   });
   const events = eventTable(tasks.values(), (t) => taskInternals(t)!.on);
+  const unlimitedQueues = new Set(queueConfigs(tasks.values()).filter((c) => c.concurrencyLimit === null && (c.rateLimit ?? null) === null).map((c) => c.name));
+  // Single triggers handed straight to an idle worker of this engine (local-handoff.ts).
+  const handoff = createLocalHandoff(store, unlimitedQueues);
 
   const now = () => clock();
   const pause = pauseOf(clock);
@@ -150,10 +154,15 @@ export function createEngine(options: EngineOptions): Engine {
     return insertOne(run, t);
   };
 
-  /** One run: the store's plain fast path when it has one and the run qualifies (see {@link plainHandle}), else createRuns. */
+  /**
+   * One run: handed to an idle local worker when one takes it (local-handoff.ts), else the store's
+   * plain fast path when it has one and the run qualifies (see {@link plainHandle}), else createRuns.
+   */
   const insertOne = (run: NewRun, t: number): Promise<RunHandle<never>> => {
     try {
       if (tracing()) return createRuns([run], t).then(firstHandle);
+      const handed = handoff.tryHandOff(run, t);
+      if (handed !== null) return handed;
       const handle = store.createPlainRun === undefined ? null : plainHandle(run);
       if (handle !== null) return store.createPlainRun!(run, t, handle);
       return store.createRuns({ runs: [run], now: t }).then(firstHandle);
@@ -190,6 +199,8 @@ export function createEngine(options: EngineOptions): Engine {
       createDurableHost({ store, workerId, now, triggerChildren, onProgress, tokenUrl, limits, ...(pause === undefined ? {} : { pause }) }),
     local,
     createScheduler: () => createScheduler(scheduleDeps),
+    handoffs: handoff.targets,
+    unlimitedQueues,
   };
 
   const runs = createRunsApi({ store, now, ready, local, known: new Set(tasks.keys()) });

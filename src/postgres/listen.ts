@@ -1,7 +1,7 @@
 /**
  * LISTEN for the store's channel on a dedicated connection, reconnecting with backoff after errors
- * (e.g. a server restart). After a reconnect listeners hear `available` once, so workers re-poll for
- * anything they may have missed while disconnected.
+ * (e.g. a server restart). Once LISTEN holds (the first time too) listeners hear `available` once, so
+ * workers claim anything notified before it (while connecting, or while disconnected).
  */
 import type { StoreNotification } from "../store/types.ts";
 import type { PgListenClientLike } from "./driver.ts";
@@ -71,11 +71,13 @@ export function createListener(options: ListenOptions): Listening {
           await end();
           return;
         }
-        const wasReconnect = retryMs > 100;
         client = c;
         endCurrent = end;
         retryMs = 100;
-        if (wasReconnect) emit({ kind: "available", queue: null });
+        // Whatever was notified before LISTEN took effect went unheard: after a reconnect, and on the
+        // first connection too (a worker's first claim can run before a trigger whose notification
+        // came before LISTEN: that run waited for the poll).
+        emit({ kind: "available", queue: null });
       } catch {
         await opened?.end().catch(() => {});
         scheduleReconnect();

@@ -6,7 +6,7 @@
  * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
-import { insertedRun, insertsAsIs } from "../store/records.ts";
+import { claimedRun, insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -24,6 +24,7 @@ import { createTx, insertOneParams } from "./tx.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
 import { TriggerQueue } from "./trigger-queue.ts";
 import { batchInsert } from "./insert-batch.ts";
+import { INSERT_CLAIMED_RUN } from "./sql-claimed-insert.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -81,6 +82,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
   const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
   const insertDefault = named("insert_default", q.INSERT_DEFAULT_RUNS_NOTIFY);
+  const insertClaimed = named("insert_claimed", INSERT_CLAIMED_RUN);
   const triggers = new TriggerQueue(async (runs, nows) => {
     if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
     else await pool.query(...batchInsert(runs, nows, { general: insertMany, defaults: insertDefault }, r.channel));
@@ -176,6 +178,24 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (runs.length > 0 && runs.every(insertsAsIs)) await guard(() => triggers.add(runs, now));
       else await store.createRuns({ runs, now });
       return value;
+    },
+
+    // A trigger handed to an idle worker of this process: inserted claimed, or queued when a claim
+    // would take another run first (sql-claimed-insert.ts). It counts as one of the plain triggers'
+    // statements in flight; when those are all busy it is a plain trigger (queued, notified,
+    // combined with the others), so that a stall opens no connection for it either.
+    async createClaimedRun({ run, workerId, queues, taskIds, leaseMs, now }) {
+      const lease = now + leaseMs;
+      const sent = triggers.tryAlone(() =>
+        pool.query<{ claimed: boolean }>(insertClaimed, [...insertOneParams(run, now), r.channel, queues, taskIds, workerId, lease]),
+      );
+      if (sent === null) {
+        await guard(() => triggers.add([run], now));
+        return null;
+      }
+      const res = await guard(() => sent);
+      if (res.rows[0]?.claimed !== true) return null;
+      return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
     },
 
     async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {

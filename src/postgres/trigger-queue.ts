@@ -58,6 +58,19 @@ export class TriggerQueue {
     });
   }
 
+  /**
+   * Sends `statement` as one of the statements in flight when one is free and no trigger waits; else
+   * null, and nothing is sent (the caller goes another way). For a statement of its own that must not
+   * open a connection of its own under a stall either (the handover's claimed insert, store.ts).
+   */
+  tryAlone<T>(statement: () => Promise<T>): Promise<T> | null {
+    if (this.#inFlight >= this.#limit || this.#waiting.length > 0) return null;
+    this.#inFlight++;
+    const sent = statement();
+    sent.then(this.#done, this.#done);
+    return sent;
+  }
+
   /** Resolves when no statement is in flight and none waits (the store closes). */
   drained(): Promise<void> {
     if (this.#inFlight === 0 && this.#waiting.length === 0) return Promise.resolve();

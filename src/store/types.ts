@@ -327,6 +327,39 @@ export interface Store {
   createPlainRuns?<T>(runs: readonly NewRun[], now: number, value: T): Promise<T>;
 
   /**
+   * Optional: a trigger handed straight to an idle worker of the caller's process. Inserts ONE run,
+   * in one durable commit, already claimed by `workerId` when nothing a claim by that worker
+   * (`queues`, `taskIds` as in {@link claimRuns}) would take first exists, and returns it as
+   * claimRuns would have: status `running`, attempt 1, `startedAt` = `updatedAt` = `now`,
+   * `leaseExpiresAt` = `now + leaseMs`, counters as after a claim, no steps; no `available`
+   * notification (no other worker may take it). "Would take first": a run whose lease expired (a
+   * takeover) or a ready run (queued, delayed or waiting, due, not past its ttl) with priority ≥ the
+   * run's, in a queue without a concurrency or rate limit. Otherwise, and when the run's own queue has
+   * a concurrency or rate limit, it inserts the run as {@link createRuns} would (queued, notified) and
+   * returns null: the worker claims as usual. A store may also do so when it is busy (PostgreSQL: when
+   * its plain triggers' statements in flight are all taken). Either way the run is committed when the promise
+   * resolves; when it rejects nothing was committed (or, after a connection error, the outcome is
+   * unknown, as for createRuns).
+   *
+   * The order kept is that of runs committed before the insert's statement began (its snapshot): a
+   * run committed concurrently, by another process or by another trigger in flight in this one, has no
+   * order against it (as for two concurrent createRuns). Time comes from the caller (`now`).
+   *
+   * The caller passes only runs the claim path treats plainly: inserted as they are (no idempotency
+   * key, no debounce), without tags, status `queued` with `runAt <= now`, no concurrency key.
+   */
+  createClaimedRun?(p: {
+    readonly run: NewRun;
+    readonly workerId: string;
+    /** The worker's queues (null = every queue). */
+    readonly queues: readonly string[] | null;
+    /** The worker's tasks (null = every task). */
+    readonly taskIds: readonly string[] | null;
+    readonly leaseMs: number;
+    readonly now: number;
+  }): Promise<ClaimedRun | null>;
+
+  /**
    * Atomically claims up to `limit` claimable runs for `workerId`, highest priority first, then oldest
    * `runAt`, then id. Claimable: status queued/delayed/waiting with runAt <= now, or running with an
    * expired lease (takeover: attempt + 1; beyond maxAttempts the run fails with a `LeaseExpiredError`

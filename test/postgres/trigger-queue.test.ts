@@ -124,6 +124,28 @@ describe("postgres trigger queue", () => {
     assert.equal(sent.length, 2);
     assert.deepEqual(done.settled, ["read ECONNRESET", "read ECONNRESET"]);
   });
+
+  it("tryAlone sends a statement of its own only in a free place, and it counts as one in flight", async () => {
+    const { queue, sent } = recorded(2);
+    let release!: () => void;
+    const own = queue.tryAlone(() => new Promise<void>((resolve) => (release = resolve)));
+    assert.ok(own !== null, "a place was free");
+    const first = queue.add([newRun({ id: "a" })], T0);
+    assert.equal(sent.length, 1, "the second place");
+    assert.equal(queue.tryAlone(() => Promise.resolve()), null, "both places taken: nothing sent");
+    const waiting = queue.add([newRun({ id: "b" })], T0);
+    release();
+    await own;
+    await tick();
+    assert.equal(sent.length, 2, "the freed place went to the waiting trigger");
+    assert.equal(queue.tryAlone(() => Promise.resolve()), null, "none free again");
+    sent[0]!.resolve();
+    sent[1]!.resolve();
+    await Promise.all([first, waiting]);
+    const alone = queue.tryAlone(() => Promise.resolve("x"));
+    assert.equal(await alone, "x");
+    await queue.drained();
+  });
 });
 
 describe("postgres store: plain triggers on a real server", () => {

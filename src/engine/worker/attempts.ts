@@ -21,7 +21,7 @@ export function startBuffered(w: WorkerCore): void {
   if (w.held.buffered === 0) return;
   const now = w.host.now();
   if (w.held.mayExpire(now)) void w.leases.expireOwn(now); // a buffered run whose lease expired (blocked loop) goes back unstarted
-  while (w.state === "running" && w.held.running < w.opts.concurrency) {
+  while (w.state === "running" && w.held.running + w.slots.reserved < w.opts.concurrency) {
     if (w.turn.startsLeft <= 0) {
       w.bell.ring();
       return;
@@ -34,6 +34,22 @@ export function startBuffered(w: WorkerCore): void {
     const report = startAttempt(w, run);
     if (report !== null) settle(w, run, report);
   }
+}
+
+/**
+ * Starts a run a trigger handed over (handoff.ts) in the slot reserved for it, outside the buffer's
+ * order and the turn's budget. A worker that is no longer running leaves it buffered: its stop hands
+ * it back with the buffer.
+ */
+export function startHandedOver(w: WorkerCore, h: HeldRun): void {
+  const now = w.host.now();
+  if (w.held.mayExpire(now)) void w.leases.expireOwn(now); // the insert took longer than the lease: it goes back unstarted
+  if (w.state !== "running" || h.state !== "buffered") {
+    w.bell.ring();
+    return;
+  }
+  const report = startAttempt(w, h);
+  if (report !== null) settle(w, h, report);
 }
 
 /** Starts `h`; returns its report when the attempt was decided at once, else null (it settles later). */
@@ -95,16 +111,28 @@ function timeoutError(this: void, run: HeldRun, ms: number): TaskTimeoutError {
 /** An attempt is decided: its slot is freed (the caller starts the next buffered run), its outcome written. */
 function settle(w: WorkerCore, h: HeldRun, report: AttemptReport): void {
   w.prefetch.observe(w.host.now() - h.startedAt);
+  const d = report.decision;
+  const quiet = d.kind === "completed" && h.state === "executing" && freesNothing(w, h);
   const write = h.settled(true);
   for (const e of report.hookErrors) w.reportError(e);
   if (!write) return;
-  const d = report.decision;
   if (d.kind === "completed") {
+    if (quiet) w.quietReleases.add(h.id);
     w.completions.add({ run: h, output: d.output, outputJson: d.outputJson });
     w.bell.ring();
     return;
   }
   void writeOutcome(w, h, d);
+}
+
+/**
+ * Whether the completion of `h` can make no other run claimable: its queue is one this engine
+ * configures without a concurrency or rate limit (a run of a limited queue frees a place under the
+ * limit), and it has no parent (its completion may wake a waiting parent).
+ */
+function freesNothing(w: WorkerCore, h: HeldRun): boolean {
+  const run = h.claimed.run;
+  return run.parentRunId === null && w.host.unlimitedQueues?.has(run.queue) === true;
 }
 
 /** Retries, failures and suspensions: one store call each (retried on transient errors). */

@@ -1,7 +1,8 @@
 /**
  * The claiming side of a worker's loop: whether something happened that may have made runs claimable
- * (a run released, a store notification, the poll timer, a full claim), how many places are free, the
- * claim in flight (at most one), and the poll timer (armed after each claim, cleared when one starts).
+ * (a run released that may free others, a store notification, the poll timer, a full claim), how many
+ * places are free, the claim in flight (at most one), and the poll timer (armed after each claim,
+ * cleared when one starts).
  */
 import type { ClaimedRun } from "../../store/types.ts";
 import { LeaseLostError } from "../../vocabulary/errors.ts";
@@ -10,7 +11,7 @@ import type { WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
 /** Why a run this worker held is lost when its own claim returns it again (a takeover after its lease expired). */
-function takenOver(previous: HeldRun): LeaseLostError {
+export function takenOver(previous: HeldRun): LeaseLostError {
   return new LeaseLostError(`run ${previous.id}: taken over by a new claim after its lease expired`);
 }
 
@@ -30,6 +31,23 @@ export class Claims {
   /** The claim in flight, if any (stop waits for it: its runs are handed back with the buffer). */
   get inFlight(): Promise<void> | null {
     return this.#inFlight;
+  }
+
+  /** No claim in flight and none asked for: nothing this worker was told about is left unclaimed. */
+  get idle(): boolean {
+    return this.#inFlight === null && !this.#wanted;
+  }
+
+  /**
+   * A run this worker held is released (its slot or place is free). A claim is asked for unless the
+   * run completed where that makes no other run claimable (an unlimited queue, no parent waiting:
+   * attempts.ts marks those): with its last claim short and nothing announced since, a claim now
+   * would come back empty. A run of a limited queue frees a place under the limit (no notification
+   * says so); a retried, failed, suspended, canceled or lost run may be claimable again.
+   */
+  released(run: HeldRun): void {
+    if (this.#w.quietReleases.delete(run.id)) this.#w.bell.ring();
+    else this.want();
   }
 
   /** Runs may have become claimable: claim on the next wake-up if there is room. */
@@ -58,8 +76,9 @@ export class Claims {
   #limit(): number {
     const { held, opts, prefetch } = this.#w;
     const capacity = opts.concurrency + prefetch.size;
-    const room = capacity - held.running - held.buffered - Math.max(0, held.writing - capacity);
-    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && held.running < opts.concurrency)) return room;
+    const running = held.running + this.#w.slots.reserved; // a slot reserved for a handed-over run is in use
+    const room = capacity - running - held.buffered - Math.max(0, held.writing - capacity);
+    if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && running < opts.concurrency)) return room;
     return 0;
   }
 

@@ -15,6 +15,7 @@ import { CompletionBatcher } from "./completions.ts";
 import type { LeaseKeeper, WorkerCore, WorkerHost, WorkerState } from "./core.ts";
 import { Doorbell } from "./doorbell.ts";
 import { stopGracefully } from "./graceful-stop.ts";
+import { Handoff } from "./handoff.ts";
 import { HeldRuns } from "./held-runs.ts";
 import { createLeaseKeeper } from "./leases.ts";
 import { validateWorkerOptions } from "./options.ts";
@@ -32,7 +33,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   const nudge = () => claims.want();
   const reportError = (error: unknown) => events.emit("worker:error", { error });
   const persist = createPersist(reportError);
-  const held = new HeldRuns(nudge);
+  const held = new HeldRuns((run) => claims.released(run));
   const completions = new CompletionBatcher({
     store,
     workerId: id,
@@ -57,6 +58,8 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
     id,
     prefetch,
     turn: { startsLeft: 0 },
+    slots: { reserved: 0 },
+    quietReleases: new Set(),
     host,
     store,
     opts,
@@ -75,6 +78,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   const leases = createLeaseKeeper(core);
   core.leases = leases;
   const claims = new Claims(core);
+  const handoff = new Handoff(core, claims);
   let heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   const unsubscribers: (() => void)[] = [];
   let scheduler: { start(): Promise<void>; stop(): Promise<void> } | null = null;
@@ -102,7 +106,14 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
   async function stopNow(): Promise<void> {
     claims.stopPolling();
     await scheduler?.stop().catch(reportError);
-    await stopGracefully(core, claims.inFlight);
+    // Runs a claim or a trigger's handover brings meanwhile join the buffer, and go back with it.
+    const inFlight = claims.inFlight;
+    await stopGracefully(
+      core,
+      handoff.settled().then(async () => {
+        await inFlight;
+      }),
+    );
     if (heartbeatTimer !== null) clearInterval(heartbeatTimer);
     for (const u of unsubscribers.splice(0)) u();
     state = "stopped";
@@ -134,6 +145,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       scheduler = host.createScheduler?.() ?? null;
       if (scheduler !== null) await scheduler.start();
       loopDone = loop();
+      host.handoffs?.add(handoff);
     },
 
     async stop() {
@@ -143,6 +155,7 @@ export function createWorker(host: WorkerHost, options: WorkerOptions = {}): Wor
       }
       if (stopped !== null) return stopped;
       state = "stopping";
+      host.handoffs?.delete(handoff);
       bell.ring();
       stopped = stopNow();
       return stopped;

@@ -5,6 +5,7 @@
  * `reopen` (a second connection to the same database) turns the cross-process checks (queue limits,
  * duplicate idempotency keys, concurrent claims, schedule CAS) into real two-connection races.
  */
+import { claimedInsertConformance } from "./claimed-insert.ts";
 import { claimsConformance } from "./claims.ts";
 import { eventRunsConformance } from "./event-runs.ts";
 import { eventsChildrenConformance } from "./events-children.ts";
@@ -28,6 +29,7 @@ export { reopenable } from "./harness.ts";
 export function runStoreConformance(options: ConformanceOptions): void {
   runsConformance(options);
   claimsConformance(options);
+  claimedInsertConformance(options);
   limitsConformance(options);
   routingConformance(options);
   rateLimitsConformance(options);
