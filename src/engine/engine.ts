@@ -1,7 +1,7 @@
 /** `createEngine`: tasks + a store → triggers, workers, the runs API, schedules. */
 import { randomUUID } from "node:crypto";
 import type { ChildTrigger } from "../durable/types.ts";
-import type { CreatedRun, NewRun, QueueConfig, RunRecord, Store } from "../store/types.ts";
+import type { CreatedRun, NewRun, RunRecord, Store } from "../store/types.ts";
 import { insertsAsIs } from "../store/records.ts";
 import { toMs } from "../vocabulary/duration.ts";
 import { jsonCap, resolveLimits, type Limits } from "../vocabulary/limits.ts";
@@ -16,7 +16,8 @@ import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedul
 import { createEventSender } from "./send-event.ts";
 import { createTokensApi, dashboardBase } from "./tokens.ts";
 import { insertTraced, tracing } from "./tracing/trigger-spans.ts";
-import { firstHandle, handleOf, plainHandle, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { firstHandle, handleOf, isItem, plainHandle, plainHandles, prepareRun, prepareRunSync, type InternalTrigger } from "./trigger.ts";
+import { queueConfigs, unlimitedQueueNames } from "./queue-configs.ts";
 import type { AnyTask, Engine, RunHandle, TaskResult, TriggerOptions, Worker, WorkerOptions } from "./types.ts";
 import { createWorker, type WorkerHost } from "./worker/index.ts";
 
@@ -41,9 +42,6 @@ export interface EngineOptions {
   readonly limits?: Limits;
 }
 
-/** The handles of runs the store will certainly create (see `Store.createPlainRuns`), made before the insert. */
-const plainHandles = (runs: readonly NewRun[]): RunHandle<never>[] => runs.map((r) => ({ id: r.id, taskId: r.taskId, created: true }));
-
 const STORE_METHODS = ["migrate", "createRuns", "claimRuns", "completeRuns", "failRun", "getRun", "listRuns", "subscribe"] as const;
 
 export function createEngine(options: EngineOptions): Engine {
@@ -67,7 +65,8 @@ export function createEngine(options: EngineOptions): Engine {
     tasks.set(t.id, t);
   });
   const events = eventTable(tasks.values(), (t) => taskInternals(t)!.on);
-  const unlimitedQueues = new Set(queueConfigs(tasks.values()).filter((c) => c.concurrencyLimit === null && (c.rateLimit ?? null) === null).map((c) => c.name));
+  const queues = queueConfigs(tasks.values());
+  const unlimitedQueues = unlimitedQueueNames(queues);
   // Single triggers handed straight to an idle worker of this engine (local-handoff.ts).
   const handoff = createLocalHandoff(store, unlimitedQueues);
 
@@ -84,7 +83,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (closed) return Promise.reject(new Error("engine: it is closed"));
     readyPromise ??= (async () => {
       await store.migrate();
-      await store.upsertQueues({ queues: queueConfigs(tasks.values()) });
+      await store.upsertQueues({ queues });
       started = true;
     })();
     readyPromise.catch(() => {
@@ -286,33 +285,9 @@ export function createEngine(options: EngineOptions): Engine {
   return engine;
 }
 
-/** One config per queue of the tasks: a limit any of its tasks sets holds for the queue. */
-function queueConfigs(tasks: Iterable<AnyTask>): QueueConfig[] {
-  const queues = new Map<string, QueueConfig>();
-  for (const t of tasks) {
-    const info = taskInternals(t)!;
-    const seen = queues.get(info.queue);
-    queues.set(info.queue, {
-      name: info.queue,
-      concurrencyLimit: info.concurrencyLimit ?? seen?.concurrencyLimit ?? null,
-      rateLimit: info.rateLimit ?? seen?.rateLimit ?? null,
-    });
-  }
-  return [...queues.values()];
-}
-
 interface TriggerItem {
   readonly task: AnyTask;
   readonly payload: unknown;
   readonly options: TriggerOptions | undefined;
   readonly internal?: InternalTrigger;
-}
-
-function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {
-  return (
-    item !== null &&
-    typeof item === "object" &&
-    "payload" in item &&
-    Object.keys(item).every((k) => k === "payload" || k === "options")
-  );
 }

@@ -239,3 +239,16 @@ function checkTags(tags: unknown, what: string, max: number): readonly string[] 
   tags.forEach((t, i) => checkName(t, `${what}: tag ${i}`, MAX_TAG_LENGTH));
   return [...(tags as string[])];
 }
+
+/** The handles of runs the store will certainly create (see `Store.createPlainRuns`), made before the insert. */
+export const plainHandles = (runs: readonly NewRun[]): RunHandle<never>[] => runs.map((r) => ({ id: r.id, taskId: r.taskId, created: true }));
+
+/** Whether a batch item is `{ payload, options? }` rather than a bare payload. */
+export function isItem(item: unknown): item is { payload: unknown; options?: TriggerOptions } {
+  return (
+    item !== null &&
+    typeof item === "object" &&
+    "payload" in item &&
+    Object.keys(item).every((k) => k === "payload" || k === "options")
+  );
+}

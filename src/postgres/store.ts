@@ -2,11 +2,10 @@
  * The PostgreSQL store: the scale-out engine. Claims use `FOR UPDATE SKIP LOCKED`; a claim that
  * touches no concurrency-limited queue is ONE statement. Limited queues are claimed inside a
  * transaction that locks their `queues` rows, so limits hold across every process. Completions are
- * batched. Plain triggers are one statement each, at most two in flight, the rest combined
- * (trigger-queue.ts). Wake-ups use LISTEN/NOTIFY, one NOTIFY per statement that makes work available.
+ * batched. Triggers go through trigger-methods.ts. Wake-ups use LISTEN/NOTIFY, one NOTIFY per
+ * statement that makes work available.
  */
 import type { ClaimedRun, RunRecord, Store } from "../store/types.ts";
-import { claimedRun, insertedRun, insertsAsIs } from "../store/records.ts";
 import { Effects, onceUntilFailure, resolveDueTimers, ruleMethods, runAsync, settle, stepsByRun, sweep, type Program, afterFinish } from "../store/rules/index.ts";
 import { textArrayLiteral, transaction, type PgNamedQuery, type Queryable } from "./driver.ts";
 import { isConnectionError } from "./connection-errors.ts";
@@ -20,11 +19,9 @@ import { releaseResult, toRun, toStep } from "./rows.ts";
 import * as q from "./sql.ts";
 import { claimCap } from "./claim-sql.ts";
 import { ClaimStatements } from "./claim-statements.ts";
-import { createTx, insertOneParams } from "./tx.ts";
+import { createTx } from "./tx.ts";
+import { triggerMethods } from "./trigger-methods.ts";
 import { STICKY_MIN_POOL, StickyConnection } from "./sticky.ts";
-import { TriggerQueue } from "./trigger-queue.ts";
-import { batchInsert } from "./insert-batch.ts";
-import { INSERT_CLAIMED_RUN } from "./sql-claimed-insert.ts";
 import { claimLimited } from "./claim-limited.ts";
 import { LimitedQueues } from "./limited-queues.ts";
 /** A worker's claims between two compactions of the counters (each claim adds a few delta rows). */
@@ -78,16 +75,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
   const named = (name: string, sql: string): PgNamedQuery => ({ name: `errand_${name}_${r.schema}`, text: S(sql) });
   const claimStatements = new ClaimStatements(named);
   const notify = (c: Queryable, queue = "") => c.query("SELECT pg_notify($1, $2)", [r.channel, queue]);
-  // Plain triggers: insert and notify in one statement, a few in flight, the rest combined (trigger-queue.ts).
-  const insertOne = named("insert_one", q.INSERT_RUN_NOTIFY);
-  const insertMany = named("insert", q.INSERT_RUNS_NOTIFY);
-  const insertDefault = named("insert_default", q.INSERT_DEFAULT_RUNS_NOTIFY);
-  const insertClaimed = named("insert_claimed", INSERT_CLAIMED_RUN);
-  const triggers = new TriggerQueue(async (runs, nows) => {
-    if (runs.length === 1) await pool.query(insertOne, [...insertOneParams(runs[0]!, nows[0]!), r.channel]);
-    else await pool.query(...batchInsert(runs, nows, { general: insertMany, defaults: insertDefault }, r.channel));
-  });
-
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -109,6 +96,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       return out;
     });
   const rules = ruleMethods(write);
+  const { drained: triggersDrained, ...triggers } = triggerMethods({ pool, channel: r.channel, named, guard, rulesCreateRuns: rules.createRuns });
 
   /** Expires runs past their ttl and fails runs whose lease expired with no attempts left (a claim saw some). */
   async function maintenance(now: number): Promise<void> {
@@ -128,6 +116,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
 
   const store: Store = {
     ...rules,
+    ...triggers,
     name: `postgres:${r.label}`,
 
     migrate: onceUntilFailure(() => migrate(r)),
@@ -136,7 +125,7 @@ export function postgresStore(options: PostgresStoreOptions): Store {
       if (closed) return;
       closed = true;
       await listener.close();
-      await triggers.drained();
+      await triggersDrained();
       await compacting;
       if (claimConn instanceof StickyConnection) claimConn.close();
       if (completeConn instanceof StickyConnection) completeConn.close();
@@ -162,40 +151,6 @@ export function postgresStore(options: PostgresStoreOptions): Store {
         ),
       );
       limited.changed();
-    },
-
-    async createRuns({ runs, now }) {
-      if (runs.length === 0) return [];
-      if (runs.every(insertsAsIs)) {
-        // The common case is one round trip: insert and notify in a single statement.
-        await guard(() => triggers.add(runs, now));
-        return runs.map((run) => ({ run: insertedRun(run, now), created: true }));
-      }
-      return rules.createRuns({ runs, now });
-    },
-
-    async createPlainRuns(runs, now, value) {
-      if (runs.length > 0 && runs.every(insertsAsIs)) await guard(() => triggers.add(runs, now));
-      else await store.createRuns({ runs, now });
-      return value;
-    },
-
-    // A trigger handed to an idle worker of this process: inserted claimed, or queued when a claim
-    // would take another run first (sql-claimed-insert.ts). It counts as one of the plain triggers'
-    // statements in flight; when those are all busy it is a plain trigger (queued, notified,
-    // combined with the others), so that a stall opens no connection for it either.
-    async createClaimedRun({ run, workerId, queues, taskIds, leaseMs, now }) {
-      const lease = now + leaseMs;
-      const sent = triggers.tryAlone(() =>
-        pool.query<{ claimed: boolean }>(insertClaimed, [...insertOneParams(run, now), r.channel, queues, taskIds, workerId, lease]),
-      );
-      if (sent === null) {
-        await guard(() => triggers.add([run], now));
-        return null;
-      }
-      const res = await guard(() => sent);
-      if (res.rows[0]?.claimed !== true) return null;
-      return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
     },
 
     async claimRuns({ workerId, queues, taskIds = null, limit, leaseMs, now }) {
