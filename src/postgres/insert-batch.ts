@@ -10,6 +10,7 @@
  * unnests two arrays instead of 16.
  */
 import type { NewRun } from "../store/types.ts";
+import { isDefaultRun } from "../store/records.ts";
 import type { PgNamedQuery } from "./driver.ts";
 import { insertParams } from "./tx.ts";
 
@@ -28,22 +29,7 @@ export function quotedArrayLiteral(values: readonly string[]): string {
 
 /** Whether `run` is a default run of `first`'s task, queue and attempts, inserted at `now`. */
 function isDefaultLike(run: NewRun, first: NewRun, now: number): boolean {
-  return (
-    run.taskId === first.taskId &&
-    run.queue === first.queue &&
-    run.maxAttempts === first.maxAttempts &&
-    run.status === "queued" &&
-    run.runAt === now &&
-    run.priority === 0 &&
-    run.concurrencyKey === null &&
-    run.expiresAt === null &&
-    run.parentRunId === null &&
-    run.scheduleId === null &&
-    (run.traceContext ?? null) === null &&
-    run.idempotencyKey === null &&
-    (run.debounce ?? null) === null &&
-    run.tags.length === 0
-  );
+  return run.taskId === first.taskId && run.queue === first.queue && run.maxAttempts === first.maxAttempts && isDefaultRun(run, now);
 }
 
 /**

@@ -3,6 +3,7 @@
  * mapping only. Synchronous, inside the caller's BEGIN IMMEDIATE transaction.
  */
 import type { NewRun, NewWait, RunStatus } from "../store/types.ts";
+import { isDefaultRun } from "../store/records.ts";
 import type { FinishedRun, RulesTx, StoredWait } from "../store/rules/tx.ts";
 import type { Sql, SqliteStatementLike } from "./driver.ts";
 import { INSERT_UNCOUNTED_SUFFIX, type RunCounts } from "./counts.ts";
@@ -67,27 +68,7 @@ export interface InsertOne {
 }
 
 /**
- * A run as a trigger without options makes it: queued now, priority 0, no key, no deadline, no
- * parent or schedule, no trace. Its row needs only the values that vary (id, task, queue, payload,
- * time, attempts); the other columns are constants in the statement or NULL.
- */
-function isDefaultRun(run: NewRun, now: number): boolean {
-  return (
-    run.status === "queued" &&
-    run.runAt === now &&
-    run.priority === 0 &&
-    run.concurrencyKey === null &&
-    run.expiresAt === null &&
-    run.parentRunId === null &&
-    run.scheduleId === null &&
-    (run.traceContext ?? null) === null &&
-    run.idempotencyKey === null &&
-    run.tags.length === 0
-  );
-}
-
-/**
- * {@link isDefaultRun}'s row, uncounted (see {@link InsertOne.uncounted}): id, task, queue, payload,
+ * The row of a default run ({@link isDefaultRun}, store/records.ts), uncounted (see {@link InsertOne.uncounted}): id, task, queue, payload,
  * the time three times, attempts, the id again (better-sqlite3 binds `?NNN` only by name).
  */
 const INSERT_DEFAULT_UNCOUNTED =

@@ -6,6 +6,27 @@ export const insertsAsIs = (run: NewRun): boolean => run.idempotencyKey === null
 /** A run `Store.createPlainRun` takes: inserted as it is ({@link insertsAsIs}) and without tags. */
 export const isPlainRun = (run: NewRun): boolean => insertsAsIs(run) && run.tags.length === 0;
 
+/**
+ * A run as a trigger without options makes it, inserted at `now`: queued now, priority 0, no key, no
+ * debounce, no deadline, no concurrency key, no tags, no parent or schedule, no trace. A store's row
+ * for it needs only the values that vary (id, task, queue, payload, time, attempts).
+ */
+export function isDefaultRun(run: NewRun, now: number): boolean {
+  return (
+    run.status === "queued" &&
+    run.runAt === now &&
+    run.priority === 0 &&
+    run.concurrencyKey === null &&
+    run.expiresAt === null &&
+    run.parentRunId === null &&
+    run.scheduleId === null &&
+    (run.traceContext ?? null) === null &&
+    run.idempotencyKey === null &&
+    (run.debounce ?? null) === null &&
+    run.tags.length === 0
+  );
+}
+
 /** The record a store returns for a run it has just inserted (what its row holds right after INSERT). */
 export function insertedRun(run: NewRun, now: number): RunRecord {
   // An explicit literal (not a spread): one hidden class for every record, cheap to build in bulk.

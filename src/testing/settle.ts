@@ -4,7 +4,7 @@
  * `settle` runs everything that is due at the current virtual time: it starts a worker (which claims
  * at once), lets it work, and stops it as soon as it is idle. Idle is decided from the store, never
  * from a timer: the worker claimed nothing, no run is held by it, and no write happened since that
- * claim began. The worker is woken by store notifications and by the test engine's kicks, with
+ * claim began (after each completion the drive kicks the worker into that claim). The worker is woken by store notifications and by the test engine's kicks, with
  * polling switched off, so progress never waits for real time.
  *
  * `nextDue` reads the store for the earliest time after now at which something becomes due: a
@@ -57,6 +57,9 @@ export async function settle(engine: Engine, watched: WatchedStore): Promise<voi
     },
     failed: (error) => finish(error),
   });
+  // A completion that frees no other run asks for no claim (worker/claims.ts, `released`): kick, so
+  // that the worker claims once more and that claim, back empty, tells the drive it is idle.
+  const offCompleted = worker.on("run:completed", () => watched.kick());
   const offStopped = worker.on("worker:stopped", () =>
     finish(new TestEngineClosedError("test engine: it was closed while runs were being driven")),
   );
@@ -65,6 +68,7 @@ export async function settle(engine: Engine, watched: WatchedStore): Promise<voi
     await idle;
   } finally {
     unobserve();
+    offCompleted();
     offStopped();
     await worker.stop();
   }
