@@ -8,7 +8,7 @@ import { toRunInfo } from "../views.ts";
 import { TaskTimeoutError } from "../../vocabulary/errors.ts";
 import { executeAttempt, unregisteredTask, type AttemptReport, type Decision } from "../executor.ts";
 import { observeAttempt } from "../tracing/run-span.ts";
-import type { WorkerCore } from "./core.ts";
+import { slotsInUse, type WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
 /**
@@ -21,7 +21,7 @@ export function startBuffered(w: WorkerCore): void {
   if (w.held.buffered === 0) return;
   const now = w.host.now();
   if (w.held.mayExpire(now)) void w.leases.expireOwn(now); // a buffered run whose lease expired (blocked loop) goes back unstarted
-  while (w.state === "running" && w.held.running + w.slots.reserved < w.opts.concurrency) {
+  while (w.state === "running" && slotsInUse(w) < w.opts.concurrency) {
     if (w.turn.startsLeft <= 0) {
       w.bell.ring();
       return;

@@ -7,7 +7,7 @@
 import type { ClaimedRun } from "../../store/types.ts";
 import { LeaseLostError } from "../../vocabulary/errors.ts";
 import { startBuffered } from "./attempts.ts";
-import type { WorkerCore } from "./core.ts";
+import { slotsInUse, type WorkerCore } from "./core.ts";
 import type { HeldRun } from "./held-run.ts";
 
 /** Why a run this worker held is lost when its own claim returns it again (a takeover after its lease expired). */
@@ -76,7 +76,7 @@ export class Claims {
   #limit(): number {
     const { held, opts, prefetch } = this.#w;
     const capacity = opts.concurrency + prefetch.size;
-    const running = held.running + this.#w.slots.reserved; // a slot reserved for a handed-over run is in use
+    const running = slotsInUse(this.#w); // a slot reserved for a handed-over run is in use
     const room = capacity - running - held.buffered - Math.max(0, held.writing - capacity);
     if (room >= Math.ceil(capacity / 2) || (room > 0 && held.buffered === 0 && running < opts.concurrency)) return room;
     return 0;

@@ -99,3 +99,8 @@ export interface LeaseKeeper {
   /** A run was canceled (in this process): drop it if buffered, abort it if executing. */
   canceled(runId: string): void;
 }
+
+/** Slots in use: runs executing plus slots reserved for runs a trigger is handing over (handoff.ts). */
+export function slotsInUse(w: WorkerCore): number {
+  return w.held.running + w.slots.reserved;
+}

@@ -17,7 +17,7 @@
 import type { ClaimedRun, NewRun } from "../../store/types.ts";
 import { startHandedOver } from "./attempts.ts";
 import { takenOver, type Claims } from "./claims.ts";
-import type { HandoffSlot, HandoffTarget, WorkerCore } from "./core.ts";
+import { slotsInUse, type HandoffSlot, type HandoffTarget, type WorkerCore } from "./core.ts";
 
 export class Handoff implements HandoffTarget {
   readonly #w: WorkerCore;
@@ -38,7 +38,7 @@ export class Handoff implements HandoffTarget {
   reserve(run: NewRun): HandoffSlot | null {
     const w = this.#w;
     if (w.state !== "running" || !this.#tasks.has(run.taskId) || (this.#queues !== null && !this.#queues.has(run.queue))) return null;
-    if (!this.#claims.idle || w.held.buffered > 0 || w.held.running + w.slots.reserved >= w.opts.concurrency) return null;
+    if (!this.#claims.idle || w.held.buffered > 0 || slotsInUse(w) >= w.opts.concurrency) return null;
     w.slots.reserved++;
     this.#inFlight++;
     let open = true;
