@@ -11,6 +11,7 @@ import { createDurableHost } from "./durable-host.ts";
 import { createLocalHandoff } from "./local-handoff.ts";
 import { Emitter } from "./emitter.ts";
 import { eventTable } from "./listeners.ts";
+import { retryLost } from "./retry-lost.ts";
 import { createRunsApi } from "./runs-api.ts";
 import { createScheduleApi, createScheduler, type ScheduleDeps } from "./schedules.ts";
 import { createEventSender } from "./send-event.ts";
@@ -81,11 +82,11 @@ export function createEngine(options: EngineOptions): Engine {
 
   const ready = () => {
     if (closed) return Promise.reject(new Error("engine: it is closed"));
-    readyPromise ??= (async () => {
+    readyPromise ??= retryLost(async () => {
       await store.migrate();
       await store.upsertQueues({ queues });
       started = true;
-    })();
+    });
     readyPromise.catch(() => {
       readyPromise = null; // a failed start (e.g. database down) can be retried
     });

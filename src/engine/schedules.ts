@@ -12,6 +12,7 @@ import type { ScheduleRecord, Store } from "../store/types.ts";
 import { fromJson, toJson } from "../vocabulary/json.ts";
 import type { JsonCap } from "../vocabulary/limits.ts";
 import { checkName } from "../vocabulary/validate.ts";
+import { retryLost } from "./retry-lost.ts";
 import { latestFireUpTo, nextFireAfter, normalizeSchedule, validateSchedule, type NormalizedSchedule } from "./cron.ts";
 import type { AnyTask, RunHandle, ScheduleApi, ScheduleView, TriggerOptions } from "./types.ts";
 
@@ -161,7 +162,7 @@ export function createScheduler(deps: ScheduleDeps & { readonly pollIntervalMs?:
   return {
     async start() {
       if (running) return;
-      await syncDeclaredSchedules(deps);
+      await retryLost(() => syncDeclaredSchedules(deps));
       running = true;
       current = loop();
       await current;

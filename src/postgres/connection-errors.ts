@@ -43,3 +43,25 @@ export function isConnectionError(error: unknown): boolean {
   }
   return PG_CONNECTION_MESSAGES.has(error.message);
 }
+
+/** SQLSTATEs of a session ended by the server: terminated by an administrator, or a crashed backend. */
+const LOST_SQLSTATE = new Set(["57P01", "57P02"]);
+/** Socket codes of an established connection that broke. */
+const LOST_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+/** pg's texts for a connection that was open and then ended under a query. */
+const LOST_MESSAGES = new Set([
+  "Connection terminated",
+  "Connection terminated unexpectedly",
+  "Client has encountered a connection error and is not queryable",
+]);
+
+/**
+ * A connection error of a session that was open and then dropped (as opposed to a database that cannot
+ * be reached or used): an idempotent call may be tried again on a new connection.
+ */
+export function isLostConnection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code } = error as { code?: unknown };
+  if (typeof code === "string") return LOST_SQLSTATE.has(code) || LOST_CODES.has(code);
+  return LOST_MESSAGES.has(error.message);
+}

@@ -1,7 +1,7 @@
 /** Options, pools, connection errors and migrations of the PostgreSQL store. */
 import { quoteIdent, transaction, type PgListenClientLike, type PgPoolLike } from "./driver.ts";
 import { StoreConnectionError } from "../vocabulary/errors.ts";
-import { isConnectionError } from "./connection-errors.ts";
+import { isConnectionError, isLostConnection } from "./connection-errors.ts";
 import { loadPg } from "./load-driver.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { redactText, redactUrl, redactorFor, scrubError } from "../store/redact.ts";
@@ -148,7 +148,7 @@ export function connectionError(label: string, error: unknown, redact: (text: st
           : e?.code === "3D000"
             ? " — that database does not exist"
             : "";
-  return new StoreConnectionError(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error });
+  return new StoreConnectionError(`postgresStore: cannot use ${label}: ${message}${hint}`, { cause: error, lost: isLostConnection(error) });
 }
 
 /** Applies missing migrations under a transaction-level advisory lock (safe for concurrent starts). */

@@ -94,6 +94,18 @@ export class UnstorableValueError extends TypeError {
  */
 export class StoreConnectionError extends Error {
   override readonly name: string = "StoreConnectionError";
+  /**
+   * The connection was made and then dropped (server restart, backend terminated, reset): the same
+   * idempotent call on a new connection may well succeed. False for a database that cannot be reached
+   * or used at all (refused, unknown host, timeout, wrong password, missing database).
+   * @default false
+   */
+  readonly lost: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { lost?: boolean }) {
+    super(message, options);
+    this.lost = options?.lost ?? false;
+  }
 }
 
 /** `runs.wait` gave up. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { StoreConnectionError } from "errand";
 import { postgresStore } from "errand/postgres";
-import { isConnectionError } from "../../src/postgres/connection-errors.ts";
+import { isConnectionError, isLostConnection } from "../../src/postgres/connection-errors.ts";
 import { freshDatabase, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
 
 after(() => stopTestPgServer());
@@ -42,6 +42,28 @@ describe("postgres: which errors are connection errors", () => {
     ];
     assert.deepEqual(yes.filter((e) => !isConnectionError(e)).map(String), []);
     assert.deepEqual(no.filter((e) => isConnectionError(e)).map(String), []);
+  });
+
+  it("a dropped session is a lost connection, worth a new one; an unreachable or refused database is not", () => {
+    const lost = [
+      withCode("terminating connection due to administrator command", "57P01"),
+      withCode("terminating connection because of crash of another server process", "57P02"),
+      withCode("read ECONNRESET", "ECONNRESET", { syscall: "read" }),
+      withCode("write EPIPE", "EPIPE", { syscall: "write" }),
+      new Error("Connection terminated unexpectedly"),
+    ];
+    const notLost = [
+      withCode("connect ECONNREFUSED 127.0.0.1:1", "ECONNREFUSED", { syscall: "connect" }),
+      withCode("getaddrinfo ENOTFOUND db.invalid", "ENOTFOUND", { syscall: "getaddrinfo" }),
+      withCode("password authentication failed", "28P01"),
+      withCode('database "x" does not exist', "3D000"),
+      withCode("the database system is starting up", "57P03"),
+      new Error("timeout exceeded when trying to connect"),
+      withCode('syntax error at or near "SELEC"', "42601"),
+      null,
+    ];
+    assert.deepEqual(lost.filter((e) => !isLostConnection(e)).map(String), []);
+    assert.deepEqual(notLost.filter((e) => isLostConnection(e)).map(String), []);
   });
 
   it("an unreachable server is a StoreConnectionError naming the database (no password)", { timeout: 30_000 }, async () => {

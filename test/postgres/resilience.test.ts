@@ -3,13 +3,15 @@ import assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { createEngine } from "errand";
+import { createEngine, defineTask } from "errand";
 import { postgresStore } from "errand/postgres";
 import { freshDatabase, startRestartablePg, stopTestPgServer, uniqueSchema } from "../support/pg.ts";
 import { sleep, until } from "../support/temp.ts";
 import { makePgTasks, setupSide } from "./fixtures/pg-tasks.ts";
 import { killAll, MIGRATE_ONCE, runScript, startPgWorker, stopPgWorker } from "./helpers.ts";
 import { MIGRATIONS } from "../../src/postgres/migrations.ts";
+
+const echo = defineTask({ id: "echo", run: (p: { n: number }) => p.n });
 
 after(async () => {
   killAll();
@@ -50,6 +52,32 @@ describe("PostgreSQL resilience", () => {
       await side.end();
     } finally {
       await server.destroy();
+    }
+  });
+
+  it("a connection dropped under start-up: start() tries again on a new one and the worker runs", { timeout: 60_000 }, async () => {
+    const url = await freshDatabase("errand_start_drop");
+    const schema = uniqueSchema("sd");
+    const engine = createEngine({ store: postgresStore({ connectionString: url, schema }), tasks: [echo] });
+    // `holder` keeps the migration lock so that start-up waits on it; `admin` (outside any
+    // transaction, whose statistics snapshot would not move) finds the waiting session and ends it.
+    const [admin, holder] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
+    await Promise.all([admin.connect(), holder.connect()]);
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`errand-migrate:${schema}`]);
+      const started = engine.worker({ concurrency: 2 }).start();
+      const waiting = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'";
+      await until(async () => (await admin.query(waiting)).rowCount === 1, "start-up waiting on the migration lock", 30_000, 20);
+      const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) w`);
+      assert.equal(killed.rowCount, 1);
+      await holder.query("COMMIT");
+      await started;
+      const h = await engine.trigger(echo, { n: 7 });
+      assert.equal((await engine.runs.wait<number>(h.id, { timeoutMs: 30_000 })).unwrap(), 7);
+    } finally {
+      await Promise.all([admin.end(), holder.end()]);
+      await engine.close();
     }
   });
 
