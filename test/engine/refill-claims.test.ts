@@ -11,9 +11,12 @@ import { createEngine, defineTask, type AnyTask } from "../../src/engine/index.t
 import type { Store } from "../../src/store/types.ts";
 import { tempDb } from "../support/temp.ts";
 
-/** An engine on SQLite whose store counts claims. */
+/**
+ * An engine on SQLite whose store counts claims. Without `createClaimedRun`: a single trigger is then
+ * never handed to the idle worker (handoff.test.ts), so that each one is claimed after its notification.
+ */
 function counting(tasks: AnyTask[]) {
-  const store = sqliteStore({ path: tempDb() });
+  const { createClaimedRun: _handoff, ...store } = sqliteStore({ path: tempDb() });
   const c = { claims: 0 };
   const counted: Store = {
     ...store,

@@ -87,6 +87,10 @@ describe("sqlite query plans", () => {
     await assertIndexed(c, "claimRuns (some queues)", () => s.claimRuns({ workerId: "w", queues: ["lim", "default"], limit: 20, leaseMs: 1000, now: T0 + 1 }));
     await assertIndexed(c, "claimRuns (lease takeover)", () => s.claimRuns({ workerId: "w2", queues: null, limit: 5, leaseMs: 1000, now: T0 + 5000 }));
     await assertIndexed(c, "heartbeat", () => s.heartbeat({ workerId: "w", runIds: ids, leaseMs: 1000, now: T0 + 5000 }));
+    const handOff = (queues: string[] | null, taskIds: string[] | null) =>
+      s.createClaimedRun!({ run: newRun({ priority: 1 }), workerId: "w4", queues, taskIds, leaseMs: 1000, now: T0 + 5000 });
+    await assertIndexed(c, "createClaimedRun (every queue)", () => handOff(null, null));
+    await assertIndexed(c, "createClaimedRun (some queues and tasks)", () => handOff(["default"], ["t"]));
     await assertIndexed(c, "createRuns with an idempotency key", () => s.createRuns({ runs: [newRun({ idempotencyKey: "k" })], now: T0 }));
     const [a, b, kid] = (await s.claimRuns({ workerId: "w3", queues: ["default"], limit: 3, leaseMs: 60_000, now: T0 + 6000 })).map((x) => x.run.id);
     await assertIndexed(c, "suspendRun", () =>
