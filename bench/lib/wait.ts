@@ -58,3 +58,32 @@ export async function memoryAfterGcMiB(settleMs = 500): Promise<MemoryReading> {
   const mib = (x: number) => x / 2 ** 20;
   return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), youngMiB: mib(young) };
 }
+
+/** A reading at rest ({@link memoryAtRestMiB}): how long V8 took to shrink its young generation. */
+export interface RestReading extends MemoryReading {
+  /** From the end of the load to the reading. */
+  readonly waitedMs: number;
+  /** V8 shrank its young generation within the wait (false: the wait timed out; read anyway). */
+  readonly shrunk: boolean;
+}
+
+/**
+ * Memory once the process has been idle long enough for V8 to size its heap for no load. V8 grows
+ * its young generation under load (up to node's --max-semi-space-size, 16 MiB per semi-space) and
+ * shrinks it back to 1–2 MiB at a GC that sees an allocation rate under ~1 KB/ms over its last few
+ * seconds, or when its memory reducer runs, some 8–30 s after the load ends. So: every 3 s of idling,
+ * a full GC, until the young generation is at most `smallMiB` (for at most `timeoutMs`), then the
+ * reading as {@link memoryAfterGcMiB}. The process must do no work meanwhile (an idle worker's poll
+ * is fine).
+ */
+export async function memoryAtRestMiB(timeoutMs = 60_000, smallMiB = 4): Promise<RestReading> {
+  const t0 = Date.now();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const young = () => (getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) / 2 ** 20;
+  while (young() > smallMiB && Date.now() - t0 < timeoutMs) {
+    await sleep(3000);
+    gc?.();
+  }
+  const shrunk = young() <= smallMiB;
+  return { ...(await memoryAfterGcMiB()), waitedMs: Date.now() - t0, shrunk };
+}

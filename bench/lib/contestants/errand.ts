@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import type { Engine, Task } from "../../../src/engine/types.ts";
 import type { Store } from "../../../src/store/types.ts";
 import { loadErrand, type ErrandApi } from "./errand-load.ts";
-import { deferred, nowMs, memoryAfterGcMiB, waitUntil, type MemoryReading } from "../wait.ts";
+import { deferred, nowMs, memoryAfterGcMiB, memoryAtRestMiB, waitUntil, type MemoryReading, type RestReading } from "../wait.ts";
 import { percentile } from "../stats.ts";
 import { openLoop } from "../open-loop.ts";
 import { analyze } from "../pg-analyze.ts";
@@ -252,17 +252,22 @@ export async function waitCompleted(a: { url: string; n: number }, channel: Chan
   }
 }
 
+/** A memory bench reading at one checkpoint: hot, or at rest (then with its wait). */
+export type MemoryPoint = { runs: number } & MemoryReading & Partial<Pick<RestReading, "waitedMs" | "shrunk">>;
+
 /**
  * RSS and V8 heap in use (MiB, after GC) once `checkpoints[k]` runs have completed, for each k: runs are triggered in
- * batches of 1000 and drained by one worker (concurrency 24) in this process.
+ * batches of 1000 and drained by one worker (concurrency 24) in this process. `rest`: each reading
+ * waits until V8 has shrunk its young generation again (memoryAtRestMiB), the worker idle meanwhile;
+ * else 500 ms after a full GC (memoryAfterGcMiB), at once.
  */
-export async function memory(a: { target: Target; checkpoints: readonly number[] }): Promise<({ runs: number } & MemoryReading)[]> {
+export async function memory(a: { target: Target; checkpoints: readonly number[]; rest: boolean }): Promise<MemoryPoint[]> {
   let handled = 0;
   const { engine, task, close } = await open(a.target, () => {
     handled++;
   });
   const worker = engine.worker({ concurrency: 24 });
-  const out: ({ runs: number } & MemoryReading)[] = [];
+  const out: MemoryPoint[] = [];
   try {
     await worker.start();
     let triggered = 0;
@@ -277,7 +282,7 @@ export async function memory(a: { target: Target; checkpoints: readonly number[]
         await waitUntil("the backlog to drain", () => handled >= triggered - 5000, { everyMs: 1 });
       }
       await waitUntil(`${cp} runs to complete`, async () => (await completed(engine)) >= cp, { everyMs: 2 });
-      out.push({ runs: cp, ...(await memoryAfterGcMiB()) });
+      out.push({ runs: cp, ...(a.rest ? await memoryAtRestMiB() : await memoryAfterGcMiB()) });
     }
     return out;
   } finally {
