@@ -12,6 +12,7 @@ import { envInt } from "./lib/env.ts";
 import { machineLine } from "./lib/machine.ts";
 import { median } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
+import { atMost, report, type Verdict } from "./lib/verdict.ts";
 
 const HITS = envInt("BENCH_CORE_HITS", 1_000_000);
 const ALL = envInt("BENCH_CORE_ALL", 10_000);
@@ -127,9 +128,9 @@ const med = (m: Map<string, number[]>, name: string) => median(m.get(name)!);
 const perRound = (m: Map<string, number[]>, a: string, b: string) =>
   m.get(a)!.map((v, i) => (v / m.get(b)![i]!).toFixed(2)).join(" ");
 
+const verdicts: Verdict[] = [];
 function verdict(what: string, ratio: number, peer: string, target: number): void {
-  const ok = ratio <= target;
-  console.log(`verdict: ${what} ${ratio.toFixed(2)}× ${peer} (target ≤ ${target}×): ${ok ? "meets" : "MISSES"}`);
+  verdicts.push(atMost(`${what} vs ${peer}`, ratio, target, (v) => `${v.toFixed(2)}× ${peer}`, `≤ ${target}×`));
 }
 
 console.log(
@@ -164,4 +165,5 @@ console.log(`per-round ctx.all / floor: ${perRound(alls, ALL_DISTINCT, FLOOR)}\n
 const runNs = med(hits, RUN);
 verdict("task.run (cached)", runNs / mapNs, "await map.get(k)", 3);
 verdict("task.run (cached)", runNs / dlNs, "DataLoader load (cached)", 1);
-verdict("ctx.all", med(alls, ALL_DISTINCT) / floorNs, "floor", 1.3);
+verdict("ctx.all over 10k distinct tasks", med(alls, ALL_DISTINCT) / floorNs, "the floor (Map memo + settle callback)", 1.3);
+report("core", verdicts);

@@ -17,12 +17,14 @@ import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import type { Rate } from "./lib/contestants/types.ts";
 import type { PruneResult, Timing } from "./lib/contestants/history.ts";
+import { atLeast, atMost, report, type Verdict } from "./lib/verdict.ts";
 
 const HISTORY = envInt("BENCH_HISTORY_RUNS", 1_000_000);
 const N = envInt("BENCH_HISTORY_N", 20_000);
 const REPS = envInt("BENCH_HISTORY_REPS", 30);
 const R = rounds();
 const dir = tempDir("history");
+const verdicts: Verdict[] = [];
 console.log(`history: ${machineLine()} · ${fmtInt(HISTORY)} finished runs kept · ${fmtInt(N)} drained · ${R} rounds`);
 
 const template = dir.file("history.db");
@@ -53,6 +55,9 @@ printTable(
     [`${fmtInt(HISTORY)} finished runs`, fmtInt(full), samplesOf(drains.get("history"), (x) => x.perSec), ratio === undefined ? "n/a" : `${ratio.toFixed(2)}×`, ratio === undefined ? "" : ratio >= 0.9 ? "meets" : "**misses**"],
   ],
 );
+verdicts.push(
+  atLeast(`no-op runs/s, SQLite NORMAL, with ${fmtInt(HISTORY)} finished runs kept`, ratio, 0.9, (v) => `${v.toFixed(2)}× the empty table (${fmtInt(full)} vs ${fmtInt(empty)} runs/s)`, "≥ 0.9×"),
+);
 
 const viewRounds: Timing[][] = [];
 for (let r = 0; r < R; r++) viewRounds.push(await runInChild<Timing[]>("history", "views", { path: copy(`views-${r}.db`), reps: REPS }).result);
@@ -65,6 +70,12 @@ printTable(
     return [t.name, fmtMs(med), fmtMs(p95), med < 50 ? "meets" : "**misses**"];
   }),
 );
+const viewMedians = viewRounds[0]!.map((t, i) => ({ name: t.name, med: median(viewRounds.map((v) => v[i]!.median)), p95: median(viewRounds.map((v) => v[i]!.p95)) }));
+for (const v of viewMedians.slice(0, 3)) {
+  verdicts.push(atMost(`${v.name}, SQLite, ${fmtInt(HISTORY)} finished runs`, v.med, 50, (x) => `${fmtMs(x)} median (p95 ${fmtMs(v.p95)})`, "< 50 ms"));
+}
+const slowest = viewMedians.reduce((a, b) => (b.med > a.med ? b : a));
+verdicts.push(atMost(`slowest read, SQLite (${slowest.name})`, slowest.med, 50, (x) => `${fmtMs(x)} median`, "< 50 ms"));
 
 const prunes: PruneResult[] = [];
 for (let r = 0; r < R; r++) prunes.push(await runInChild<PruneResult>("history", "prune", { path: copy(`prune-${r}.db`), n: Math.max(N, 100_000) }).result);
@@ -83,4 +94,17 @@ printTable(
   ],
   0,
 );
+{
+  const deleted = med((p) => p.deleted);
+  const gapAlone = med((p) => p.alone.p99);
+  const gapDuring = med((p) => p.pruning.p99);
+  const during = med((p) => p.completedDuring);
+  verdicts.push({
+    target: `prune ${fmtInt(HISTORY)} runs in bounded batches without blocking workers, SQLite`,
+    measured: `${fmtInt(deleted)} deleted in ${(med((p) => p.ms) / 1000).toFixed(1)} s; ${fmtInt(during)} runs completed meanwhile; event-loop gap p99 ${fmtMs(gapDuring)} during it, ${fmtMs(gapAlone)} with the worker alone`,
+    goal: "all deleted, runs complete meanwhile, event-loop gap p99 ≤ 2× the worker alone's",
+    met: deleted >= HISTORY && during > 0 && gapDuring <= 2 * gapAlone,
+  });
+}
 dir.remove();
+report("history", verdicts);
