@@ -6,7 +6,7 @@
  * transition does) live in src/store/rules/; this file runs them and owns the claim's SQL.
  */
 import type { ClaimedRun, NewRun, RunRecord, Store, StoreNotification } from "../store/types.ts";
-import { claimedRun, insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
+import { insertedRun, insertsAsIs, isPlainRun } from "../store/records.ts";
 import {
   afterFinish,
   Effects,
@@ -34,10 +34,10 @@ import { checkSchema } from "./readonly.ts";
 import { createQueries } from "./queries.ts";
 import { claimInPlace, runFromValues, toStep, type StepRow } from "./rows.ts";
 import { notifier } from "./notify.ts";
-import { createTx, insertRunStatements, runParams } from "./tx.ts";
+import { createTx, insertRunStatements } from "./tx.ts";
+import { claimedInsert } from "./claimed-insert.ts";
 import * as c from "./sql/claim.ts";
 import * as r from "./sql/runs.ts";
-import { INSERT_CLAIMED_COUNTED, INSERT_CLAIMED_UNCOUNTED } from "./sql/claimed-insert.ts";
 
 interface LimitedQueueRow {
   name: string;
@@ -139,35 +139,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       return createOne(run, now, value);
     },
 
-    // Inserted claimed, or queued when a claim would take another run first (sql/claimed-insert.ts):
-    // one statement in autocommit like a plain single trigger, or, when it cannot be left uncounted
-    // or the file is locked, in a counted transaction.
-    createClaimedRun({ run, workerId, queues, taskIds, leaseMs, now }) {
-      const lease = now + leaseMs;
-      const params = {
-        ...runParams(run, now),
-        worker: workerId,
-        lease,
-        queues: queues === null ? null : JSON.stringify(queues),
-        tasks: taskIds === null ? null : JSON.stringify(taskIds),
-      };
-      let status: string | undefined;
-      const uncounted = (): boolean => {
-        status = sql.get<{ status: string }>(INSERT_CLAIMED_UNCOUNTED, params)?.status;
-        return status !== undefined;
-      };
-      const counted = (): void => {
-        status = sql.get<{ status: RunRecord["status"] }>(INSERT_CLAIMED_COUNTED, params)!.status;
-        counts.add(run.queue, status as RunRecord["status"], 1);
-      };
-      const answer = (): ClaimedRun | null => {
-        if (status === "running") return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
-        notify();
-        return null;
-      };
-      const done = conn.insertOne(uncounted, counted, undefined, undefined);
-      return done === true ? Promise.resolve(answer()) : done.then(answer);
-    },
+    createClaimedRun: claimedInsert(conn, notify),
 
     async upsertQueues({ queues }) {
       // Called by every engine before its first query; queue limits matter only to claims, which a
