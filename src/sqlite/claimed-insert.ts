@@ -7,8 +7,9 @@
  * transaction.
  */
 import type { ClaimedRun, RunStatus, Store } from "../store/types.ts";
-import { claimedRun, insertedRun } from "../store/records.ts";
+import { insertedRun } from "../store/records.ts";
 import type { Conn } from "./conn.ts";
+import { claimInPlace } from "./rows.ts";
 import { runParams } from "./tx.ts";
 import { INSERT_CLAIMED_COUNTED, INSERT_CLAIMED_UNCOUNTED } from "./sql/claimed-insert.ts";
 
@@ -36,7 +37,8 @@ export function claimedInsert(conn: Conn, notify: () => void): NonNullable<Store
       counts.add(run.queue, status, 1);
     };
     const answer = (): ClaimedRun | null => {
-      if (status === "running") return { run: claimedRun(insertedRun(run, now), workerId, lease, now), steps: [] };
+      // The record the row is: a fresh inserted record, made the claimed one in place (one record, not two).
+      if (status === "running") return { run: claimInPlace(insertedRun(run, now), workerId, lease, now), steps: [] };
       notify();
       return null;
     };

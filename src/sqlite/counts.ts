@@ -31,10 +31,16 @@ const LAST_ID = `SELECT coalesce(max(id), '') AS id FROM runs`;
 const TAIL = `SELECT queue, status, count(*) AS n FROM runs WHERE id > ? GROUP BY queue, status`;
 
 /**
- * Appended to a one-row `INSERT INTO runs (…) SELECT ?, …` whose first parameter is the id, and the id
- * bound once more: inserts the run only if it belongs to the uncounted tail (its id after the marker).
+ * Appended to a one-row `INSERT INTO runs (…) SELECT …`: inserts the run only if it belongs to the
+ * uncounted tail (its id after the marker). `id` is how the statement binds the run's id once more
+ * (a positional `?` by default, or a named parameter).
  */
-export const INSERT_UNCOUNTED_SUFFIX = ` WHERE ? > (SELECT id FROM run_counts_marker)`;
+export function uncountedSuffix(id = "?"): string {
+  return ` WHERE ${id} > (SELECT id FROM run_counts_marker)`;
+}
+
+/** {@link uncountedSuffix} with the id bound once more as a positional parameter. */
+export const INSERT_UNCOUNTED_SUFFIX = uncountedSuffix();
 
 /** Counts every run again (the marker row was missing): the counted statuses, by their keys. */
 export const RECOUNT = `

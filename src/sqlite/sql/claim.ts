@@ -2,13 +2,19 @@
 import { RUN_COLUMNS } from "../rows.ts";
 import { IN_CLAIM_INDEX } from "./runs.ts";
 
+/** A `queues` row with a concurrency limit or a rate limit. */
+export const LIMITED = `(concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)`;
+
 /** Queues with a concurrency limit or a rate limit. */
 export const LIMITED_QUEUES = `
 SELECT name, concurrency_limit, rate_limit, rate_period_ms, rate_per_key FROM queues
-WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL`;
+WHERE ${LIMITED}`;
 
 /** Routing: only runs of the worker's tasks (@tasks: JSON array, or null for every task). */
-const TASKS = `(@tasks IS NULL OR task_id IN (SELECT value FROM json_each(@tasks)))`;
+export const TASKS = `(@tasks IS NULL OR task_id IN (SELECT value FROM json_each(@tasks)))`;
+
+/** Only runs of the worker's queues (@queues: JSON array, or null for every queue). */
+export const QUEUES = `(@queues IS NULL OR queue IN (SELECT value FROM json_each(@queues)))`;
 
 /** Running runs per (queue, key) of the limited queues: a scan of the small index of running runs. */
 export const RUNNING_COUNTS = `
@@ -20,7 +26,7 @@ GROUP BY queue, concurrency_key`;
 export const LEASE_EXPIRED = `
 SELECT ${RUN_COLUMNS} FROM runs INDEXED BY runs_running
 WHERE status = 'running' AND lease_expires_at <= @now AND attempt < max_attempts
-  AND (@queues IS NULL OR queue IN (SELECT value FROM json_each(@queues))) AND ${TASKS}
+  AND ${QUEUES} AND ${TASKS}
 ORDER BY lease_expires_at LIMIT @limit`;
 
 // INDEXED BY: without statistics the planner may prefer the status index plus a sort of the whole backlog.

@@ -5,7 +5,8 @@
  * store notifies). The decision and the insert are one statement: in WAL mode a writing statement
  * reads the newest snapshot, and no other writer can commit in between.
  */
-import { INSERT_UNCOUNTED_SUFFIX } from "../counts.ts";
+import { uncountedSuffix } from "../counts.ts";
+import { LIMITED, QUEUES, TASKS } from "./claim.ts";
 import { IN_CLAIM_INDEX, INSERT_COLUMNS } from "./runs.ts";
 
 /**
@@ -13,9 +14,7 @@ import { IN_CLAIM_INDEX, INSERT_COLUMNS } from "./runs.ts";
  * for every queue) and tasks (@tasks, likewise), without the queues that have a concurrency or rate
  * limit (a claim takes those after checking their limits, which a handed-over run skips).
  */
-const WORKERS_RUNS = `(@queues IS NULL OR queue IN (SELECT value FROM json_each(@queues)))
-      AND (@tasks IS NULL OR task_id IN (SELECT value FROM json_each(@tasks)))
-      AND queue NOT IN (SELECT name FROM queues WHERE concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)`;
+const WORKERS_RUNS = `${QUEUES} AND ${TASKS} AND queue NOT IN (SELECT name FROM queues WHERE ${LIMITED})`;
 
 /** A ready run of the worker's (due, not past its ttl) whose priority meets `priority`: walks runs_claim. */
 const readyRun = (priority: string) => `EXISTS (
@@ -29,7 +28,7 @@ const readyRun = (priority: string) => `EXISTS (
  * (runs_claim, runs_running up to now), so on an idle system they read nothing: the equal priority
  * as a seek on (priority, run_at), the higher ones as a range.
  */
-const GO = `SELECT NOT EXISTS (SELECT 1 FROM queues WHERE name = @queue AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL))
+const GO = `SELECT NOT EXISTS (SELECT 1 FROM queues WHERE name = @queue AND ${LIMITED})
     AND NOT EXISTS (
       SELECT 1 FROM runs INDEXED BY runs_running WHERE status = 'running' AND lease_expires_at <= @now AND attempt < max_attempts
         AND ${WORKERS_RUNS})
@@ -53,8 +52,8 @@ export const INSERT_CLAIMED_COUNTED = `${INSERT}
 RETURNING status`;
 
 /**
- * In autocommit, uncounted (counts.ts): inserted only if the id is after the counts' marker (@id is
- * bound once more for the suffix's positional parameter); no row back when it was not inserted.
+ * In autocommit, uncounted (counts.ts): inserted only if the id is after the counts' marker; no row
+ * back when it was not inserted.
  */
-export const INSERT_CLAIMED_UNCOUNTED = `${INSERT}${INSERT_UNCOUNTED_SUFFIX.replace("?", "@id")}
+export const INSERT_CLAIMED_UNCOUNTED = `${INSERT}${uncountedSuffix("@id")}
 RETURNING status`;
