@@ -29,8 +29,9 @@ import { fmtInt, ratio } from "./lib/stats.ts";
 import { printTable } from "./lib/table.ts";
 import { tempDir } from "./lib/tmp.ts";
 import { atMost, report, type Verdict } from "./lib/verdict.ts";
+import type { MemoryPoint } from "./lib/contestants/errand.ts";
 
-type Points = { runs: number; rssMiB: number; heapMiB: number; heapTotalMiB: number; youngMiB: number; waitedMs?: number; shrunk?: boolean }[];
+type Points = MemoryPoint[];
 const small = envInt("BENCH_MEM_SMALL", 1000);
 const big = envInt("BENCH_MEM_N", 100_000);
 const mid = Math.max(small, Math.round(big / 10));

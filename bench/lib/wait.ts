@@ -41,6 +41,11 @@ export interface MemoryReading {
   readonly youngMiB: number;
 }
 
+/** The size of V8's young generation (new space, both semi-spaces), in bytes. */
+function youngBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+}
+
 /**
  * Memory after a full GC (run node with --expose-gc for the GC). The reading waits `settleMs` after
  * the GC: V8 gives the pages a GC freed back to the system from a background thread, and an RSS read
@@ -54,9 +59,8 @@ export async function memoryAfterGcMiB(settleMs = 500): Promise<MemoryReading> {
   }
   await sleep(settleMs);
   const m = process.memoryUsage();
-  const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
   const mib = (x: number) => x / 2 ** 20;
-  return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), youngMiB: mib(young) };
+  return { rssMiB: mib(m.rss), heapMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), youngMiB: mib(youngBytes()) };
 }
 
 /** A reading at rest ({@link memoryAtRestMiB}): how long V8 took to shrink its young generation. */
@@ -79,11 +83,11 @@ export interface RestReading extends MemoryReading {
 export async function memoryAtRestMiB(timeoutMs = 60_000, smallMiB = 4): Promise<RestReading> {
   const t0 = Date.now();
   const gc = (globalThis as { gc?: () => void }).gc;
-  const young = () => (getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0) / 2 ** 20;
-  while (young() > smallMiB && Date.now() - t0 < timeoutMs) {
+  const small = smallMiB * 2 ** 20;
+  while (youngBytes() > small && Date.now() - t0 < timeoutMs) {
     await sleep(3000);
     gc?.();
   }
-  const shrunk = young() <= smallMiB;
+  const shrunk = youngBytes() <= small;
   return { ...(await memoryAfterGcMiB()), waitedMs: Date.now() - t0, shrunk };
 }

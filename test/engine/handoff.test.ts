@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { postgresStore } from "errand/postgres";
 import { sqliteStore } from "errand/sqlite";
-import { createEngine, defineTask, type Engine } from "../../src/engine/index.ts";
+import { createEngine, defineTask, type AnyTask, type Engine, type Worker, type WorkerOptions } from "../../src/engine/index.ts";
 import type { ClaimedRun, Store } from "../../src/store/types.ts";
 import { freshDatabase, stopTestPgServer } from "../support/pg.ts";
 
@@ -105,20 +105,39 @@ async function untilHandedOver(c: ReturnType<typeof counted>, engine: Engine, ki
 
 const echo = defineTask({ id: "echo", run: (p: { n: number }) => p.n });
 
+/**
+ * An engine on a fresh database of `kind` (its store counted) with one worker (concurrency 1 unless
+ * `worker` says otherwise, no poll for a minute), started, that has taken a handed-over run: from then
+ * on it is idle between the test's triggers. `watch` sees the worker before it starts.
+ */
+async function idleWorker(kind: Kind, o: { tasks?: AnyTask[]; worker?: WorkerOptions; watch?: (w: Worker) => void } = {}) {
+  const c = counted((await kind.open())());
+  const engine = createEngine({ store: c.store, tasks: o.tasks ?? [echo] });
+  try {
+    const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000, ...o.worker });
+    o.watch?.(w);
+    await w.start();
+    await untilHandedOver(c, engine, kind);
+    return { c, engine, w };
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
+
 for (const kind of kinds) {
   describe(`engine on ${kind.name}: a trigger handed to an idle local worker`, () => {
     it("starts without a claim, with the usual events and records", { timeout: 120_000 }, async () => {
-      const open = await kind.open();
-      const c = counted(open());
-      const engine = createEngine({ store: c.store, tasks: [echo] });
+      const started: string[] = [];
+      const completed: string[] = [];
+      const { c, engine } = await idleWorker(kind, {
+        worker: { concurrency: 2 },
+        watch: (w) => {
+          w.on("run:started", (e) => started.push(e.run.id));
+          w.on("run:completed", (e) => completed.push(e.run.id));
+        },
+      });
       try {
-        const w = engine.worker({ concurrency: 2, pollIntervalMs: 60_000 });
-        const started: string[] = [];
-        const completed: string[] = [];
-        w.on("run:started", (e) => started.push(e.run.id));
-        w.on("run:completed", (e) => completed.push(e.run.id));
-        await w.start();
-        await untilHandedOver(c, engine, kind);
         const claims = c.claims;
         const asked = c.asked;
         const ids: string[] = [];
@@ -180,13 +199,8 @@ for (const kind of kinds) {
     });
 
     it("a stopping worker takes no run; a run whose insert is in flight when stop begins goes back to the queue", { timeout: 120_000 }, async () => {
-      const open = await kind.open();
-      const c = counted(open());
-      const engine = createEngine({ store: c.store, tasks: [echo] });
+      const { c, engine, w } = await idleWorker(kind);
       try {
-        const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000 });
-        await w.start();
-        await untilHandedOver(c, engine, kind);
         const asked = c.asked;
         const inFlight = engine.trigger(echo, { n: 1 });
         assert.equal(c.asked, asked + 1, "handed over");
@@ -210,8 +224,6 @@ for (const kind of kinds) {
     });
 
     it("a handed-over run is canceled, heartbeated and reports progress as a claimed one", { timeout: 120_000 }, async () => {
-      const open = await kind.open();
-      const c = counted(open());
       let began!: () => void;
       const running = new Promise<void>((resolve) => (began = resolve));
       const waiter = defineTask({
@@ -222,15 +234,17 @@ for (const kind of kinds) {
           await new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
         },
       });
-      const engine = createEngine({ store: c.store, tasks: [echo, waiter] });
+      const progress: number[] = [];
+      const canceled: string[] = [];
+      const { c, engine, w } = await idleWorker(kind, {
+        tasks: [echo, waiter],
+        worker: { leaseMs: 300 },
+        watch: (w) => {
+          w.on("run:progress", (e) => progress.push(e.progress));
+          w.on("run:canceled", (e) => canceled.push(e.run.id));
+        },
+      });
       try {
-        const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000, leaseMs: 300 });
-        const progress: number[] = [];
-        const canceled: string[] = [];
-        w.on("run:progress", (e) => progress.push(e.progress));
-        w.on("run:canceled", (e) => canceled.push(e.run.id));
-        await w.start();
-        await untilHandedOver(c, engine, kind);
         const asked = c.asked;
         const h = await engine.trigger(waiter, null);
         assert.equal(c.asked, asked + 1);
@@ -257,13 +271,8 @@ for (const kind of kinds) {
     });
 
     it("a failed insert rejects the trigger and gives the slot back", { timeout: 120_000 }, async () => {
-      const open = await kind.open();
-      const c = counted(open());
-      const engine = createEngine({ store: c.store, tasks: [echo] });
+      const { c, engine } = await idleWorker(kind);
       try {
-        const w = engine.worker({ concurrency: 1, pollIntervalMs: 60_000 });
-        await w.start();
-        await untilHandedOver(c, engine, kind);
         const boom = new Error("insert refused");
         c.failNext = boom;
         await assert.rejects(engine.trigger(echo, { n: 1 }), (e) => e === boom);
